@@ -1,0 +1,105 @@
+// Package gonetif runs ESP-IDF style network interfaces on the gVisor
+// netstack from plain Go: create a Stack, add interfaces on links (a TAP
+// device, a C driver, an in-memory pair), and use net.Conn/net.Listener.
+//
+// The C API (esp_netif, tapio, BSD sockets) in capi/ is a thin layer over
+// this package and its sub-packages.
+package gonetif
+
+import (
+	"context"
+	"net/netip"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/gonetif/gonetif/gonetif/netif"
+	"github.com/gonetif/gonetif/gonetif/socket"
+	"github.com/gonetif/gonetif/gonetif/stack"
+)
+
+// Stack is one network stack with its interfaces and sockets.
+type Stack struct {
+	gv      *gvstack.Stack
+	Netifs  *netif.Manager
+	Sockets *socket.Table
+}
+
+// New builds a stack.
+func New(opts stack.Options) (*Stack, error) {
+	gv, err := stack.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Stack{gv: gv, Netifs: netif.NewManager(gv), Sockets: socket.NewTable()}, nil
+}
+
+// Gvisor returns the underlying gVisor stack.
+func (s *Stack) Gvisor() *gvstack.Stack { return s.gv }
+
+// AddInterface creates an interface on link and starts it (a convenience
+// for Go users; C follows esp_netif's new/attach/start steps).
+func (s *Stack) AddInterface(cfg netif.Config, link gvstack.LinkEndpoint) (*netif.Netif, error) {
+	n, err := s.Netifs.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Attach(link); err != nil {
+		s.Netifs.Destroy(n)
+		return nil, err
+	}
+	if err := n.Start(); err != nil {
+		s.Netifs.Destroy(n)
+		return nil, err
+	}
+	return n, nil
+}
+
+// DialTCP connects to addr.
+func (s *Stack) DialTCP(ctx context.Context, addr netip.AddrPort) (*gonet.TCPConn, error) {
+	full, proto := fullAddress(addr)
+	return gonet.DialContextTCP(ctx, s.gv, full, proto)
+}
+
+// ListenTCP listens on addr (an unspecified address listens on all).
+func (s *Stack) ListenTCP(addr netip.AddrPort) (*gonet.TCPListener, error) {
+	full, proto := fullAddress(addr)
+	return gonet.ListenTCP(s.gv, full, proto)
+}
+
+// ListenUDP opens a UDP socket bound to addr.
+func (s *Stack) ListenUDP(addr netip.AddrPort) (*gonet.UDPConn, error) {
+	full, proto := fullAddress(addr)
+	return gonet.DialUDP(s.gv, &full, nil, proto)
+}
+
+// DialUDP opens a UDP socket connected to raddr.
+func (s *Stack) DialUDP(raddr netip.AddrPort) (*gonet.UDPConn, error) {
+	full, proto := fullAddress(raddr)
+	return gonet.DialUDP(s.gv, nil, &full, proto)
+}
+
+// Close removes every interface and stops the stack.
+func (s *Stack) Close() {
+	for _, n := range s.Netifs.List() {
+		s.Netifs.Destroy(n)
+	}
+	s.gv.Close()
+	s.gv.Wait()
+}
+
+func fullAddress(ap netip.AddrPort) (tcpip.FullAddress, tcpip.NetworkProtocolNumber) {
+	addr := ap.Addr().Unmap()
+	full := tcpip.FullAddress{Port: ap.Port()}
+	proto := ipv4.ProtocolNumber
+	if addr.Is6() {
+		proto = ipv6.ProtocolNumber
+	}
+	if addr.IsValid() && !addr.IsUnspecified() {
+		full.Addr = tcpip.AddrFromSlice(addr.AsSlice())
+	}
+	return full, proto
+}

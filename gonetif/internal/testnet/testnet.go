@@ -1,0 +1,61 @@
+// Package testnet builds two gonetif stacks joined by an in-memory cable,
+// for tests that need no privileges.
+package testnet
+
+import (
+	"net/netip"
+	"testing"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/link/driver"
+	"github.com/gonetif/gonetif/gonetif/link/pair"
+	"github.com/gonetif/gonetif/gonetif/netif"
+	"github.com/gonetif/gonetif/gonetif/stack"
+)
+
+// Addresses of the two ends.
+var (
+	AddrA = netip.MustParseAddr("10.7.0.1")
+	AddrB = netip.MustParseAddr("10.7.0.2")
+	Mask  = netip.MustParseAddr("255.255.255.0")
+)
+
+// Net is two stacks, A and B, on one link.
+type Net struct {
+	A, B           *gonetif.Stack
+	NetifA, NetifB *netif.Netif
+	Pair           *pair.Pair
+}
+
+// New builds the network and registers its teardown with t.
+func New(t testing.TB) *Net {
+	t.Helper()
+	p := pair.New(tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01"), tcpip.LinkAddress("\x02\x00\x00\x00\x00\x02"), 0)
+	n := &Net{Pair: p}
+	n.A, n.NetifA = up(t, "A", p.A, AddrA)
+	n.B, n.NetifB = up(t, "B", p.B, AddrB)
+	t.Cleanup(func() {
+		n.A.Close()
+		n.B.Close()
+		p.Close()
+	})
+	return n
+}
+
+func up(t testing.TB, key string, link *driver.Endpoint, addr netip.Addr) (*gonetif.Stack, *netif.Netif) {
+	t.Helper()
+	s, err := gonetif.New(stack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.AddInterface(netif.Config{
+		Key: key, Desc: key, Flags: netif.FlagAutoUp, RoutePrio: 100,
+		IPInfo: netif.IPInfo{IP: addr, Netmask: Mask},
+	}, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, n
+}

@@ -1,0 +1,625 @@
+// Package netif models one network interface the way ESP-IDF's esp_netif
+// does: a configuration, a driver (link endpoint), and a life cycle
+// created → started → up → has IP, raising IP events as it goes.
+package netif
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// Flags mirror esp_netif_flags_t bit for bit.
+type Flags uint32
+
+// Interface flags.
+const (
+	FlagDHCPClient       Flags = 1 << 0
+	FlagDHCPServer       Flags = 1 << 1
+	FlagAutoUp           Flags = 1 << 2
+	FlagGARP             Flags = 1 << 3
+	FlagEventIPModified  Flags = 1 << 4
+	FlagIsPPP            Flags = 1 << 5
+	FlagIsBridge         Flags = 1 << 6
+	FlagMLDv6Report      Flags = 1 << 7
+	FlagIPv6Autoconfig   Flags = 1 << 8
+	minMTU, maxMTU              = 20, 9000
+)
+
+// IPInfo is an interface's IPv4 configuration. Zero addresses mean "none".
+type IPInfo struct {
+	IP, Netmask, Gateway netip.Addr
+}
+
+// HasIP reports whether an address other than 0.0.0.0 is set.
+func (i IPInfo) HasIP() bool { return i.IP.IsValid() && !i.IP.IsUnspecified() }
+
+func (i IPInfo) normalized() IPInfo {
+	zero := netip.IPv4Unspecified()
+	if !i.IP.IsValid() {
+		i.IP = zero
+	}
+	if !i.Netmask.IsValid() {
+		i.Netmask = zero
+	}
+	if !i.Gateway.IsValid() {
+		i.Gateway = zero
+	}
+	return i
+}
+
+// Config describes an interface at creation, like esp_netif_inherent_config_t.
+type Config struct {
+	Key       string // unique key ("TAP", "ETH_DEF", ...)
+	Desc      string // short description used in logs ("tap", "eth", ...)
+	Flags     Flags
+	MAC       net.HardwareAddr // nil or all zero: use the driver's MAC
+	IPInfo    IPInfo           // static address, applied when started
+	RoutePrio int              // higher wins the default route
+	MTU       uint32           // 0: the driver's MTU
+	// GotIPEvent and LostIPEvent are the event ids raised for this
+	// interface; they are carried through to Event unchanged.
+	GotIPEvent, LostIPEvent int32
+}
+
+// State is where an interface is in its life cycle.
+type State int
+
+// Interface states.
+const (
+	StateCreated State = iota
+	StateStarted
+	StateUp
+)
+
+// Netif is one interface. Its methods are safe for concurrent use.
+type Netif struct {
+	m   *Manager
+	cfg Config
+
+	// Guarded by m.mu.
+	link      gvstack.LinkEndpoint
+	nic       tcpip.NICID
+	state     State
+	ip        IPInfo
+	routePrio int
+	hostname  string
+	mac       tcpip.LinkAddress
+}
+
+// Key returns the interface key.
+func (n *Netif) Key() string { return n.cfg.Key }
+
+// Desc returns the interface description.
+func (n *Netif) Desc() string { return n.cfg.Desc }
+
+// Flags returns the configured flags.
+func (n *Netif) Flags() Flags { return n.cfg.Flags }
+
+// Config returns the creation configuration.
+func (n *Netif) Config() Config { return n.cfg }
+
+// Manager owns the interfaces of one stack and its route table.
+type Manager struct {
+	stack *gvstack.Stack
+
+	mu            sync.Mutex
+	netifs        []*Netif
+	forcedDefault *Netif
+	nextNIC       tcpip.NICID
+	onEvent       func(Event)
+}
+
+// NewManager returns a manager for interfaces on s.
+func NewManager(s *gvstack.Stack) *Manager {
+	return &Manager{stack: s, nextNIC: 1}
+}
+
+// Stack returns the gVisor stack the interfaces live on.
+func (m *Manager) Stack() *gvstack.Stack { return m.stack }
+
+// OnEvent sets the function that receives IP events. It is called without
+// internal locks held, from the goroutine that caused the event.
+func (m *Manager) OnEvent(fn func(Event)) {
+	m.mu.Lock()
+	m.onEvent = fn
+	m.mu.Unlock()
+}
+
+// New creates an interface; it starts nothing.
+func (m *Manager) New(cfg Config) (*Netif, error) {
+	const op = "new"
+	if cfg.Key == "" {
+		return nil, newError(ErrInvalidParams, "", op, errText("empty if_key"))
+	}
+	if cfg.Flags&FlagDHCPClient != 0 && cfg.Flags&FlagDHCPServer != 0 {
+		return nil, newError(ErrInvalidParams, cfg.Key, op, errText("DHCP client and server flags together"))
+	}
+	if cfg.MAC != nil && len(cfg.MAC) != 6 {
+		return nil, newError(ErrInvalidParams, cfg.Key, op, errText("MAC must have 6 bytes"))
+	}
+	if cfg.MTU != 0 && (cfg.MTU < minMTU || cfg.MTU > maxMTU) {
+		// esp_netif ignores an out-of-range MTU and keeps the stack's.
+		cfg.MTU = 0
+	}
+	n := &Netif{m: m, cfg: cfg, ip: cfg.IPInfo.normalized(), routePrio: cfg.RoutePrio}
+	if isZeroMAC(cfg.MAC) {
+		n.cfg.MAC = nil
+	} else {
+		n.mac = tcpip.LinkAddress(cfg.MAC)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, other := range m.netifs {
+		if other.cfg.Key == cfg.Key {
+			return nil, newError(ErrInvalidParams, cfg.Key, op, errText("duplicate if_key"))
+		}
+	}
+	m.netifs = append(m.netifs, n)
+	return n, nil
+}
+
+// Destroy stops n if needed and forgets it.
+func (m *Manager) Destroy(n *Netif) {
+	if n == nil {
+		return
+	}
+	_ = n.Stop()
+	m.mu.Lock()
+	m.netifs = slices.DeleteFunc(m.netifs, func(x *Netif) bool { return x == n })
+	if m.forcedDefault == n {
+		m.forcedDefault = nil
+	}
+	m.updateRoutesLocked()
+	m.mu.Unlock()
+}
+
+// List returns the interfaces in creation order.
+func (m *Manager) List() []*Netif {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.netifs)
+}
+
+// ByKey finds an interface by key, or returns nil.
+func (m *Manager) ByKey(key string) *Netif {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range m.netifs {
+		if n.cfg.Key == key {
+			return n
+		}
+	}
+	return nil
+}
+
+// ByNIC finds the interface behind a gVisor NIC id, or returns nil.
+func (m *Manager) ByNIC(id tcpip.NICID) *Netif {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range m.netifs {
+		if n.nic == id && id != 0 {
+			return n
+		}
+	}
+	return nil
+}
+
+// SetDefault forces the default interface; nil returns to route_prio.
+func (m *Manager) SetDefault(n *Netif) {
+	m.mu.Lock()
+	m.forcedDefault = n
+	m.updateRoutesLocked()
+	m.mu.Unlock()
+}
+
+// Default returns the interface that holds the default route, or nil.
+func (m *Manager) Default() *Netif {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.defaultLocked()
+}
+
+func (m *Manager) defaultLocked() *Netif {
+	if d := m.forcedDefault; d != nil && d.state >= StateStarted {
+		return d
+	}
+	var best *Netif
+	for _, n := range m.netifs {
+		if n.state != StateUp {
+			continue
+		}
+		if best == nil || n.routePrio > best.routePrio {
+			best = n
+		}
+	}
+	if best == nil && m.forcedDefault != nil {
+		return m.forcedDefault
+	}
+	return best
+}
+
+// updateRoutesLocked rebuilds gVisor's route table from interface state:
+// on-link subnets first, then the default interface's gateway, then the
+// other gateways by priority (they serve sockets bound to a device).
+func (m *Manager) updateRoutesLocked() {
+	var subnets, defaults []tcpip.Route
+	def := m.defaultLocked()
+	byPrio := slices.Clone(m.netifs)
+	slices.SortStableFunc(byPrio, func(a, b *Netif) int {
+		switch {
+		case a == def:
+			return -1
+		case b == def:
+			return 1
+		}
+		return b.routePrio - a.routePrio
+	})
+	for _, n := range byPrio {
+		if n.state != StateUp {
+			continue
+		}
+		subnets = append(subnets, tcpip.Route{Destination: header.IPv6LinkLocalPrefix.Subnet(), NIC: n.nic})
+		if !n.ip.HasIP() {
+			continue
+		}
+		if sub, ok := ipv4Subnet(n.ip); ok {
+			subnets = append(subnets, tcpip.Route{Destination: sub, NIC: n.nic})
+		}
+		if gw := n.ip.Gateway; gw.IsValid() && !gw.IsUnspecified() {
+			defaults = append(defaults, tcpip.Route{
+				Destination: header.IPv4EmptySubnet,
+				Gateway:     tcpip.AddrFrom4(gw.As4()),
+				NIC:         n.nic,
+			})
+		}
+	}
+	m.stack.SetRouteTable(append(subnets, defaults...))
+}
+
+func ipv4Subnet(info IPInfo) (tcpip.Subnet, bool) {
+	mask := info.Netmask.As4()
+	ones, _ := net.IPMask(mask[:]).Size()
+	if ones == 0 {
+		return tcpip.Subnet{}, false
+	}
+	prefix := netip.PrefixFrom(info.IP, ones).Masked()
+	sub, err := tcpip.NewSubnet(tcpip.AddrFrom4(prefix.Addr().As4()), tcpip.MaskFromBytes(mask[:]))
+	return sub, err == nil
+}
+
+// Attach binds a driver to the interface; Start then uses it.
+func (n *Netif) Attach(link gvstack.LinkEndpoint) error {
+	if link == nil {
+		return newError(ErrInvalidParams, n.cfg.Key, "attach", errText("nil link"))
+	}
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	if n.state != StateCreated {
+		return newError(ErrInvalidState, n.cfg.Key, "attach", errText("interface already started"))
+	}
+	n.link = link
+	return nil
+}
+
+// Link returns the attached driver, or nil.
+func (n *Netif) Link() gvstack.LinkEndpoint {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	return n.link
+}
+
+// Start adds the interface to the stack with its static address; with
+// FlagAutoUp it also brings it up.
+func (n *Netif) Start() error {
+	m := n.m
+	m.mu.Lock()
+	if n.state != StateCreated {
+		m.mu.Unlock()
+		return nil
+	}
+	if n.link == nil {
+		m.mu.Unlock()
+		return newError(ErrIfNotReady, n.cfg.Key, "start", errText("no driver attached"))
+	}
+	if n.mac != "" {
+		n.link.SetLinkAddress(n.mac)
+	} else {
+		n.mac = n.link.LinkAddress()
+	}
+	if n.cfg.MTU != 0 {
+		n.link.SetMTU(n.cfg.MTU)
+	}
+	id := m.nextNIC
+	if err := m.stack.CreateNICWithOptions(id, n.link, gvstack.NICOptions{Name: n.cfg.Key, Disabled: true}); err != nil {
+		m.mu.Unlock()
+		return newError(ErrInitFailed, n.cfg.Key, "start", tcpipError{err})
+	}
+	m.nextNIC++
+	n.nic = id
+	n.state = StateStarted
+	if err := n.applyIPLocked(n.ip); err != nil {
+		_ = m.stack.RemoveNIC(id)
+		n.nic, n.state = 0, StateCreated
+		m.mu.Unlock()
+		return err
+	}
+	m.mu.Unlock()
+	if n.cfg.Flags&FlagAutoUp != 0 {
+		return n.Up()
+	}
+	return nil
+}
+
+// Stop removes the interface from the stack; it can be started again.
+func (n *Netif) Stop() error {
+	m := n.m
+	m.mu.Lock()
+	if n.state == StateCreated {
+		m.mu.Unlock()
+		return nil
+	}
+	wasUp := n.state == StateUp
+	_ = m.stack.RemoveNIC(n.nic)
+	n.nic, n.state = 0, StateCreated
+	m.updateRoutesLocked()
+	m.mu.Unlock()
+	if wasUp {
+		m.emit(Event{Kind: EventNetifDown, Netif: n})
+	}
+	return nil
+}
+
+// Up enables the interface (admin and link up).
+func (n *Netif) Up() error {
+	m := n.m
+	m.mu.Lock()
+	switch n.state {
+	case StateCreated:
+		m.mu.Unlock()
+		return newError(ErrIfNotReady, n.cfg.Key, "up", errText("not started"))
+	case StateUp:
+		m.mu.Unlock()
+		return nil
+	}
+	if err := m.stack.EnableNIC(n.nic); err != nil {
+		m.mu.Unlock()
+		return newError(ErrIfNotReady, n.cfg.Key, "up", tcpipError{err})
+	}
+	n.state = StateUp
+	m.updateRoutesLocked()
+	m.mu.Unlock()
+	m.emit(Event{Kind: EventNetifUp, Netif: n})
+	return nil
+}
+
+// Down disables the interface; addresses stay configured.
+func (n *Netif) Down() error {
+	m := n.m
+	m.mu.Lock()
+	if n.state != StateUp {
+		m.mu.Unlock()
+		return nil
+	}
+	_ = m.stack.DisableNIC(n.nic)
+	n.state = StateStarted
+	m.updateRoutesLocked()
+	m.mu.Unlock()
+	m.emit(Event{Kind: EventNetifDown, Netif: n})
+	return nil
+}
+
+// Connected is esp_netif_action_connected for a static interface: apply
+// the stored address, bring the interface up and report it.
+func (n *Netif) Connected() error {
+	if err := n.Up(); err != nil {
+		return err
+	}
+	n.m.mu.Lock()
+	info := n.ip
+	n.m.mu.Unlock()
+	if info.HasIP() && n.cfg.Flags&FlagDHCPClient == 0 {
+		n.m.emit(Event{Kind: EventGotIP, Netif: n, IPInfo: info, Changed: true})
+	}
+	return nil
+}
+
+// Disconnected is esp_netif_action_disconnected: take the interface down
+// and drop its addresses from the stack (the stored copy is kept).
+func (n *Netif) Disconnected() error {
+	n.m.mu.Lock()
+	if n.state != StateCreated {
+		n.removeIPLocked()
+	}
+	n.m.mu.Unlock()
+	return n.Down()
+}
+
+// State returns the life-cycle state.
+func (n *Netif) State() State {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	return n.state
+}
+
+// IsUp reports whether the interface is administratively up.
+func (n *Netif) IsUp() bool { return n.State() == StateUp }
+
+// NICID returns the gVisor NIC id, 0 when not started.
+func (n *Netif) NICID() tcpip.NICID {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	return n.nic
+}
+
+// IPInfo returns the current IPv4 configuration.
+func (n *Netif) IPInfo() IPInfo {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	return n.ip
+}
+
+// SetIPInfo replaces the IPv4 configuration. It fails with
+// ErrDHCPNotStopped while a DHCP client owns the address.
+func (n *Netif) SetIPInfo(info IPInfo) error {
+	info = info.normalized()
+	if !info.IP.Is4() || !info.Netmask.Is4() || !info.Gateway.Is4() {
+		return newError(ErrInvalidParams, n.cfg.Key, "set ip info", errText("not IPv4 addresses"))
+	}
+	m := n.m
+	m.mu.Lock()
+	old := n.ip
+	if n.state != StateCreated {
+		if err := n.applyIPLocked(info); err != nil {
+			m.mu.Unlock()
+			return err
+		}
+	} else {
+		n.ip = info
+	}
+	up := n.state == StateUp
+	m.mu.Unlock()
+	if up && info.HasIP() && n.cfg.Flags&FlagEventIPModified != 0 {
+		m.emit(Event{Kind: EventGotIP, Netif: n, IPInfo: info, Changed: info != old})
+	}
+	return nil
+}
+
+func (n *Netif) applyIPLocked(info IPInfo) error {
+	n.removeIPLocked()
+	n.ip = info
+	if info.HasIP() {
+		mask := info.Netmask.As4()
+		ones, _ := net.IPMask(mask[:]).Size()
+		addr := tcpip.ProtocolAddress{
+			Protocol:          ipv4.ProtocolNumber,
+			AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4(info.IP.As4()), PrefixLen: ones},
+		}
+		if err := n.m.stack.AddProtocolAddress(n.nic, addr, gvstack.AddressProperties{}); err != nil {
+			return newError(ErrInvalidParams, n.cfg.Key, "set ip info", tcpipError{err})
+		}
+	}
+	n.m.updateRoutesLocked()
+	return nil
+}
+
+func (n *Netif) removeIPLocked() {
+	if n.nic == 0 {
+		return
+	}
+	if prev, err := n.m.stack.GetMainNICAddress(n.nic, ipv4.ProtocolNumber); err == nil && prev.Address.Len() != 0 {
+		_ = n.m.stack.RemoveAddress(n.nic, prev.Address)
+	}
+}
+
+// MAC returns the interface's hardware address (the driver's until started
+// if none was configured).
+func (n *Netif) MAC() net.HardwareAddr {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	mac := n.mac
+	if mac == "" && n.link != nil {
+		mac = n.link.LinkAddress()
+	}
+	return net.HardwareAddr(mac)
+}
+
+// SetMAC changes the hardware address.
+func (n *Netif) SetMAC(mac net.HardwareAddr) error {
+	if len(mac) != 6 || isZeroMAC(mac) {
+		return newError(ErrInvalidParams, n.cfg.Key, "set mac", errText("need 6 non-zero bytes"))
+	}
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	n.mac = tcpip.LinkAddress(mac)
+	if n.nic != 0 {
+		if err := n.m.stack.SetNICAddress(n.nic, n.mac); err != nil {
+			return newError(ErrIfNotReady, n.cfg.Key, "set mac", tcpipError{err})
+		}
+	}
+	return nil
+}
+
+// Hostname returns the host name used by DHCP.
+func (n *Netif) Hostname() string {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	return n.hostname
+}
+
+// SetHostname sets the host name used by DHCP.
+func (n *Netif) SetHostname(name string) error {
+	if len(name) > 255 {
+		return newError(ErrInvalidParams, n.cfg.Key, "set hostname", errText("longer than 255 bytes"))
+	}
+	n.m.mu.Lock()
+	n.hostname = name
+	n.m.mu.Unlock()
+	return nil
+}
+
+// RoutePrio returns the route priority.
+func (n *Netif) RoutePrio() int {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	return n.routePrio
+}
+
+// SetRoutePrio changes the route priority and re-evaluates the default.
+func (n *Netif) SetRoutePrio(prio int) {
+	n.m.mu.Lock()
+	n.routePrio = prio
+	n.m.updateRoutesLocked()
+	n.m.mu.Unlock()
+}
+
+// MTU returns the link MTU (0 before a driver is attached).
+func (n *Netif) MTU() uint32 {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	if n.link == nil {
+		return n.cfg.MTU
+	}
+	return n.link.MTU()
+}
+
+// SetMTU changes the link MTU.
+func (n *Netif) SetMTU(mtu uint32) error {
+	if mtu < minMTU || mtu > maxMTU {
+		return newError(ErrInvalidParams, n.cfg.Key, "set mtu", errText("out of range 20..9000"))
+	}
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	n.cfg.MTU = mtu
+	if n.nic != 0 {
+		if err := n.m.stack.SetNICMTU(n.nic, mtu); err != nil {
+			return newError(ErrInvalidParams, n.cfg.Key, "set mtu", tcpipError{err})
+		}
+	} else if n.link != nil {
+		n.link.SetMTU(mtu)
+	}
+	return nil
+}
+
+func isZeroMAC(mac net.HardwareAddr) bool {
+	for _, b := range mac {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+type errText string
+
+func (e errText) Error() string { return string(e) }
+
+type tcpipError struct{ err tcpip.Error }
+
+func (e tcpipError) Error() string { return e.err.String() }

@@ -1,0 +1,382 @@
+// Package socket gives gVisor endpoints the semantics of Linux BSD sockets:
+// Linux constants, Linux errno values, and operations that never block.
+//
+// Every operation is a single non-blocking attempt that returns unix.EAGAIN
+// (or EINPROGRESS for connect) when it cannot finish now. Callers wait for
+// readiness themselves: Go callers with Wait, C callers on their own side
+// (a futex or their RTOS), using the notification hook of SetNotify.
+package socket
+
+import (
+	"bytes"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+// Readiness events, with Linux poll(2) values.
+const (
+	EventIn  = waiter.ReadableEvents
+	EventOut = waiter.WritableEvents
+	EventErr = waiter.EventErr
+	EventHUp = waiter.EventHUp
+	allEvents = EventIn | EventOut | EventErr | EventHUp | waiter.EventRdHUp
+)
+
+// Socket is one BSD socket on a gVisor endpoint.
+type Socket struct {
+	Family, Type, Protocol int
+
+	ep    tcpip.Endpoint
+	wq    *waiter.Queue
+	entry waiter.Entry
+
+	notify atomic.Pointer[func(waiter.EventMask)]
+
+	mu          sync.Mutex
+	connecting  bool // a connect is in flight; its result is still pending
+	connectErr  unix.Errno
+	shutRead    bool
+	listening   bool
+	closed      bool
+}
+
+// New creates a socket like socket(2): domain AF_INET or AF_INET6, type
+// SOCK_STREAM, SOCK_DGRAM or SOCK_RAW (flags SOCK_NONBLOCK/SOCK_CLOEXEC are
+// accepted and ignored here: blocking is the caller's business).
+func New(s *gvstack.Stack, domain, typ, protocol int) (*Socket, error) {
+	var netProto tcpip.NetworkProtocolNumber
+	switch domain {
+	case unix.AF_INET:
+		netProto = ipv4.ProtocolNumber
+	case unix.AF_INET6:
+		netProto = ipv6.ProtocolNumber
+	default:
+		return nil, unix.EAFNOSUPPORT
+	}
+	baseType := typ &^ (unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC)
+	var transProto tcpip.TransportProtocolNumber
+	switch baseType {
+	case unix.SOCK_STREAM:
+		if protocol != 0 && protocol != unix.IPPROTO_TCP {
+			return nil, unix.EPROTONOSUPPORT
+		}
+		protocol, transProto = unix.IPPROTO_TCP, tcp.ProtocolNumber
+	case unix.SOCK_DGRAM:
+		switch {
+		case protocol == 0 || protocol == unix.IPPROTO_UDP:
+			protocol, transProto = unix.IPPROTO_UDP, udp.ProtocolNumber
+		case protocol == unix.IPPROTO_ICMP && domain == unix.AF_INET:
+			transProto = icmp.ProtocolNumber4
+		case protocol == unix.IPPROTO_ICMPV6 && domain == unix.AF_INET6:
+			transProto = icmp.ProtocolNumber6
+		default:
+			return nil, unix.EPROTONOSUPPORT
+		}
+	case unix.SOCK_RAW:
+		return nil, unix.EPROTONOSUPPORT // raw sockets come with the full socket API
+	default:
+		return nil, unix.ESOCKTNOSUPPORT
+	}
+	wq := new(waiter.Queue)
+	ep, err := s.NewEndpoint(transProto, netProto, wq)
+	if err != nil {
+		return nil, errnoOf(err)
+	}
+	return wrap(ep, wq, domain, baseType, protocol), nil
+}
+
+func wrap(ep tcpip.Endpoint, wq *waiter.Queue, family, typ, protocol int) *Socket {
+	so := &Socket{Family: family, Type: typ, Protocol: protocol, ep: ep, wq: wq}
+	so.entry = waiter.NewFunctionEntry(allEvents, so.onEvent)
+	wq.EventRegister(&so.entry)
+	return so
+}
+
+func (so *Socket) onEvent(m waiter.EventMask) {
+	if fn := so.notify.Load(); fn != nil {
+		(*fn)(m)
+	}
+}
+
+// SetNotify installs fn to be called on every readiness change. It runs
+// on the stack's goroutines and must not block.
+func (so *Socket) SetNotify(fn func(waiter.EventMask)) {
+	if fn == nil {
+		so.notify.Store(nil)
+		return
+	}
+	so.notify.Store(&fn)
+}
+
+// Endpoint exposes the gVisor endpoint, e.g. to wrap it with gonet.
+func (so *Socket) Endpoint() (tcpip.Endpoint, *waiter.Queue) { return so.ep, so.wq }
+
+// Bind assigns a local address.
+func (so *Socket) Bind(addr tcpip.FullAddress) error {
+	return errOrNil(so.ep.Bind(addr))
+}
+
+// Connect starts a connection. For TCP it returns EINPROGRESS; the result
+// is then read with ConnectResult once the socket is writable.
+func (so *Socket) Connect(addr tcpip.FullAddress) error {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	if so.connecting {
+		if so.ep.Readiness(EventOut|EventErr|EventHUp) == 0 {
+			return unix.EALREADY
+		}
+		so.finishConnectLocked()
+		if so.connectErr != 0 {
+			err := so.connectErr
+			so.connectErr = 0
+			return err
+		}
+		return unix.EISCONN
+	}
+	if so.Type == unix.SOCK_STREAM {
+		if _, err := so.ep.GetRemoteAddress(); err == nil {
+			return unix.EISCONN
+		}
+	}
+	err := so.ep.Connect(addr)
+	if _, started := err.(*tcpip.ErrConnectStarted); started {
+		so.connecting = true
+		return unix.EINPROGRESS
+	}
+	return errOrNil(err)
+}
+
+// ConnectResult completes a connect that returned EINPROGRESS, after the
+// socket became writable or failed: nil, or why the connection failed.
+// While the connect is still in flight it returns EINPROGRESS.
+func (so *Socket) ConnectResult() error {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0 {
+		return unix.EINPROGRESS
+	}
+	so.finishConnectLocked()
+	err := so.connectErr
+	so.connectErr = 0
+	if err != 0 {
+		return err
+	}
+	return nil
+}
+
+func (so *Socket) finishConnectLocked() {
+	if !so.connecting {
+		return
+	}
+	so.connecting = false
+	if err := so.ep.LastError(); err != nil {
+		so.connectErr = errnoOf(err)
+	}
+}
+
+// PendingError returns and clears the socket's pending error (SO_ERROR).
+func (so *Socket) PendingError() unix.Errno {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) != 0 {
+		so.finishConnectLocked()
+	}
+	if err := so.connectErr; err != 0 {
+		so.connectErr = 0
+		return err
+	}
+	if err := so.ep.LastError(); err != nil {
+		return errnoOf(err)
+	}
+	return 0
+}
+
+// Listen turns a stream socket into a listener.
+func (so *Socket) Listen(backlog int) error {
+	if so.Type != unix.SOCK_STREAM {
+		return unix.EOPNOTSUPP
+	}
+	if backlog < 0 {
+		backlog = 0
+	}
+	if backlog > 4096 {
+		backlog = 4096
+	}
+	if err := so.ep.Listen(backlog); err != nil {
+		return errnoOf(err)
+	}
+	so.mu.Lock()
+	so.listening = true
+	so.mu.Unlock()
+	return nil
+}
+
+// Accept takes one pending connection, or returns EAGAIN.
+func (so *Socket) Accept() (*Socket, tcpip.FullAddress, error) {
+	if so.Type != unix.SOCK_STREAM {
+		return nil, tcpip.FullAddress{}, unix.EOPNOTSUPP
+	}
+	var peer tcpip.FullAddress
+	ep, wq, err := so.ep.Accept(&peer)
+	if err != nil {
+		if _, ok := err.(*tcpip.ErrInvalidEndpointState); ok {
+			return nil, peer, unix.EINVAL // not listening, as on Linux
+		}
+		return nil, peer, errnoOf(err)
+	}
+	return wrap(ep, wq, so.Family, so.Type, so.Protocol), peer, nil
+}
+
+// RecvFlags select recv(2) behaviour.
+type RecvFlags struct {
+	Peek           bool
+	NeedRemoteAddr bool
+}
+
+// RecvResult describes one receive.
+type RecvResult struct {
+	N         int               // bytes copied into the buffer
+	Total     int               // bytes of the datagram (> N when truncated)
+	From      tcpip.FullAddress // sender, when asked for
+	EOF       bool              // stream closed by the peer (N == 0)
+}
+
+// Recv copies received data into b. It returns EAGAIN when nothing is
+// there yet; a stream whose peer closed returns N == 0 with EOF set.
+func (so *Socket) Recv(b []byte, flags RecvFlags) (RecvResult, error) {
+	w := tcpip.SliceWriter(b)
+	res, err := so.ep.Read(&w, tcpip.ReadOptions{Peek: flags.Peek, NeedRemoteAddr: flags.NeedRemoteAddr})
+	if err != nil {
+		switch err.(type) {
+		case *tcpip.ErrClosedForReceive:
+			return RecvResult{EOF: true}, nil
+		case *tcpip.ErrInvalidEndpointState:
+			if so.Type == unix.SOCK_STREAM {
+				return RecvResult{}, unix.ENOTCONN
+			}
+		}
+		return RecvResult{}, errnoOf(err)
+	}
+	return RecvResult{N: res.Count, Total: res.Total, From: res.RemoteAddr}, nil
+}
+
+// SendFlags select send(2) behaviour.
+type SendFlags struct {
+	More bool // MSG_MORE
+}
+
+var readerPool = sync.Pool{New: func() any { return new(bytes.Reader) }}
+
+// Send queues b for transmission, to the connected peer or to `to`. It may
+// accept only part of b; it returns EAGAIN when no byte fits now.
+func (so *Socket) Send(b []byte, to *tcpip.FullAddress, flags SendFlags) (int, error) {
+	r := readerPool.Get().(*bytes.Reader)
+	r.Reset(b)
+	n, err := so.ep.Write(r, tcpip.WriteOptions{To: to, More: flags.More})
+	r.Reset(nil)
+	readerPool.Put(r)
+	if err != nil {
+		if _, ok := err.(*tcpip.ErrInvalidEndpointState); ok && so.Type == unix.SOCK_STREAM {
+			return 0, unix.ENOTCONN
+		}
+		return int(n), errnoOf(err)
+	}
+	return int(n), nil
+}
+
+// Shutdown closes one or both directions (SHUT_RD, SHUT_WR, SHUT_RDWR).
+func (so *Socket) Shutdown(how int) error {
+	var flags tcpip.ShutdownFlags
+	switch how {
+	case unix.SHUT_RD:
+		flags = tcpip.ShutdownRead
+	case unix.SHUT_WR:
+		flags = tcpip.ShutdownWrite
+	case unix.SHUT_RDWR:
+		flags = tcpip.ShutdownRead | tcpip.ShutdownWrite
+	default:
+		return unix.EINVAL
+	}
+	if err := so.ep.Shutdown(flags); err != nil {
+		return errnoOf(err)
+	}
+	return nil
+}
+
+// Close releases the endpoint. Waiters are woken so they see EBADF.
+func (so *Socket) Close() error {
+	so.mu.Lock()
+	if so.closed {
+		so.mu.Unlock()
+		return unix.EBADF
+	}
+	so.closed = true
+	so.mu.Unlock()
+	so.ep.Close()
+	so.onEvent(allEvents)
+	so.wq.EventUnregister(&so.entry)
+	so.SetNotify(nil)
+	return nil
+}
+
+// Readiness returns which of mask's events are ready now.
+func (so *Socket) Readiness(mask waiter.EventMask) waiter.EventMask {
+	return so.ep.Readiness(mask)
+}
+
+// Wait blocks the calling goroutine until one of mask's events is ready or
+// the deadline passes (zero: no deadline). For Go callers of the
+// non-blocking operations; C callers wait on their own side.
+func (so *Socket) Wait(mask waiter.EventMask, deadline time.Time) error {
+	entry, ch := waiter.NewChannelEntry(mask)
+	so.wq.EventRegister(&entry)
+	defer so.wq.EventUnregister(&entry)
+	if so.ep.Readiness(mask) != 0 {
+		return nil
+	}
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-timeout:
+		return unix.EAGAIN
+	}
+}
+
+// LocalAddr returns the bound address (getsockname).
+func (so *Socket) LocalAddr() (tcpip.FullAddress, error) {
+	a, err := so.ep.GetLocalAddress()
+	return a, errOrNil(err)
+}
+
+// RemoteAddr returns the peer address (getpeername).
+func (so *Socket) RemoteAddr() (tcpip.FullAddress, error) {
+	a, err := so.ep.GetRemoteAddress()
+	if err != nil {
+		return a, unix.ENOTCONN
+	}
+	return a, nil
+}
+
+func errOrNil(err tcpip.Error) error {
+	if err == nil {
+		return nil
+	}
+	return errnoOf(err)
+}

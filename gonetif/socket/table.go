@@ -1,0 +1,66 @@
+package socket
+
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxDescriptors bounds descriptor numbers (and so open sockets).
+const MaxDescriptors = 1 << 16
+
+// Table maps descriptor numbers to sockets. Each socket's number is a real
+// host descriptor held open as a placeholder (an eventfd), so the kernel
+// never hands the same number to a file or host socket while ours lives.
+type Table struct {
+	slots [MaxDescriptors]atomic.Pointer[Socket]
+	open  atomic.Int64
+}
+
+// NewTable returns an empty table.
+func NewTable() *Table { return new(Table) }
+
+// Add gives so a descriptor number.
+func (t *Table) Add(so *Socket) (int, error) {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return -1, err
+	}
+	if fd >= MaxDescriptors {
+		unix.Close(fd)
+		return -1, unix.EMFILE
+	}
+	t.slots[fd].Store(so)
+	t.open.Add(1)
+	return fd, nil
+}
+
+// Get returns the socket behind fd, or EBADF.
+func (t *Table) Get(fd int) (*Socket, error) {
+	if fd < 0 || fd >= MaxDescriptors {
+		return nil, unix.EBADF
+	}
+	if so := t.slots[fd].Load(); so != nil {
+		return so, nil
+	}
+	return nil, unix.EBADF
+}
+
+// Close closes the socket behind fd and releases its number.
+func (t *Table) Close(fd int) error {
+	if fd < 0 || fd >= MaxDescriptors {
+		return unix.EBADF
+	}
+	so := t.slots[fd].Swap(nil)
+	if so == nil {
+		return unix.EBADF
+	}
+	t.open.Add(-1)
+	err := so.Close()
+	// The number may be reused only once the socket is gone.
+	unix.Close(fd)
+	return err
+}
+
+// Len returns the number of open sockets.
+func (t *Table) Len() int { return int(t.open.Load()) }

@@ -1,0 +1,84 @@
+// Package stack builds the gVisor network stack that every gonetif
+// interface and socket lives on, with defaults that behave like a device's
+// lwIP or a Linux host rather than like gVisor's sandbox defaults.
+package stack
+
+import (
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+)
+
+// Options tunes a new stack. The zero value is what applications want.
+type Options struct {
+	// NoDelay turns Nagle's algorithm off for new TCP sockets. Linux and
+	// lwIP keep Nagle on until TCP_NODELAY is set, and so do we by default
+	// (gVisor's own default is off, lab-facts 4).
+	NoDelay bool
+
+	// RACK keeps gVisor's RACK loss detection on. It walks every in-flight
+	// segment on each ACK, which costs a lot with small segments (lab-facts
+	// 3), so the default is the classic NewReno-style recovery.
+	RACK bool
+
+	// SendBufferMax and ReceiveBufferMax bound TCP's auto-tuned buffers
+	// (bytes). Zero picks 4 MiB, plenty for a LAN.
+	SendBufferMax, ReceiveBufferMax int
+}
+
+// New returns a gVisor stack with IPv4, IPv6, ARP, TCP, UDP and ICMP.
+func New(opts Options) (*gvstack.Stack, error) {
+	s := gvstack.New(gvstack.Options{
+		NetworkProtocols: []gvstack.NetworkProtocolFactory{
+			ipv4.NewProtocol,
+			ipv6.NewProtocolWithOptions(ipv6.Options{
+				AutoGenLinkLocal: true,
+				DADConfigs:       gvstack.DADConfigurations{DupAddrDetectTransmits: 0},
+			}),
+			arp.NewProtocol,
+		},
+		TransportProtocols: []gvstack.TransportProtocolFactory{
+			tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6,
+		},
+		HandleLocal: true,
+	})
+
+	sendMax, recvMax := opts.SendBufferMax, opts.ReceiveBufferMax
+	if sendMax <= 0 {
+		sendMax = 4 << 20
+	}
+	if recvMax <= 0 {
+		recvMax = 4 << 20
+	}
+	sack := tcpip.TCPSACKEnabled(true)
+	delay := tcpip.TCPDelayEnabled(!opts.NoDelay)
+	moderate := tcpip.TCPModerateReceiveBufferOption(true)
+	recovery := tcpip.TCPRecovery(0)
+	if opts.RACK {
+		recovery = tcpip.TCPRACKLossDetection
+	}
+	sendRange := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 256 << 10, Max: sendMax}
+	recvRange := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 256 << 10, Max: recvMax}
+	for _, opt := range []tcpip.SettableTransportProtocolOption{
+		&sack, &delay, &moderate, &recovery, &sendRange, &recvRange,
+	} {
+		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, opt); err != nil {
+			s.Close()
+			return nil, &Error{Op: "set TCP option", Err: err}
+		}
+	}
+	return s, nil
+}
+
+// Error reports a gVisor failure while configuring the stack.
+type Error struct {
+	Op  string
+	Err tcpip.Error
+}
+
+func (e *Error) Error() string { return "gonetif stack: " + e.Op + ": " + e.Err.String() }
