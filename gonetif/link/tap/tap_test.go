@@ -1,0 +1,281 @@
+package tap_test
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gonetif/gonetif/gonetif/internal/netnstest"
+	"github.com/gonetif/gonetif/gonetif/link/tap"
+	"golang.org/x/sys/unix"
+)
+
+func modeName(plain bool) string {
+	if plain {
+		return "plain"
+	}
+	return "offload"
+}
+
+func TestPing(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		t.Run(modeName(plain), func(t *testing.T) {
+			r := newRig(t, plain) // waits for the first reply
+			out := r.ns.Exec(t, "ping", "-c", "3", "-i", "0.2", "-W", "2", stackIP)
+			if !strings.Contains(out, "3 received") {
+				t.Fatalf("ping:\n%s", out)
+			}
+			if st := r.ep.Stats(); st.RxFrames == 0 || st.TxFrames == 0 {
+				t.Fatalf("stats did not move: %+v", st)
+			}
+		})
+	}
+}
+
+func TestBulkTCP(t *testing.T) {
+	const size = 8 << 20
+	file, data, sum := randomFile(t, size)
+	for _, plain := range []bool{false, true} {
+		t.Run(modeName(plain), func(t *testing.T) {
+			r := newRig(t, plain)
+			sendToHost(t, r, 5001, data, sum)
+			if n := recvFromHost(t, r, 5002, file, sum); n != size {
+				t.Fatalf("received %d bytes, want %d", n, size)
+			}
+			st := r.ep.Stats()
+			t.Logf("%s stats: %+v", modeName(plain), st)
+			if plain && (st.RxGSO != 0 || st.TxGSO != 0) {
+				t.Errorf("plain mode saw GSO frames: %+v", st)
+			}
+			if !plain && (st.RxGSO == 0 || st.TxGSO == 0) {
+				t.Errorf("offload mode used no GSO (rx %d, tx %d): offload is not working", st.RxGSO, st.TxGSO)
+			}
+			if st.RxMalformed != 0 || st.RxBadChecksum != 0 {
+				t.Errorf("bad frames: %+v", st)
+			}
+		})
+	}
+}
+
+// TestOffloadReset: offload flags persist on a persistent TAP, so a plain
+// user after an offload user must clear them or lose checksum-partial frames.
+func TestOffloadReset(t *testing.T) {
+	const size = 1 << 20
+	file, data, sum := randomFile(t, size)
+	r := newRig(t, false)
+	recvFromHost(t, r, 5003, file, sum)
+	if out := r.ns.Exec(t, "ethtool", "-k", tapName); !strings.Contains(out, "tx-checksumming: on") {
+		t.Errorf("offload mode: expected tx-checksumming on:\n%s", out)
+	}
+	r.close(t)
+
+	r.open(t, true)
+	if out := r.ns.Exec(t, "ethtool", "-k", tapName); !strings.Contains(out, "tx-checksumming: off") {
+		t.Errorf("plain mode after offload: expected tx-checksumming off:\n%s", out)
+	}
+	recvFromHost(t, r, 5004, file, sum)
+	sendToHost(t, r, 5005, data, sum)
+	if st := r.ep.Stats(); st.RxMalformed != 0 {
+		t.Errorf("malformed frames: %+v", st)
+	}
+}
+
+func TestMissingInterface(t *testing.T) {
+	ns := netnstest.New(t)
+	for _, plain := range []bool{false, true} {
+		_, err := tap.Open(tap.Options{Name: "gntnone0", NetNS: ns.Path, Plain: plain})
+		var te *tap.Error
+		if !errors.As(err, &te) || !errors.Is(err, unix.ENODEV) {
+			t.Fatalf("Open of a missing interface: got %v, want *tap.Error wrapping ENODEV", err)
+		}
+		if te.Name != "gntnone0" || !strings.Contains(err.Error(), "make_tap_netif") {
+			t.Errorf("error message not helpful: %v", err)
+		}
+	}
+	if out, err := ns.Run("ip", "link", "show", "gntnone0"); err == nil {
+		t.Fatalf("Open created the interface:\n%s", out)
+	}
+}
+
+func TestCreate(t *testing.T) {
+	ns := netnstest.New(t)
+	ep, err := tap.Open(tap.Options{Name: "gntnew0", NetNS: ns.Path, Create: true})
+	if err != nil {
+		t.Fatalf("Open with Create: %v", err)
+	}
+	ns.Exec(t, "ip", "link", "show", "gntnew0")
+	ep.Close()
+	ep.Wait()
+	if _, err := ns.Run("ip", "link", "show", "gntnew0"); err == nil {
+		t.Fatalf("non-persistent TAP still exists after Close")
+	}
+}
+
+func TestBusy(t *testing.T) {
+	ns := netnstest.New(t)
+	ns.AddTap(t, tapName, "", -1)
+	ep, err := tap.Open(tap.Options{Name: tapName, NetNS: ns.Path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ep.Close(); ep.Wait() }()
+	_, err = tap.Open(tap.Options{Name: tapName, NetNS: ns.Path})
+	if !errors.Is(err, unix.EBUSY) {
+		t.Fatalf("second Open: got %v, want EBUSY", err)
+	}
+}
+
+func TestNotATap(t *testing.T) {
+	ns := netnstest.New(t)
+	ns.Exec(t, "ip", "tuntap", "add", "dev", "gtun0", "mode", "tun")
+	_, err := tap.Open(tap.Options{Name: "gtun0", NetNS: ns.Path})
+	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "not a TAP") {
+		t.Fatalf("Open of a TUN device: got %v, want EINVAL 'not a TAP'", err)
+	}
+}
+
+func TestInvalidOptions(t *testing.T) {
+	cases := []tap.Options{
+		{MTU: 10},
+		{MTU: 70000},
+		{MAC: "\x02\x00\x00\x00\x01"},         // 5 bytes
+		{MAC: "\x01\x00\x5e\x00\x00\x01"},     // multicast
+		{MAC: "\x00\x00\x00\x00\x00\x00"},     // zero
+		{Name: "a-name-that-is-far-too-long"}, // > IFNAMSIZ-1
+		{Name: "bad/name"},
+	}
+	for _, o := range cases {
+		_, err := tap.Open(o)
+		var te *tap.Error
+		if !errors.As(err, &te) || !errors.Is(err, unix.EINVAL) {
+			t.Errorf("Open(%+v): got %v, want *tap.Error wrapping EINVAL", o, err)
+		}
+	}
+}
+
+func TestCloseIdle(t *testing.T) {
+	ns := netnstest.New(t)
+	ns.AddTap(t, tapName, "", -1)
+	ep, err := tap.Open(tap.Options{Name: tapName, NetNS: ns.Path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep.Close()
+	ep.Close() // twice is fine
+	ep.Wait()
+	// The TAP was released: it can be opened again.
+	ep2, err := tap.Open(tap.Options{Name: tapName, NetNS: ns.Path, Plain: true})
+	if err != nil {
+		t.Fatalf("reopen after Close: %v", err)
+	}
+	ep2.Close()
+	ep2.Wait()
+}
+
+// TestCloseUnderLoad closes the endpoint while TCP flows both ways: Close
+// must return promptly and no goroutine may be left behind.
+func TestCloseUnderLoad(t *testing.T) {
+	ns := netnstest.New(t)
+	ns.AddTap(t, tapName, hostCIDR, -1)
+	before := runtime.NumGoroutine()
+	r := &rig{ns: ns}
+	r.open(t, false)
+
+	// Host floods the stack; the stack floods the host.
+	l := listen(t, r.s, 6001)
+	ns.Start(t, "socat", "-u", "OPEN:/dev/zero", "TCP4:"+stackIP+":6001")
+	in := accept(t, l, 15*time.Second)
+	ns.Start(t, "socat", "-u", "TCP4-LISTEN:6002,reuseaddr", "OPEN:/dev/null")
+	out := dial(t, r.s, 6002)
+
+	var wg sync.WaitGroup
+	var inBytes, outBytes int64
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		inBytes, _ = io.Copy(io.Discard, in)
+	}()
+	go func() {
+		defer wg.Done()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := out.Write(buf)
+			outBytes += int64(n)
+			if err != nil {
+				return
+			}
+		}
+	}()
+	ok := netnstest.WaitFor(10*time.Second, 20*time.Millisecond, func() bool {
+		st := r.ep.Stats()
+		return st.RxBytes > 16<<20 && st.TxBytes > 16<<20
+	})
+	if !ok {
+		t.Fatalf("traffic did not flow: %+v", r.ep.Stats())
+	}
+
+	start := time.Now()
+	r.ep.Close()
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("Close took %v under load", d)
+	}
+	waited := make(chan struct{})
+	go func() { r.ep.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(2 * time.Second):
+		t.Fatalf("Wait did not return within 2s of Close")
+	}
+	t.Logf("closed after %v; rx %d MB, tx %d MB through the endpoint", time.Since(start),
+		r.ep.Stats().RxBytes>>20, r.ep.Stats().TxBytes>>20)
+
+	destroy(t, r.s) // aborts the connections, so the copiers return
+	in.Close()
+	out.Close()
+	l.Close()
+	copied := make(chan struct{})
+	go func() { wg.Wait(); close(copied) }()
+	select {
+	case <-copied:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("traffic goroutines still blocked 5s after stack teardown")
+	}
+	t.Logf("copied in %d MB, out %d MB", inBytes>>20, outBytes>>20)
+	var left []string
+	if !netnstest.WaitFor(5*time.Second, 20*time.Millisecond, func() bool {
+		left = stackGoroutines()
+		return len(left) == 0
+	}) {
+		t.Fatalf("%d goroutines of gVisor or the endpoint left (%d before the test):\n%s",
+			len(left), before, strings.Join(left, "\n\n"))
+	}
+}
+
+// stackGoroutines returns the goroutines running gVisor or endpoint code
+// (netnstest's process reapers are not ours to count).
+func stackGoroutines() []string {
+	buf := make([]byte, 4<<20)
+	var out []string
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "gvisor.dev/gvisor/") || strings.Contains(g, "gonetif/link/tap.") {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func TestErrorMessages(t *testing.T) {
+	e := &tap.Error{Name: "tap0", Op: "TUNSETIFF", Err: unix.EPERM}
+	if !errors.Is(e, fs.ErrPermission) || !strings.Contains(e.Error(), "make_tap_netif") || !strings.Contains(e.Error(), `"tap0"`) {
+		t.Errorf("EPERM error: %v", e)
+	}
+	e = &tap.Error{Name: "tap0", Op: "open", Err: unix.ENOENT}
+	if !strings.Contains(e.Error(), "tun") {
+		t.Errorf("ENOENT error: %v", e)
+	}
+}

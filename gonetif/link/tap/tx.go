@@ -1,0 +1,140 @@
+package tap
+
+import (
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// txScratch is reused through a sync.Pool so that the write path does not
+// allocate per packet.
+type txScratch struct {
+	hdr [vnetHdrLen]byte
+	iov []unix.Iovec
+}
+
+// How long a writer waits for room when the TAP queue is full before
+// dropping the frame (TCP recovers; the stack must not block for long).
+const (
+	txFullRetries = 3
+	txFullWait    = 10 * time.Millisecond
+)
+
+// WritePackets implements stack.LinkWriter: one writev per packet, the
+// virtio-net header first in offload mode. A frame the kernel cannot take is
+// dropped and counted, as on a real wire.
+func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return 0, &tcpip.ErrClosedForSend{}
+	}
+	sc := e.txPool.Get().(*txScratch)
+	defer e.txPool.Put(sc)
+	sent := 0
+	for _, pkt := range pkts.AsSlice() {
+		if err := e.writeOne(sc, pkt); err != nil {
+			if sent == 0 {
+				return 0, err
+			}
+			break
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+func (e *Endpoint) writeOne(sc *txScratch, pkt *stack.PacketBuffer) tcpip.Error {
+	iov := sc.iov[:0]
+	gso := false
+	if e.vnet {
+		gso = e.fillVnetHdr(&sc.hdr, pkt)
+		var v unix.Iovec
+		v.Base = &sc.hdr[0]
+		v.SetLen(vnetHdrLen)
+		iov = append(iov, v)
+	}
+	size := 0
+	views, off := pkt.AsViewList()
+	for v := views.Front(); v != nil; v = v.Next() {
+		s := v.AsSlice()
+		if off >= len(s) {
+			off -= len(s)
+			continue
+		}
+		s = s[off:]
+		off = 0
+		var io unix.Iovec
+		io.Base = &s[0]
+		io.SetLen(len(s))
+		iov = append(iov, io)
+		size += len(s)
+	}
+	sc.iov = iov // keep a grown backing array for next time
+	errno := e.writev(iov)
+	clear(iov) // do not pin packet memory from the pool
+	switch errno {
+	case 0:
+		e.stats.txFrames.Add(1)
+		e.stats.txBytes.Add(uint64(size))
+		if gso {
+			e.stats.txGSO.Add(1)
+		}
+		return nil
+	case unix.EBADFD, unix.EIO, unix.ENXIO:
+		e.stats.txDropped.Add(1)
+		return &tcpip.ErrClosedForSend{}
+	default:
+		e.stats.txDropped.Add(1)
+		return nil
+	}
+}
+
+func (e *Endpoint) writev(iov []unix.Iovec) unix.Errno {
+	for try := 0; ; {
+		_, _, errno := unix.RawSyscall(unix.SYS_WRITEV, uintptr(e.fd),
+			uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		switch {
+		case errno == unix.EINTR:
+			continue
+		case errno == unix.EAGAIN && try < txFullRetries:
+			try++
+			pfd := [1]unix.PollFd{{Fd: int32(e.fd), Events: unix.POLLOUT}}
+			_, _ = unix.Poll(pfd[:], int(txFullWait/time.Millisecond))
+			continue
+		}
+		return errno
+	}
+}
+
+// fillVnetHdr describes pkt to the kernel: a partial TCP checksum to finish
+// and, for a segment longer than the MSS, how to cut it. It reports whether
+// the packet is a GSO packet.
+func (e *Endpoint) fillVnetHdr(b *[vnetHdrLen]byte, pkt *stack.PacketBuffer) bool {
+	var h vnetHdr
+	g := &pkt.GSOOptions
+	gso := false
+	if g.Type != stack.GSONone && g.NeedsCsum {
+		h.flags = vnetFlagNeedsCsum
+		h.csumStart = uint16(len(pkt.LinkHeader().Slice()) + len(pkt.NetworkHeader().Slice()))
+		h.csumOffset = g.CsumOffset
+		if g.MSS != 0 && pkt.Data().Size() > int(g.MSS) {
+			switch g.Type {
+			case stack.GSOTCPv4:
+				h.gsoType = vnetGSOTCPv4
+			case stack.GSOTCPv6:
+				h.gsoType = vnetGSOTCPv6
+			}
+			if h.gsoType != vnetGSONone {
+				h.gsoSize = g.MSS
+				h.hdrLen = uint16(pkt.HeaderSize())
+				gso = true
+			}
+		}
+	}
+	h.encode(b[:])
+	return gso
+}
