@@ -45,7 +45,7 @@ func (e *Error) hint() string {
 		if e.Op == "open" {
 			return "the TUN/TAP device is not accessible to this user"
 		}
-		return "not permitted; the TAP must exist and be owned by this user (scripts/make_tap_netif creates it so), or the process needs CAP_NET_ADMIN"
+		return "the TAP must be owned by this user (scripts/make_tap_netif creates it so) or the process needs CAP_NET_ADMIN"
 	case errors.Is(e.Err, unix.ENOENT) && e.Op == "open":
 		return "no TUN/TAP support (load the tun module) or wrong Options.Device"
 	case errors.Is(e.Err, unix.EBUSY):

@@ -44,7 +44,7 @@ func newStack(tb testing.TB, ep stack.LinkEndpoint) *stack.Stack {
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, icmp.NewProtocol4},
 	})
-	buf := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 1 << 20, Max: 8 << 20}
+	buf := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 4 << 20, Max: 8 << 20}
 	if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, &buf); err != nil {
 		tb.Fatalf("receive buffer option: %v", err)
 	}
