@@ -184,6 +184,11 @@ func newStack(t *testing.T, ep stack.LinkEndpoint, i byte) *stack.Stack {
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol},
 	})
+	// Short retransmission timers keep the lossy transfer quick and its
+	// duration steady (the kernel's own minimum is 200 ms).
+	minRTO, maxRTO := tcpip.TCPMinRTOOption(20*time.Millisecond), tcpip.TCPMaxRTOOption(300*time.Millisecond)
+	_ = s.SetTransportProtocolOption(tcp.ProtocolNumber, &minRTO)
+	_ = s.SetTransportProtocolOption(tcp.ProtocolNumber, &maxRTO)
 	if err := s.CreateNIC(1, ep); err != nil {
 		t.Fatal(err)
 	}
