@@ -12,6 +12,19 @@
 // because the virtio-net header's csum_start is counted from the start of the
 // frame, so the layer that writes it has to know the link header anyway, and
 // one layer less means one lock less per packet.
+//
+// Like a NIC, the endpoint drops unicast frames addressed to another MAC
+// (a bridged TAP floods them). In offload mode it advertises RX checksum
+// offload: checksum-partial and kernel-verified frames are trusted, any
+// other frame has its IPv4 header and TCP/UDP checksums verified here.
+//
+// Typical use:
+//
+//	ep, err := tap.Open(tap.Options{Name: "tap0"})
+//	if err != nil { ... } // *tap.Error; errors.Is(err, unix.ENODEV) etc.
+//	s.CreateNIC(1, ep)    // the stack closes ep when the NIC goes away
+//	...
+//	s.Destroy()           // or ep.Close(); ep.Wait()
 package tap
 
 import (

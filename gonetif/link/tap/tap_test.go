@@ -38,6 +38,7 @@ func TestPing(t *testing.T) {
 }
 
 func TestBulkTCP(t *testing.T) {
+	netnstest.Require(t)
 	const size = 8 << 20
 	file, data, sum := randomFile(t, size)
 	for _, plain := range []bool{false, true} {
@@ -65,6 +66,7 @@ func TestBulkTCP(t *testing.T) {
 // TestOffloadReset: offload flags persist on a persistent TAP, so a plain
 // user after an offload user must clear them or lose checksum-partial frames.
 func TestOffloadReset(t *testing.T) {
+	netnstest.Require(t)
 	const size = 1 << 20
 	file, data, sum := randomFile(t, size)
 	r := newRig(t, false)
