@@ -84,7 +84,7 @@ func destroy(tb testing.TB, s *stack.Stack) {
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		tb.Errorf("stack.Destroy did not return within 10s")
+		tb.Errorf("stack.Destroy did not return within 10s:\n%s", strings.Join(stackGoroutines(), "\n\n"))
 	}
 }
 

@@ -63,9 +63,9 @@ func (rx *rxState) release() {
 
 // readLoop drains every available frame, then sleeps in poll(2) on the TAP
 // and the eventfd that Close signals.
-func (e *Endpoint) readLoop() {
+func (e *Endpoint) readLoop(exited chan struct{}) {
 	failed := false
-	defer func() { e.readerExited(failed) }()
+	defer func() { e.readerExited(failed, exited) }()
 	var rx rxState
 	defer rx.release()
 	pfd := [2]unix.PollFd{
@@ -194,27 +194,26 @@ func (e *Endpoint) deliver(rx *rxState, n int) {
 	if gso {
 		e.stats.rxGSO.Add(1)
 	}
+	e.deliverSeq.Add(1)
 	(*dp).DeliverNetworkPacket(header.Ethernet(eth).Type(), pkt)
+	e.deliverSeq.Add(1)
 	pkt.DecRef()
 }
 
 // readerExited releases the TAP if Close already ran (otherwise Close
 // will), or restarts reading if a dispatcher was attached again meanwhile.
-func (e *Endpoint) readerExited(failed bool) {
+func (e *Endpoint) readerExited(failed bool, exited chan struct{}) {
 	var b [8]byte
 	_, _ = unix.Read(e.evfd, b[:]) // consume our wake-up so a new reader sleeps
 	e.startMu.Lock()
 	e.running = false
 	release := e.closeCalled
 	if !release && !failed && e.dispatcher.Load() != nil {
-		e.running = true
-		e.stopReader.Store(false)
-		e.wg.Add(1)
-		go e.readLoop()
+		e.startReaderLocked()
 	}
 	e.startMu.Unlock()
 	if release {
 		e.release()
 	}
-	e.wg.Done()
+	close(exited)
 }

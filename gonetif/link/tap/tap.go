@@ -31,6 +31,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -71,8 +72,11 @@ type Endpoint struct {
 	startMu     sync.Mutex
 	running     bool // a reader goroutine exists
 	closeCalled bool
-	stopReader  atomic.Bool // set by Attach(nil): current reader exits
-	wg          sync.WaitGroup
+	stopReader  atomic.Bool   // set by Attach(nil): current reader exits
+	exited      chan struct{} // closed when the current reader returns
+	// deliverSeq is odd while the reader is inside the stack; Wait uses it
+	// to spot a reader blocked on a stack lock held by Wait's own caller.
+	deliverSeq atomic.Uint64
 
 	closeStarted atomic.Bool
 	onClose      func()
@@ -323,11 +327,15 @@ func (e *Endpoint) Attach(d stack.NetworkDispatcher) {
 	}
 	e.dispatcher.Store(&d)
 	if !e.running && !e.closeCalled {
-		e.running = true
-		e.stopReader.Store(false)
-		e.wg.Add(1)
-		go e.readLoop()
+		e.startReaderLocked()
 	}
+}
+
+func (e *Endpoint) startReaderLocked() {
+	e.running = true
+	e.stopReader.Store(false)
+	e.exited = make(chan struct{})
+	go e.readLoop(e.exited)
 }
 
 // wake makes the reader's poll return.
@@ -340,9 +348,40 @@ func (e *Endpoint) wake() {
 // IsAttached implements stack.LinkEndpoint.
 func (e *Endpoint) IsAttached() bool { return e.dispatcher.Load() != nil }
 
-// Wait implements stack.LinkEndpoint: it returns once the reader goroutine
-// has stopped and the TAP has been released (after Close).
-func (e *Endpoint) Wait() { e.wg.Wait() }
+// stuckAfter is how long a stopping reader may sit in one delivery before
+// Wait assumes it is blocked on a lock of Wait's caller.
+const stuckAfter = 100 * time.Millisecond
+
+// Wait implements stack.LinkEndpoint: after Close (or Attach(nil)) it
+// returns once the reader goroutine has stopped, and after Close the TAP has
+// then been released.
+//
+// gVisor's Stack.Wait calls Wait while holding the stack lock, which a
+// frame being delivered may need (e.g. to send a RST). If the stopping
+// reader stays inside one delivery for stuckAfter, Wait returns anyway; the
+// reader exits (and releases the TAP after Close) once the lock is free.
+func (e *Endpoint) Wait() {
+	for {
+		e.startMu.Lock()
+		running, exited := e.running, e.exited
+		e.startMu.Unlock()
+		if !running {
+			return
+		}
+		seq := e.deliverSeq.Load()
+		t := time.NewTimer(stuckAfter)
+		select {
+		case <-exited:
+			t.Stop()
+			continue // a new reader may have been started meanwhile
+		case <-t.C:
+		}
+		stopping := e.stopReader.Load() || e.closing.Load()
+		if stopping && seq%2 == 1 && e.deliverSeq.Load() == seq {
+			return
+		}
+	}
+}
 
 // SetOnCloseAction implements stack.LinkEndpoint.
 func (e *Endpoint) SetOnCloseAction(f func()) {

@@ -281,3 +281,33 @@ func TestErrorMessages(t *testing.T) {
 		t.Errorf("ENOENT error: %v", e)
 	}
 }
+
+// TestDestroyUnderLoad: gVisor's Stack.Wait holds the stack lock while it
+// waits for the link endpoint, and frames still arriving need that lock to
+// answer with RST. Destroy must still return.
+func TestDestroyUnderLoad(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		t.Run(modeName(plain), func(t *testing.T) {
+			r := newRig(t, plain)
+			l := listen(t, r.s, 6003)
+			r.ns.Start(t, "socat", "-u", "OPEN:/dev/zero", "TCP4:"+stackIP+":6003")
+			c := accept(t, l, 15*time.Second)
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+			if !netnstest.WaitFor(10*time.Second, 10*time.Millisecond, func() bool {
+				return r.ep.Stats().RxBytes > 8<<20
+			}) {
+				t.Fatalf("no traffic: %+v", r.ep.Stats())
+			}
+			start := time.Now()
+			destroy(t, r.s)
+			t.Logf("Destroy under load took %v", time.Since(start))
+			var left []string
+			if !netnstest.WaitFor(5*time.Second, 20*time.Millisecond, func() bool {
+				left = stackGoroutines()
+				return len(left) == 0
+			}) {
+				t.Fatalf("goroutines left after Destroy:\n%s", strings.Join(left, "\n\n"))
+			}
+		})
+	}
+}
