@@ -9,6 +9,7 @@ package gonetif
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
@@ -56,6 +57,24 @@ func (s *Stack) AddInterface(cfg netif.Config, link gvstack.LinkEndpoint) (*neti
 		return nil, err
 	}
 	return n, nil
+}
+
+// ExitLinger bounds how long RemoveInterface and Close wait for closed TCP
+// connections to deliver their last data.
+const ExitLinger = 2 * time.Second
+
+// RemoveInterface stops and forgets n. Connections already closed by the
+// application get up to ExitLinger to deliver what they still hold, as
+// they would in a kernel, before the link goes away under them.
+func (s *Stack) RemoveInterface(n *netif.Netif) {
+	s.Sockets.Drain(ExitLinger)
+	s.Netifs.Destroy(n)
+}
+
+// StopInterface is RemoveInterface without forgetting n.
+func (s *Stack) StopInterface(n *netif.Netif) error {
+	s.Sockets.Drain(ExitLinger)
+	return n.Stop()
 }
 
 // DialTCP connects to addr.

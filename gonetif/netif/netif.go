@@ -20,16 +20,16 @@ type Flags uint32
 
 // Interface flags.
 const (
-	FlagDHCPClient       Flags = 1 << 0
-	FlagDHCPServer       Flags = 1 << 1
-	FlagAutoUp           Flags = 1 << 2
-	FlagGARP             Flags = 1 << 3
-	FlagEventIPModified  Flags = 1 << 4
-	FlagIsPPP            Flags = 1 << 5
-	FlagIsBridge         Flags = 1 << 6
-	FlagMLDv6Report      Flags = 1 << 7
-	FlagIPv6Autoconfig   Flags = 1 << 8
-	minMTU, maxMTU              = 20, 9000
+	FlagDHCPClient      Flags = 1 << 0
+	FlagDHCPServer      Flags = 1 << 1
+	FlagAutoUp          Flags = 1 << 2
+	FlagGARP            Flags = 1 << 3
+	FlagEventIPModified Flags = 1 << 4
+	FlagIsPPP           Flags = 1 << 5
+	FlagIsBridge        Flags = 1 << 6
+	FlagMLDv6Report     Flags = 1 << 7
+	FlagIPv6Autoconfig  Flags = 1 << 8
+	minMTU, maxMTU            = 20, 9000
 )
 
 // IPInfo is an interface's IPv4 configuration. Zero addresses mean "none".
@@ -172,6 +172,10 @@ func (m *Manager) Destroy(n *Netif) {
 	}
 	_ = n.Stop()
 	m.mu.Lock()
+	if n.link != nil { // attached but never started: the link is still ours to close
+		n.link.Close()
+		n.link = nil
+	}
 	m.netifs = slices.DeleteFunc(m.netifs, func(x *Netif) bool { return x == n })
 	if m.forcedDefault == n {
 		m.forcedDefault = nil
@@ -357,7 +361,8 @@ func (n *Netif) Start() error {
 	return nil
 }
 
-// Stop removes the interface from the stack; it can be started again.
+// Stop removes the interface from the stack and closes its driver; attach
+// a new driver to start it again.
 func (n *Netif) Stop() error {
 	m := n.m
 	m.mu.Lock()
@@ -366,8 +371,9 @@ func (n *Netif) Stop() error {
 		return nil
 	}
 	wasUp := n.state == StateUp
+	// gVisor closes the link with the NIC: a restart needs a new attach.
 	_ = m.stack.RemoveNIC(n.nic)
-	n.nic, n.state = 0, StateCreated
+	n.nic, n.state, n.link = 0, StateCreated, nil
 	m.updateRoutesLocked()
 	m.mu.Unlock()
 	if wasUp {

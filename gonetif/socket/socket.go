@@ -26,10 +26,10 @@ import (
 
 // Readiness events, with Linux poll(2) values.
 const (
-	EventIn  = waiter.ReadableEvents
-	EventOut = waiter.WritableEvents
-	EventErr = waiter.EventErr
-	EventHUp = waiter.EventHUp
+	EventIn   = waiter.ReadableEvents
+	EventOut  = waiter.WritableEvents
+	EventErr  = waiter.EventErr
+	EventHUp  = waiter.EventHUp
 	allEvents = EventIn | EventOut | EventErr | EventHUp | waiter.EventRdHUp
 )
 
@@ -43,12 +43,12 @@ type Socket struct {
 
 	notify atomic.Pointer[func(waiter.EventMask)]
 
-	mu          sync.Mutex
-	connecting  bool // a connect is in flight; its result is still pending
-	connectErr  unix.Errno
-	shutRead    bool
-	listening   bool
-	closed      bool
+	mu         sync.Mutex
+	connecting bool // a connect is in flight; its result is still pending
+	connectErr unix.Errno
+	shutRead   bool
+	listening  bool
+	closed     bool
 }
 
 // New creates a socket like socket(2): domain AF_INET or AF_INET6, type
@@ -246,10 +246,10 @@ type RecvFlags struct {
 
 // RecvResult describes one receive.
 type RecvResult struct {
-	N         int               // bytes copied into the buffer
-	Total     int               // bytes of the datagram (> N when truncated)
-	From      tcpip.FullAddress // sender, when asked for
-	EOF       bool              // stream closed by the peer (N == 0)
+	N     int               // bytes copied into the buffer
+	Total int               // bytes of the datagram (> N when truncated)
+	From  tcpip.FullAddress // sender, when asked for
+	EOF   bool              // stream closed by the peer (N == 0)
 }
 
 // Recv copies received data into b. It returns EAGAIN when nothing is

@@ -1,9 +1,13 @@
 package socket
 
 import (
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 )
 
 // MaxDescriptors bounds descriptor numbers (and so open sockets).
@@ -15,6 +19,10 @@ const MaxDescriptors = 1 << 16
 type Table struct {
 	slots [MaxDescriptors]atomic.Pointer[Socket]
 	open  atomic.Int64
+
+	// Closed TCP endpoints that may still hold unsent data; see Drain.
+	closingMu sync.Mutex
+	closing   []tcpip.Endpoint
 }
 
 // NewTable returns an empty table.
@@ -57,6 +65,11 @@ func (t *Table) Close(fd int) error {
 	}
 	t.open.Add(-1)
 	err := so.Close()
+	if so.Type == unix.SOCK_STREAM {
+		t.closingMu.Lock()
+		t.closing = append(t.closing, so.ep)
+		t.closingMu.Unlock()
+	}
 	// The number may be reused only once the socket is gone.
 	unix.Close(fd)
 	return err
@@ -64,3 +77,37 @@ func (t *Table) Close(fd int) error {
 
 // Len returns the number of open sockets.
 func (t *Table) Len() int { return int(t.open.Load()) }
+
+// Drain waits, at most timeout, until every TCP socket closed through the
+// table has delivered its data and FIN. The kernel does this after a
+// process exits; a user-space stack has to do it before. It returns how
+// many connections were still sending when time ran out.
+func (t *Table) Drain(timeout time.Duration) int {
+	deadline := time.Now().Add(timeout)
+	for {
+		t.closingMu.Lock()
+		kept := t.closing[:0]
+		for _, ep := range t.closing {
+			if stillSending(ep) {
+				kept = append(kept, ep)
+			}
+		}
+		clear(t.closing[len(kept):])
+		t.closing = kept
+		n := len(kept)
+		t.closingMu.Unlock()
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func stillSending(ep tcpip.Endpoint) bool {
+	switch tcp.EndpointState(ep.State()) {
+	case tcp.StateEstablished, tcp.StateSynSent, tcp.StateSynRecv, tcp.StateFinWait1,
+		tcp.StateClosing, tcp.StateCloseWait, tcp.StateLastAck:
+		return true
+	}
+	return false
+}

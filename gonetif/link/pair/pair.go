@@ -5,8 +5,8 @@ package pair
 import (
 	"sync"
 
-	"gvisor.dev/gvisor/pkg/tcpip"
 	"github.com/gonetif/gonetif/gonetif/link/driver"
+	"gvisor.dev/gvisor/pkg/tcpip"
 )
 
 // queueLen bounds frames in flight per direction; beyond it frames are

@@ -1,0 +1,583 @@
+/*
+ * esp_netif on gonetif: IDF structs in, plain values to Go, esp_err_t out.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_event.h"
+#include "esp_log.h"
+#include "esp_netif.h"
+#include "glue.h"
+#include "lwip/tapif.h"
+#include "tapio.h"
+
+static const char *TAG = "esp_netif";
+
+/* Interface kinds we back with gVisor; anything else is refused, not
+ * silently mis-emulated. */
+static int known_init_fn(init_fn_t fn)
+{
+    return fn == lwip_tapif_init || fn == ethernetif_init;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+esp_err_t esp_netif_init(void)
+{
+    return gonetif_glue_init() == 0 ? ESP_OK : ESP_FAIL;
+}
+
+esp_err_t esp_netif_deinit(void)
+{
+    return ESP_ERR_NOT_SUPPORTED;
+}
+
+esp_netif_t *esp_netif_new(const esp_netif_config_t *cfg)
+{
+    if (!cfg || !cfg->base || !cfg->base->if_key || !cfg->stack) {
+        ESP_LOGE(TAG, "esp_netif_new: config, base, if_key and stack are required");
+        return NULL;
+    }
+    const esp_netif_inherent_config_t *base = cfg->base;
+    if (!known_init_fn(cfg->stack->lwip.init_fn)) {
+        ESP_LOGE(TAG, "esp_netif_new(%s): unsupported netstack init_fn %p; gonetif backs lwip_tapif_init "
+                      "and ethernetif_init interfaces",
+                 base->if_key, (void *)cfg->stack->lwip.init_fn);
+        return NULL;
+    }
+    if (gonetif_glue_init() != 0) {
+        ESP_LOGE(TAG, "esp_netif_new: stack not available");
+        return NULL;
+    }
+    esp_netif_t *n = calloc(1, sizeof(*n));
+    if (!n) {
+        ESP_LOGE(TAG, "esp_netif_new: out of memory");
+        return NULL;
+    }
+    esp_netif_ip_info_t ip = {0};
+    if (base->ip_info) {
+        ip = *base->ip_info;
+    }
+    static const uint8_t zero_mac[6];
+    int id = gonetif_netif_new(n, (char *)base->if_key, (char *)base->if_desc, (uint32_t)base->flags,
+                               memcmp(base->mac, zero_mac, 6) ? (uint8_t *)base->mac : NULL, ip.ip.addr,
+                               ip.netmask.addr, ip.gw.addr, base->route_prio, base->mtu, base->get_ip_event,
+                               base->lost_ip_event);
+    if (id < 0) {
+        free(n);
+        return NULL; /* Go logged why */
+    }
+    n->magic = GONETIF_NETIF_MAGIC;
+    n->id = id;
+    n->if_key = dup_or_null(base->if_key);
+    n->if_desc = dup_or_null(base->if_desc);
+    n->flags = base->flags;
+    n->get_ip_event = base->get_ip_event;
+    n->lost_ip_event = base->lost_ip_event;
+    n->old_ip_info = ip;
+    n->stack = *cfg->stack;
+    if (cfg->driver) {
+        n->driver = *cfg->driver;
+    }
+    gonetif_list_add(n);
+    return n;
+}
+
+void esp_netif_destroy(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        if (netif) {
+            ESP_LOGE(TAG, "esp_netif_destroy: not an esp_netif (%p)", (void *)netif);
+        }
+        return;
+    }
+    gonetif_list_remove(netif);
+    gonetif_netif_destroy(netif->id);
+    netif->magic = 0;
+    free(netif->if_key);
+    free(netif->if_desc);
+    free(netif->hostname);
+    free(netif);
+}
+
+#define CHECK_NETIF(n, err)                                                                                  \
+    do {                                                                                                     \
+        if (!gonetif_netif_valid(n)) {                                                                       \
+            ESP_LOGE(TAG, "%s: invalid esp_netif handle %p", __func__, (void *)(n));                          \
+            return (err);                                                                                    \
+        }                                                                                                    \
+    } while (0)
+
+esp_err_t esp_netif_set_driver_config(esp_netif_t *netif, const esp_netif_driver_ifconfig_t *cfg)
+{
+    CHECK_NETIF(netif, ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    if (!cfg) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    netif->driver = *cfg;
+    return ESP_OK;
+}
+
+esp_err_t esp_netif_attach(esp_netif_t *netif, esp_netif_iodriver_handle driver_handle)
+{
+    CHECK_NETIF(netif, ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    if (!driver_handle) {
+        ESP_LOGE(TAG, "esp_netif_attach(%s): NULL driver handle (did the driver fail to open?)", netif->if_key);
+        return ESP_ERR_ESP_NETIF_DRIVER_ATTACH_FAILED;
+    }
+    netif->driver.handle = driver_handle;
+    esp_netif_driver_base_t *base = driver_handle;
+    if (base->post_attach) {
+        esp_err_t err = base->post_attach(netif, driver_handle);
+        if (err != ESP_OK) {
+            ESP_LOGE(TAG, "esp_netif_attach(%s): driver post_attach failed: %s", netif->if_key,
+                     esp_err_to_name(err));
+            return ESP_ERR_ESP_NETIF_DRIVER_ATTACH_FAILED;
+        }
+    }
+    return ESP_OK;
+}
+
+/* Hook for the driver side of the Go archive: frames for a C driver. */
+static int transmit_to_driver(void *cookie, const void *frame, size_t len)
+{
+    return esp_netif_transmit((esp_netif_t *)cookie, (void *)frame, len);
+}
+
+esp_err_t esp_netif_transmit(esp_netif_t *netif, void *data, size_t len)
+{
+    CHECK_NETIF(netif, ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    if (!data || !len) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (!netif->driver.transmit) {
+        return gonetif_netif_transmit_link(netif->id, data, len);
+    }
+    return netif->driver.transmit(netif->driver.handle, data, len);
+}
+
+esp_err_t esp_netif_transmit_wrap(esp_netif_t *netif, void *data, size_t len, void *netstack_buf)
+{
+    CHECK_NETIF(netif, ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    if (netif->driver.transmit_wrap) {
+        return netif->driver.transmit_wrap(netif->driver.handle, data, len, netstack_buf);
+    }
+    return esp_netif_transmit(netif, data, len);
+}
+
+esp_err_t esp_netif_receive(esp_netif_t *netif, void *buffer, size_t len, void *eb)
+{
+    CHECK_NETIF(netif, ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    if (!buffer || !len) {
+        ESP_LOGW(TAG, "esp_netif_receive(%s): empty frame", netif->if_key);
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_err_t err = ESP_OK;
+    input_fn_t in = netif->stack.lwip.input_fn;
+    if (!in || in == lwip_tapif_input || in == ethernetif_input) { /* ours: the frame is copied */
+        err = gonetif_netif_receive(netif->id, buffer, len);
+    } else {
+#if ESP_NETIF_RECV_RET_T_IS_VOID
+        netif->stack.lwip.input_fn(netif, buffer, len, eb);
+#else
+        err = netif->stack.lwip.input_fn(netif, buffer, len, eb);
+#endif
+        eb = NULL; /* that input function owns the buffer now */
+    }
+    /* The frame was copied: hand a driver-owned buffer back at once. */
+    if (eb && netif->driver.driver_free_rx_buffer) {
+        netif->driver.driver_free_rx_buffer(netif->driver.handle, eb);
+    }
+    return err;
+}
+
+void esp_netif_free_rx_buffer(void *h, void *buffer)
+{
+    esp_netif_t *netif = h;
+    if (gonetif_netif_valid(netif) && netif->driver.driver_free_rx_buffer) {
+        netif->driver.driver_free_rx_buffer(netif->driver.handle, buffer);
+    }
+}
+
+void esp_netif_action_start(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data)
+{
+    (void)base, (void)event_id, (void)data;
+    esp_netif_t *netif = esp_netif;
+    if (!gonetif_netif_valid(netif)) {
+        ESP_LOGE(TAG, "esp_netif_action_start: invalid esp_netif handle %p", esp_netif);
+        return;
+    }
+    if (gonetif_netif_has_link(netif->id) != 1) {
+        int link = gonetif_tapio_link_of(netif->driver.handle);
+        int rc;
+        if (link > 0 && netif->driver.transmit == tapio_output) {
+            rc = gonetif_netif_attach_link(netif->id, link);
+        } else if (netif->driver.transmit && netif->driver.handle) {
+            rc = gonetif_netif_attach_driver(netif->id);
+        } else {
+            ESP_LOGE(TAG, "esp_netif_action_start(%s): no driver (handle and transmit are required)",
+                     netif->if_key);
+            return;
+        }
+        if (rc != ESP_OK) {
+            return; /* Go logged why */
+        }
+    }
+    if (gonetif_netif_start(netif->id) != ESP_OK) {
+        ESP_LOGE(TAG, "esp_netif_action_start(%s): start failed", netif->if_key);
+    }
+}
+
+void esp_netif_action_stop(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data)
+{
+    (void)base, (void)event_id, (void)data;
+    if (gonetif_netif_valid(esp_netif)) {
+        gonetif_netif_stop(((esp_netif_t *)esp_netif)->id);
+    }
+}
+
+void esp_netif_action_connected(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data)
+{
+    (void)base, (void)event_id, (void)data;
+    if (gonetif_netif_valid(esp_netif)) {
+        gonetif_netif_connected(((esp_netif_t *)esp_netif)->id);
+    }
+}
+
+void esp_netif_action_disconnected(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data)
+{
+    (void)base, (void)event_id, (void)data;
+    if (gonetif_netif_valid(esp_netif)) {
+        gonetif_netif_disconnected(((esp_netif_t *)esp_netif)->id);
+    }
+}
+
+void esp_netif_action_got_ip(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data)
+{
+    (void)base, (void)event_id;
+    const ip_event_got_ip_t *ev = data;
+    if (!gonetif_netif_valid(esp_netif) || !ev) {
+        return;
+    }
+    ESP_LOGI(TAG, "%s ip: " IPSTR ", mask: " IPSTR ", gw: " IPSTR, ((esp_netif_t *)esp_netif)->if_desc,
+             IP2STR(&ev->ip_info.ip), IP2STR(&ev->ip_info.netmask), IP2STR(&ev->ip_info.gw));
+}
+
+esp_err_t esp_netif_set_default_netif(esp_netif_t *netif)
+{
+    if (netif && !gonetif_netif_valid(netif)) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_set_default(netif ? netif->id : 0);
+}
+
+esp_netif_t *esp_netif_get_default_netif(void)
+{
+    return gonetif_list_by_id(gonetif_netif_get_default());
+}
+
+int esp_netif_set_route_prio(esp_netif_t *netif, int route_prio)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return -1;
+    }
+    return gonetif_netif_set_route_prio(netif->id, route_prio);
+}
+
+int esp_netif_get_route_prio(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return -1;
+    }
+    return gonetif_netif_get_route_prio(netif->id);
+}
+
+esp_err_t esp_netif_set_mac(esp_netif_t *netif, uint8_t mac[])
+{
+    CHECK_NETIF(netif, ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    if (!mac) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_set_mac(netif->id, mac);
+}
+
+esp_err_t esp_netif_get_mac(esp_netif_t *netif, uint8_t mac[])
+{
+    CHECK_NETIF(netif, ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    if (!mac) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_get_mac(netif->id, mac);
+}
+
+esp_err_t esp_netif_set_hostname(esp_netif_t *netif, const char *hostname)
+{
+    if (!gonetif_netif_valid(netif) || !hostname) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_err_t err = gonetif_netif_set_hostname(netif->id, (char *)hostname);
+    if (err != ESP_OK) {
+        return err;
+    }
+    char *copy = strdup(hostname);
+    if (!copy) {
+        return ESP_ERR_NO_MEM;
+    }
+    free(netif->hostname);
+    netif->hostname = copy;
+    return ESP_OK;
+}
+
+esp_err_t esp_netif_get_hostname(esp_netif_t *netif, const char **hostname)
+{
+    if (!gonetif_netif_valid(netif) || !hostname) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (!netif->hostname) {
+        return ESP_ERR_ESP_NETIF_IF_NOT_READY;
+    }
+    *hostname = netif->hostname;
+    return ESP_OK;
+}
+
+bool esp_netif_is_netif_up(esp_netif_t *netif)
+{
+    return gonetif_netif_valid(netif) && gonetif_netif_is_up(netif->id) == 1;
+}
+
+esp_err_t esp_netif_get_ip_info(esp_netif_t *netif, esp_netif_ip_info_t *ip_info)
+{
+    if (!gonetif_netif_valid(netif) || !ip_info) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    return gonetif_netif_get_ip_info(netif->id, &ip_info->ip.addr, &ip_info->netmask.addr, &ip_info->gw.addr);
+}
+
+esp_err_t esp_netif_set_ip_info(esp_netif_t *netif, const esp_netif_ip_info_t *ip_info)
+{
+    if (!gonetif_netif_valid(netif) || !ip_info) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    esp_netif_ip_info_t old;
+    if (gonetif_netif_get_ip_info(netif->id, &old.ip.addr, &old.netmask.addr, &old.gw.addr) == ESP_OK) {
+        netif->old_ip_info = old;
+    }
+    return gonetif_netif_set_ip_info(netif->id, ip_info->ip.addr, ip_info->netmask.addr, ip_info->gw.addr);
+}
+
+esp_err_t esp_netif_get_old_ip_info(esp_netif_t *netif, esp_netif_ip_info_t *ip_info)
+{
+    if (!gonetif_netif_valid(netif) || !ip_info) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    *ip_info = netif->old_ip_info;
+    return ESP_OK;
+}
+
+esp_err_t esp_netif_set_old_ip_info(esp_netif_t *netif, const esp_netif_ip_info_t *ip_info)
+{
+    if (!gonetif_netif_valid(netif) || !ip_info) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    netif->old_ip_info = *ip_info;
+    return ESP_OK;
+}
+
+int esp_netif_get_netif_impl_index(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return -1;
+    }
+    return gonetif_netif_impl_index(netif->id);
+}
+
+esp_err_t esp_netif_get_netif_impl_name(esp_netif_t *netif, char *name)
+{
+    if (!gonetif_netif_valid(netif) || !name) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    int index = gonetif_netif_impl_index(netif->id);
+    if (index <= 0) {
+        return ESP_ERR_ESP_NETIF_IF_NOT_READY;
+    }
+    /* lwIP names are two letters and a number; 6 bytes is IDF's buffer. */
+    const char *prefix = netif->stack.lwip.init_fn == lwip_tapif_init ? "tp" : "en";
+    snprintf(name, 6, "%s%d", prefix, (index - 1) % 1000);
+    return ESP_OK;
+}
+
+esp_err_t esp_netif_set_mtu(esp_netif_t *netif, uint16_t mtu)
+{
+    if (!gonetif_netif_valid(netif) || mtu < 20) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_set_mtu(netif->id, mtu);
+}
+
+esp_err_t esp_netif_get_mtu(esp_netif_t *netif, uint16_t *mtu)
+{
+    if (!gonetif_netif_valid(netif) || !mtu) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    int v = gonetif_netif_get_mtu(netif->id);
+    if (v < 0) {
+        return (esp_err_t)-v;
+    }
+    *mtu = (uint16_t)v;
+    return ESP_OK;
+}
+
+esp_netif_iodriver_handle esp_netif_get_io_driver(esp_netif_t *netif)
+{
+    return gonetif_netif_valid(netif) ? netif->driver.handle : NULL;
+}
+
+esp_netif_flags_t esp_netif_get_flags(esp_netif_t *netif)
+{
+    return gonetif_netif_valid(netif) ? netif->flags : (esp_netif_flags_t)0;
+}
+
+const char *esp_netif_get_ifkey(esp_netif_t *netif)
+{
+    return gonetif_netif_valid(netif) ? netif->if_key : NULL;
+}
+
+const char *esp_netif_get_desc(esp_netif_t *netif)
+{
+    return gonetif_netif_valid(netif) ? netif->if_desc : NULL;
+}
+
+int32_t esp_netif_get_event_id(esp_netif_t *netif, esp_netif_ip_event_type_t event_type)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return -1;
+    }
+    switch (event_type) {
+    case ESP_NETIF_IP_EVENT_GOT_IP:
+        return (int32_t)netif->get_ip_event;
+    case ESP_NETIF_IP_EVENT_LOST_IP:
+        return (int32_t)netif->lost_ip_event;
+    default:
+        return -1;
+    }
+}
+
+void *esp_netif_get_netif_impl(esp_netif_t *netif)
+{
+    /* There is no lwIP netif: the esp_netif itself stands for it. */
+    return gonetif_netif_valid(netif) ? (void *)netif : NULL;
+}
+
+esp_netif_t *esp_netif_get_handle_from_netif_impl(void *dev)
+{
+    return gonetif_netif_valid(dev) ? (esp_netif_t *)dev : NULL;
+}
+
+esp_err_t esp_netif_tcpip_exec(esp_netif_callback_fn fn, void *ctx)
+{
+    /* gonetif has no single tcpip thread: run it here, serialised. */
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    if (!fn) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&lock);
+    esp_err_t err = fn(ctx);
+    pthread_mutex_unlock(&lock);
+    return err;
+}
+
+void esp_netif_netstack_buf_ref(void *netstack_buf)
+{
+    (void)netstack_buf; /* frames are copied; nothing to count */
+}
+
+void esp_netif_netstack_buf_free(void *netstack_buf)
+{
+    (void)netstack_buf;
+}
+
+esp_err_t esp_netif_set_link_speed(esp_netif_t *netif, uint32_t speed)
+{
+    (void)speed;
+    return gonetif_netif_valid(netif) ? ESP_OK : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+}
+
+esp_err_t esp_netif_tx_rx_event_enable(esp_netif_t *netif)
+{
+    (void)netif;
+    return ESP_FAIL; /* IP_EVENT_TX_RX reporting is not implemented */
+}
+
+esp_err_t esp_netif_tx_rx_event_disable(esp_netif_t *netif)
+{
+    (void)netif;
+    return ESP_FAIL;
+}
+
+/* ---- IP events from Go ------------------------------------------------ */
+
+/* esp_event is optional: posting happens only when the app links it. */
+extern esp_err_t esp_event_post(esp_event_base_t event_base, int32_t event_id, const void *event_data,
+                                size_t event_data_size, TickType_t ticks_to_wait) __attribute__((weak));
+
+static void ip_event_from_go(void *cookie, int32_t event_id, uint32_t ip, uint32_t mask, uint32_t gw, int changed)
+{
+    esp_netif_t *netif = cookie;
+    if (!gonetif_netif_valid(netif) || !esp_event_post) {
+        return;
+    }
+    if (event_id == IP_EVENT_NETIF_UP || event_id == IP_EVENT_NETIF_DOWN) {
+        ip_event_netif_status_t ev = {.esp_netif = netif};
+        esp_event_post(IP_EVENT, event_id, &ev, sizeof(ev), 0);
+        return;
+    }
+    ip_event_got_ip_t ev = {.esp_netif = netif, .ip_changed = changed != 0};
+    ev.ip_info.ip.addr = ip;
+    ev.ip_info.netmask.addr = mask;
+    ev.ip_info.gw.addr = gw;
+    esp_event_post(IP_EVENT, event_id, &ev, sizeof(ev), 0);
+}
+
+/* ---- start-up ---------------------------------------------------------- */
+
+struct gonetif_wait_slot gonetif_slots[GONETIF_MAX_FDS];
+
+static void log_from_go(int level, const char *tag, const char *msg)
+{
+    gonetif_log_line(level, tag, msg);
+}
+
+static int init_rc = -1;
+
+/* Closed connections still sending would die with the process (the kernel
+ * would finish them): give them a bounded moment. */
+static void drain_at_exit(void)
+{
+    const char *env = getenv("GONETIF_EXIT_LINGER_MS");
+    gonetif_exit_drain(env && *env ? atoi(env) : 2000);
+}
+
+static void init_once(void)
+{
+    static struct gonetif_abi_callbacks cb = {
+        .log_line = log_from_go,
+        .driver_transmit = transmit_to_driver,
+        .ip_event = ip_event_from_go,
+    };
+    init_rc = gonetif_abi_init(&cb, gonetif_slots, GONETIF_MAX_FDS) == ESP_OK ? 0 : -1;
+    if (init_rc == 0) {
+        atexit(drain_at_exit);
+    }
+}
+
+int gonetif_glue_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_once);
+    return init_rc;
+}

@@ -1,0 +1,524 @@
+/*
+ * lwip_* sockets on gonetif. Go answers every call at once ("would block"
+ * included); the waiting happens here, on the wait slot Go bumps whenever
+ * the socket's readiness changes, so a blocked C thread never sits inside
+ * Go (design decision 5).
+ */
+#define GONETIF_HOST_SOCKETS 1
+#include <limits.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "glue.h"
+#include "lwip/sockets.h"
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t deadline_after(int64_t timeout_us)
+{
+    return timeout_us > 0 ? now_us() + timeout_us : 0;
+}
+
+/* Waits until Go bumps the slot past `seen` or the deadline (0 = none)
+ * passes. Returns 0 when woken, -1 on timeout. */
+__attribute__((weak)) int gonetif_port_wait(uint32_t *word, uint32_t seen, int64_t deadline_us);
+
+static int wait_slot(struct gonetif_wait_slot *s, uint32_t seen, int64_t deadline_us)
+{
+    if (gonetif_port_wait) {
+        return gonetif_port_wait(&s->seq, seen, deadline_us);
+    }
+    struct timespec ts, *tsp = NULL;
+    if (deadline_us) {
+        int64_t left = deadline_us - now_us();
+        if (left <= 0) {
+            return -1;
+        }
+        ts.tv_sec = left / 1000000;
+        ts.tv_nsec = (left % 1000000) * 1000;
+        tsp = &ts;
+    }
+    __atomic_add_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
+    long r = syscall(SYS_futex, &s->seq, FUTEX_WAIT_PRIVATE, seen, tsp, NULL, 0);
+    int err = errno;
+    __atomic_sub_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
+    return r == -1 && err == ETIMEDOUT ? -1 : 0;
+}
+
+static uint32_t seq_of(struct gonetif_wait_slot *s)
+{
+    return __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
+}
+
+static void open_slot(int fd, int type)
+{
+    struct gonetif_wait_slot *s = &gonetif_slots[fd];
+    s->nonblock = (type & SOCK_NONBLOCK) != 0;
+    s->stream = (type & 0xf) == SOCK_STREAM;
+    s->rcvtimeo_us = 0;
+    s->sndtimeo_us = 0;
+    __atomic_store_n(&s->open, 1, __ATOMIC_RELEASE);
+}
+
+int lwip_socket(int domain, int type, int protocol)
+{
+    if (gonetif_glue_init() != 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int fd = gonetif_sock_socket(domain, type, protocol);
+    if (fd < 0) {
+        return gonetif_fail(fd);
+    }
+    open_slot(fd, type);
+    return fd;
+}
+
+int lwip_bind(int s, const struct sockaddr *name, socklen_t namelen)
+{
+    if (!gonetif_slot(s)) {
+        return gonetif_not_ours(s);
+    }
+    int r = gonetif_sock_bind(s, (void *)name, namelen);
+    return r < 0 ? gonetif_fail(r) : 0;
+}
+
+int lwip_listen(int s, int backlog)
+{
+    if (!gonetif_slot(s)) {
+        return gonetif_not_ours(s);
+    }
+    int r = gonetif_sock_listen(s, backlog);
+    return r < 0 ? gonetif_fail(r) : 0;
+}
+
+int lwip_connect(int s, const struct sockaddr *name, socklen_t namelen)
+{
+    struct gonetif_wait_slot *slot = gonetif_slot(s);
+    if (!slot) {
+        return gonetif_not_ours(s);
+    }
+    int r = gonetif_sock_connect(s, (void *)name, namelen);
+    if (r != -EINPROGRESS || slot->nonblock) {
+        return r < 0 ? gonetif_fail(r) : 0;
+    }
+    /* A blocking connect waits for the handshake; SO_SNDTIMEO bounds it
+     * and then reports EINPROGRESS, as Linux does. */
+    int64_t deadline = deadline_after(slot->sndtimeo_us);
+    for (;;) {
+        uint32_t seen = seq_of(slot);
+        r = gonetif_sock_connect_result(s);
+        if (r != -EINPROGRESS) {
+            return r < 0 ? gonetif_fail(r) : 0;
+        }
+        if (wait_slot(slot, seen, deadline) < 0) {
+            errno = EINPROGRESS;
+            return -1;
+        }
+    }
+}
+
+int lwip_accept(int s, struct sockaddr *addr, socklen_t *addrlen)
+{
+    struct gonetif_wait_slot *slot = gonetif_slot(s);
+    if (!slot) {
+        return gonetif_not_ours(s);
+    }
+    if (addr && !addrlen) {
+        errno = EFAULT;
+        return -1;
+    }
+    int64_t deadline = deadline_after(slot->rcvtimeo_us);
+    for (;;) {
+        uint32_t seen = seq_of(slot);
+        int r = gonetif_sock_accept(s, addr, addr ? addrlen : NULL);
+        if (r >= 0) {
+            open_slot(r, SOCK_STREAM);
+            return r;
+        }
+        if (r != -EAGAIN || slot->nonblock) {
+            return gonetif_fail(r);
+        }
+        if (wait_slot(slot, seen, deadline) < 0) {
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+}
+
+int lwip_shutdown(int s, int how)
+{
+    if (!gonetif_slot(s)) {
+        return gonetif_not_ours(s);
+    }
+    int r = gonetif_sock_shutdown(s, how);
+    return r < 0 ? gonetif_fail(r) : 0;
+}
+
+int lwip_close(int s)
+{
+    struct gonetif_wait_slot *slot = gonetif_slot(s);
+    if (!slot) {
+        errno = EBADF;
+        return -1;
+    }
+    __atomic_store_n(&slot->open, 0, __ATOMIC_RELEASE);
+    int r = gonetif_sock_close(s);
+    return r < 0 ? gonetif_fail(r) : 0;
+}
+
+static int name_of(int s, int peer, struct sockaddr *name, socklen_t *namelen)
+{
+    if (!gonetif_slot(s)) {
+        return gonetif_not_ours(s);
+    }
+    int r = gonetif_sock_name(s, peer, name, namelen);
+    return r < 0 ? gonetif_fail(r) : 0;
+}
+
+int lwip_getsockname(int s, struct sockaddr *name, socklen_t *namelen)
+{
+    return name_of(s, 0, name, namelen);
+}
+
+int lwip_getpeername(int s, struct sockaddr *name, socklen_t *namelen)
+{
+    return name_of(s, 1, name, namelen);
+}
+
+/* Timeouts are about waiting, so they live here, not in Go. */
+static int set_timeout(int64_t *dst, const void *optval, socklen_t optlen)
+{
+    struct timeval tv;
+    if (optlen < sizeof(tv)) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(&tv, optval, sizeof(tv));
+    if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) {
+        errno = EDOM;
+        return -1;
+    }
+    *dst = tv.tv_sec < 0 ? 0 : (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+    return 0;
+}
+
+static int get_timeout(int64_t us, void *optval, socklen_t *optlen)
+{
+    struct timeval tv = {.tv_sec = us / 1000000, .tv_usec = us % 1000000};
+    socklen_t n = *optlen < sizeof(tv) ? *optlen : sizeof(tv);
+    memcpy(optval, &tv, n);
+    *optlen = n;
+    return 0;
+}
+
+int lwip_setsockopt(int s, int level, int optname, const void *optval, socklen_t optlen)
+{
+    struct gonetif_wait_slot *slot = gonetif_slot(s);
+    if (!slot) {
+        return gonetif_not_ours(s);
+    }
+    if (!optval && optlen) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
+        if (!optval) {
+            errno = EFAULT;
+            return -1;
+        }
+        return set_timeout(optname == SO_RCVTIMEO ? &slot->rcvtimeo_us : &slot->sndtimeo_us, optval, optlen);
+    }
+    int r = gonetif_sock_setsockopt(s, level, optname, (void *)optval, optlen);
+    return r < 0 ? gonetif_fail(r) : 0;
+}
+
+int lwip_getsockopt(int s, int level, int optname, void *optval, socklen_t *optlen)
+{
+    struct gonetif_wait_slot *slot = gonetif_slot(s);
+    if (!slot) {
+        return gonetif_not_ours(s);
+    }
+    if (!optval || !optlen) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
+        return get_timeout(optname == SO_RCVTIMEO ? slot->rcvtimeo_us : slot->sndtimeo_us, optval, optlen);
+    }
+    int r = gonetif_sock_getsockopt(s, level, optname, optval, optlen);
+    return r < 0 ? gonetif_fail(r) : 0;
+}
+
+ssize_t lwip_sendto(int s, const void *data, size_t size, int flags, const struct sockaddr *to, socklen_t tolen)
+{
+    struct gonetif_wait_slot *slot = gonetif_slot(s);
+    if (!slot) {
+        return gonetif_not_ours(s);
+    }
+    int nonblock = slot->nonblock || (flags & MSG_DONTWAIT);
+    int goflags = flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL);
+    int64_t deadline = nonblock ? 0 : deadline_after(slot->sndtimeo_us);
+    size_t done = 0;
+    for (;;) {
+        uint32_t seen = seq_of(slot);
+        ssize_t r = gonetif_sock_send(s, (char *)data + done, size - done, goflags, (void *)to, tolen);
+        if (r >= 0) {
+            done += (size_t)r;
+            /* A blocking stream send returns only when all is queued. */
+            if (done == size || nonblock || !slot->stream) {
+                return (ssize_t)done;
+            }
+            continue;
+        }
+        if (r == -EAGAIN && !nonblock) {
+            if (wait_slot(slot, seen, deadline) == 0) {
+                continue;
+            }
+        }
+        if (done) {
+            return (ssize_t)done;
+        }
+        if (r == -EPIPE && slot->stream && !(flags & MSG_NOSIGNAL)) {
+            raise(SIGPIPE);
+        }
+        return gonetif_fail(r);
+    }
+}
+
+ssize_t lwip_send(int s, const void *data, size_t size, int flags)
+{
+    return lwip_sendto(s, data, size, flags, NULL, 0);
+}
+
+ssize_t lwip_recvfrom(int s, void *mem, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
+{
+    struct gonetif_wait_slot *slot = gonetif_slot(s);
+    if (!slot) {
+        return gonetif_not_ours(s);
+    }
+    if (from && !fromlen) {
+        errno = EFAULT;
+        return -1;
+    }
+    int nonblock = slot->nonblock || (flags & MSG_DONTWAIT);
+    int waitall = (flags & MSG_WAITALL) && slot->stream && !(flags & MSG_PEEK);
+    int goflags = flags & ~(MSG_DONTWAIT | MSG_WAITALL);
+    int64_t deadline = nonblock ? 0 : deadline_after(slot->rcvtimeo_us);
+    size_t done = 0;
+    for (;;) {
+        uint32_t seen = seq_of(slot);
+        ssize_t r = gonetif_sock_recv(s, (char *)mem + done, len - done, goflags, from, from ? fromlen : NULL);
+        if (r > 0 && waitall && done + (size_t)r < len && !nonblock) {
+            done += (size_t)r;
+            continue;
+        }
+        if (r >= 0) {
+            return (ssize_t)(done + (size_t)r);
+        }
+        if (r == -EAGAIN && !nonblock && wait_slot(slot, seen, deadline) == 0) {
+            continue;
+        }
+        if (done) {
+            return (ssize_t)done;
+        }
+        return gonetif_fail(r);
+    }
+}
+
+ssize_t lwip_recv(int s, void *mem, size_t len, int flags)
+{
+    return lwip_recvfrom(s, mem, len, flags, NULL, NULL);
+}
+
+ssize_t lwip_read(int s, void *mem, size_t len)
+{
+    return lwip_recvfrom(s, mem, len, 0, NULL, NULL);
+}
+
+ssize_t lwip_write(int s, const void *data, size_t size)
+{
+    return lwip_sendto(s, data, size, 0, NULL, 0);
+}
+
+/* Vectored I/O through one bounce buffer; gonetif's path is a copy anyway. */
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t n = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        n += iov[i].iov_len;
+    }
+    return n;
+}
+
+ssize_t lwip_writev(int s, const struct iovec *iov, int iovcnt)
+{
+    if (!gonetif_slot(s)) {
+        return gonetif_not_ours(s);
+    }
+    if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov)) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t total = iov_total(iov, iovcnt);
+    char *buf = malloc(total ? total : 1);
+    if (!buf) {
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t off = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+        off += iov[i].iov_len;
+    }
+    ssize_t r = lwip_sendto(s, buf, total, 0, NULL, 0);
+    free(buf);
+    return r;
+}
+
+ssize_t lwip_readv(int s, const struct iovec *iov, int iovcnt)
+{
+    if (!gonetif_slot(s)) {
+        return gonetif_not_ours(s);
+    }
+    if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov)) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t total = iov_total(iov, iovcnt);
+    char *buf = malloc(total ? total : 1);
+    if (!buf) {
+        errno = ENOMEM;
+        return -1;
+    }
+    ssize_t r = lwip_recvfrom(s, buf, total, 0, NULL, NULL);
+    size_t off = 0;
+    for (int i = 0; r > 0 && i < iovcnt && off < (size_t)r; i++) {
+        size_t n = iov[i].iov_len < (size_t)r - off ? iov[i].iov_len : (size_t)r - off;
+        memcpy(iov[i].iov_base, buf + off, n);
+        off += n;
+    }
+    free(buf);
+    return r;
+}
+
+ssize_t lwip_sendmsg(int s, const struct msghdr *msg, int flags)
+{
+    if (!gonetif_slot(s)) {
+        return gonetif_not_ours(s);
+    }
+    if (!msg) {
+        errno = EFAULT;
+        return -1;
+    }
+    if (msg->msg_iovlen == 1) {
+        return lwip_sendto(s, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags, msg->msg_name,
+                           msg->msg_namelen);
+    }
+    size_t total = iov_total(msg->msg_iov, (int)msg->msg_iovlen);
+    char *buf = malloc(total ? total : 1);
+    if (!buf) {
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < msg->msg_iovlen; i++) {
+        memcpy(buf + off, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
+        off += msg->msg_iov[i].iov_len;
+    }
+    ssize_t r = lwip_sendto(s, buf, total, flags, msg->msg_name, msg->msg_namelen);
+    free(buf);
+    return r;
+}
+
+ssize_t lwip_recvmsg(int s, struct msghdr *msg, int flags)
+{
+    if (!gonetif_slot(s)) {
+        return gonetif_not_ours(s);
+    }
+    if (!msg) {
+        errno = EFAULT;
+        return -1;
+    }
+    socklen_t namelen = msg->msg_namelen;
+    size_t total = iov_total(msg->msg_iov, (int)msg->msg_iovlen);
+    char *buf = malloc(total ? total : 1);
+    if (!buf) {
+        errno = ENOMEM;
+        return -1;
+    }
+    ssize_t r = lwip_recvfrom(s, buf, total, flags | MSG_TRUNC, msg->msg_name,
+                              msg->msg_name ? &namelen : NULL);
+    msg->msg_flags = 0;
+    if (r >= 0) {
+        size_t got = (size_t)r < total ? (size_t)r : total;
+        if ((size_t)r > total && !gonetif_slots[s].stream) {
+            msg->msg_flags |= MSG_TRUNC;
+        }
+        size_t off = 0;
+        for (size_t i = 0; i < msg->msg_iovlen && off < got; i++) {
+            size_t n = msg->msg_iov[i].iov_len < got - off ? msg->msg_iov[i].iov_len : got - off;
+            memcpy(msg->msg_iov[i].iov_base, buf + off, n);
+            off += n;
+        }
+        if (!(flags & MSG_TRUNC)) {
+            r = (ssize_t)got;
+        }
+        msg->msg_namelen = msg->msg_name ? namelen : 0;
+        msg->msg_controllen = 0;
+    }
+    free(buf);
+    return r;
+}
+
+int lwip_fcntl(int s, int cmd, int val)
+{
+    struct gonetif_wait_slot *slot = gonetif_slot(s);
+    if (!slot) {
+        errno = EBADF;
+        return -1;
+    }
+    switch (cmd) {
+    case F_GETFL:
+        return O_RDWR | (slot->nonblock ? O_NONBLOCK : 0);
+    case F_SETFL:
+        slot->nonblock = (val & O_NONBLOCK) != 0;
+        return 0;
+    case F_GETFD:
+    case F_SETFD:
+        /* The placeholder descriptor carries FD_CLOEXEC for us. */
+        return (int)syscall(SYS_fcntl, s, cmd, val);
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+}
+
+int lwip_ioctl(int s, long cmd, void *argp)
+{
+    struct gonetif_wait_slot *slot = gonetif_slot(s);
+    if (!slot) {
+        errno = EBADF;
+        return -1;
+    }
+    switch (cmd) {
+    case FIONBIO:
+        if (!argp) {
+            errno = EFAULT;
+            return -1;
+        }
+        slot->nonblock = *(int *)argp != 0;
+        return 0;
+    default:
+        errno = ENOTTY;
+        return -1;
+    }
+}

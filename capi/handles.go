@@ -1,0 +1,48 @@
+package main
+
+import "sync"
+
+// handles gives Go objects small positive ids that C can hold.
+type handles[T any] struct {
+	mu   sync.Mutex
+	next int
+	m    map[int]T
+}
+
+func (h *handles[T]) add(v T) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil {
+		h.m = make(map[int]T)
+	}
+	h.next++
+	h.m[h.next] = v
+	return h.next
+}
+
+func (h *handles[T]) get(id int) (T, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.m[id]
+	return v, ok
+}
+
+func (h *handles[T]) remove(id int) (T, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.m[id]
+	delete(h.m, id)
+	return v, ok
+}
+
+// find returns the id of the first value matching pred, or 0.
+func (h *handles[T]) find(pred func(T) bool) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, v := range h.m {
+		if pred(v) {
+			return id
+		}
+	}
+	return 0
+}

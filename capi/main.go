@@ -1,0 +1,65 @@
+// Command capi is the C face of gonetif, built with -buildmode=c-archive.
+// It translates plain C values to gonetif calls and results back to
+// esp_err_t and errno; the IDF-typed C glue in capi/glue sits on top.
+package main
+
+/*
+#include <stdlib.h>
+#include "glue/gonetif_abi.h"
+*/
+import "C"
+
+import (
+	"sync"
+
+	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/stack"
+)
+
+func main() {}
+
+// Log levels, as esp_log_level_t.
+const (
+	logError = 1
+	logWarn  = 2
+	logInfo  = 3
+	logDebug = 4
+)
+
+const logTag = "gonetif"
+
+var (
+	initOnce  sync.Once
+	initErr   error
+	theStack  *gonetif.Stack
+	callbacks C.struct_gonetif_abi_callbacks
+	haveCB    bool
+)
+
+// ensureStack builds the process-wide stack on first use.
+func ensureStack() (*gonetif.Stack, error) {
+	initOnce.Do(func() {
+		s, err := gonetif.New(stack.Options{})
+		if err != nil {
+			initErr = err
+			return
+		}
+		theStack = s
+		s.Netifs.OnEvent(forwardEvent)
+	})
+	return theStack, initErr
+}
+
+//export gonetif_abi_init
+func gonetif_abi_init(cb *C.struct_gonetif_abi_callbacks, slots *C.struct_gonetif_wait_slot, nslots C.int) C.int {
+	if cb != nil {
+		callbacks = *cb
+		haveCB = true
+	}
+	setWaitSlots(slots, int(nslots))
+	if _, err := ensureStack(); err != nil {
+		logf(logError, "stack start failed: %v", err)
+		return espFail
+	}
+	return espOK
+}

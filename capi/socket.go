@@ -1,0 +1,393 @@
+package main
+
+/*
+#include "glue/gonetif_abi.h"
+*/
+import "C"
+
+import (
+	"encoding/binary"
+	"math"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/gonetif/gonetif/gonetif/socket"
+)
+
+// Linux flag values seen at this boundary; the C glue handles the waiting
+// ones (MSG_DONTWAIT, MSG_WAITALL) itself.
+const (
+	msgPeek  = 0x2
+	msgTrunc = 0x20
+	msgMore  = 0x8000
+)
+
+// futex(2) FUTEX_WAKE | FUTEX_PRIVATE_FLAG; x/sys does not name it.
+const futexWakePrivate = 1 | 128
+
+var waitSlots []C.struct_gonetif_wait_slot
+
+func setWaitSlots(p *C.struct_gonetif_wait_slot, n int) {
+	if p == nil || n <= 0 {
+		waitSlots = nil
+		return
+	}
+	waitSlots = unsafe.Slice(p, n)
+}
+
+// notifier returns the readiness hook for descriptor fd: bump the slot's
+// sequence number and wake C threads waiting on it (only if any are).
+func notifier(fd int) func(waiter.EventMask) {
+	if fd >= len(waitSlots) {
+		return nil
+	}
+	slot := &waitSlots[fd]
+	seq := (*uint32)(unsafe.Pointer(&slot.seq))
+	waiters := (*uint32)(unsafe.Pointer(&slot.waiters))
+	return func(waiter.EventMask) {
+		atomic.AddUint32(seq, 1)
+		if atomic.LoadUint32(waiters) != 0 {
+			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(seq)),
+				futexWakePrivate, math.MaxInt32, 0, 0, 0)
+		}
+	}
+}
+
+func register(so *socket.Socket) C.int {
+	fd, err := theStack.Sockets.Add(so)
+	if err != nil {
+		so.Close()
+		return negErrno(err)
+	}
+	so.SetNotify(notifier(fd))
+	return C.int(fd)
+}
+
+func getSocket(fd C.int) (*socket.Socket, C.int) {
+	so, err := theStack.Sockets.Get(int(fd))
+	if err != nil {
+		return nil, negErrno(err)
+	}
+	return so, 0
+}
+
+//export gonetif_sock_socket
+func gonetif_sock_socket(domain, typ, protocol C.int) C.int {
+	s, err := ensureStack()
+	if err != nil {
+		return -C.int(unix.ENOMEM)
+	}
+	so, err := socket.New(s.Gvisor(), int(domain), int(typ), int(protocol))
+	if err != nil {
+		return negErrno(err)
+	}
+	return register(so)
+}
+
+//export gonetif_sock_bind
+func gonetif_sock_bind(fd C.int, addr unsafe.Pointer, addrlen C.uint32_t) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	full, err := parseSockaddr(so.Family, addr, addrlen)
+	if err != nil {
+		return negErrno(err)
+	}
+	return negErrno(so.Bind(full))
+}
+
+//export gonetif_sock_connect
+func gonetif_sock_connect(fd C.int, addr unsafe.Pointer, addrlen C.uint32_t) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	full, err := parseSockaddr(so.Family, addr, addrlen)
+	if err != nil {
+		return negErrno(err)
+	}
+	return negErrno(so.Connect(full))
+}
+
+//export gonetif_sock_connect_result
+func gonetif_sock_connect_result(fd C.int) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	return negErrno(so.ConnectResult())
+}
+
+//export gonetif_sock_listen
+func gonetif_sock_listen(fd, backlog C.int) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	return negErrno(so.Listen(int(backlog)))
+}
+
+//export gonetif_sock_accept
+func gonetif_sock_accept(fd C.int, addr unsafe.Pointer, addrlen *C.uint32_t) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	nso, peer, err := so.Accept()
+	if err != nil {
+		return negErrno(err)
+	}
+	nfd := register(nso)
+	if nfd >= 0 {
+		writeSockaddr(so.Family, peer, addr, addrlen)
+	}
+	return nfd
+}
+
+//export gonetif_sock_send
+func gonetif_sock_send(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, addr unsafe.Pointer, addrlen C.uint32_t) C.ssize_t {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return C.ssize_t(rc)
+	}
+	var to *tcpip.FullAddress
+	if addr != nil && so.Type != unix.SOCK_STREAM {
+		full, err := parseSockaddr(so.Family, addr, addrlen)
+		if err != nil {
+			return C.ssize_t(negErrno(err))
+		}
+		to = &full
+	}
+	var b []byte
+	if n > 0 {
+		if buf == nil {
+			return -C.ssize_t(unix.EFAULT)
+		}
+		b = unsafe.Slice((*byte)(buf), int(n))
+	}
+	sent, err := so.Send(b, to, socket.SendFlags{More: flags&msgMore != 0})
+	if err != nil && sent == 0 {
+		return C.ssize_t(negErrno(err))
+	}
+	return C.ssize_t(sent)
+}
+
+//export gonetif_sock_recv
+func gonetif_sock_recv(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, addr unsafe.Pointer, addrlen *C.uint32_t) C.ssize_t {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return C.ssize_t(rc)
+	}
+	var b []byte
+	if n > 0 {
+		if buf == nil {
+			return -C.ssize_t(unix.EFAULT)
+		}
+		b = unsafe.Slice((*byte)(buf), int(n))
+	}
+	res, err := so.Recv(b, socket.RecvFlags{Peek: flags&msgPeek != 0, NeedRemoteAddr: addr != nil})
+	if err != nil {
+		return C.ssize_t(negErrno(err))
+	}
+	if addr != nil && addrlen != nil {
+		if so.Type == unix.SOCK_STREAM {
+			*addrlen = 0 // Linux reports no address for a stream
+		} else {
+			writeSockaddr(so.Family, res.From, addr, addrlen)
+		}
+	}
+	if flags&msgTrunc != 0 && so.Type != unix.SOCK_STREAM {
+		return C.ssize_t(res.Total)
+	}
+	return C.ssize_t(res.N)
+}
+
+//export gonetif_sock_shutdown
+func gonetif_sock_shutdown(fd, how C.int) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	return negErrno(so.Shutdown(int(how)))
+}
+
+//export gonetif_sock_close
+func gonetif_sock_close(fd C.int) C.int {
+	if theStack == nil {
+		return -C.int(unix.EBADF)
+	}
+	return negErrno(theStack.Sockets.Close(int(fd)))
+}
+
+//export gonetif_sock_setsockopt
+func gonetif_sock_setsockopt(fd, level, name C.int, val unsafe.Pointer, n C.uint32_t) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	if val == nil {
+		return -C.int(unix.EFAULT)
+	}
+	var v int
+	switch {
+	case n >= 4:
+		v = int(*(*int32)(val))
+	case n >= 1:
+		v = int(*(*uint8)(val))
+	default:
+		return -C.int(unix.EINVAL)
+	}
+	return negErrno(so.SetOptionInt(int(level), int(name), v))
+}
+
+//export gonetif_sock_getsockopt
+func gonetif_sock_getsockopt(fd, level, name C.int, val unsafe.Pointer, n *C.uint32_t) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	if val == nil || n == nil {
+		return -C.int(unix.EFAULT)
+	}
+	v, err := so.OptionInt(int(level), int(name))
+	if err != nil {
+		return negErrno(err)
+	}
+	switch {
+	case *n >= 4:
+		*(*int32)(val) = int32(v)
+		*n = 4
+	case *n >= 1:
+		*(*uint8)(val) = uint8(v)
+		*n = 1
+	default:
+		return -C.int(unix.EINVAL)
+	}
+	return 0
+}
+
+//export gonetif_sock_name
+func gonetif_sock_name(fd, peer C.int, addr unsafe.Pointer, addrlen *C.uint32_t) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	if addr == nil || addrlen == nil {
+		return -C.int(unix.EFAULT)
+	}
+	get := so.LocalAddr
+	if peer != 0 {
+		get = so.RemoteAddr
+	}
+	full, err := get()
+	if err != nil {
+		return negErrno(err)
+	}
+	writeSockaddr(so.Family, full, addr, addrlen)
+	return 0
+}
+
+//export gonetif_sock_readiness
+func gonetif_sock_readiness(fd, mask C.int) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	return C.int(so.Readiness(waiter.EventMask(mask)))
+}
+
+//export gonetif_exit_drain
+func gonetif_exit_drain(timeoutMS C.int) C.int {
+	if theStack == nil || timeoutMS <= 0 {
+		return 0
+	}
+	left := theStack.Sockets.Drain(time.Duration(timeoutMS) * time.Millisecond)
+	if left > 0 {
+		logf(logWarn, "exit: %d TCP connection(s) still sending after %d ms; their data may be lost", left, int(timeoutMS))
+	}
+	return C.int(left)
+}
+
+//export gonetif_sock_count
+func gonetif_sock_count() C.int {
+	if theStack == nil {
+		return 0
+	}
+	return C.int(theStack.Sockets.Len())
+}
+
+// parseSockaddr reads a Linux sockaddr_in / sockaddr_in6 for a socket of
+// the given family.
+func parseSockaddr(family int, p unsafe.Pointer, n C.uint32_t) (tcpip.FullAddress, error) {
+	if p == nil {
+		return tcpip.FullAddress{}, unix.EFAULT
+	}
+	if n < 2 {
+		return tcpip.FullAddress{}, unix.EINVAL
+	}
+	b := unsafe.Slice((*byte)(p), int(n))
+	af := int(binary.NativeEndian.Uint16(b))
+	if af != family {
+		return tcpip.FullAddress{}, unix.EAFNOSUPPORT
+	}
+	switch af {
+	case unix.AF_INET:
+		if n < unix.SizeofSockaddrInet4 {
+			return tcpip.FullAddress{}, unix.EINVAL
+		}
+		full := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[2:])}
+		if a := [4]byte(b[4:8]); a != [4]byte{} {
+			full.Addr = tcpip.AddrFrom4(a)
+		}
+		return full, nil
+	case unix.AF_INET6:
+		if n < unix.SizeofSockaddrInet6 {
+			return tcpip.FullAddress{}, unix.EINVAL
+		}
+		full := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[2:])}
+		if a := [16]byte(b[8:24]); a != [16]byte{} {
+			full.Addr = tcpip.AddrFrom16(a)
+		}
+		if scope := binary.NativeEndian.Uint32(b[24:]); scope != 0 {
+			full.NIC = tcpip.NICID(scope)
+		}
+		return full, nil
+	}
+	return tcpip.FullAddress{}, unix.EAFNOSUPPORT
+}
+
+// writeSockaddr stores full as the family's sockaddr, truncated to *n
+// bytes as Linux does, and sets *n to the full size.
+func writeSockaddr(family int, full tcpip.FullAddress, p unsafe.Pointer, n *C.uint32_t) {
+	if p == nil || n == nil {
+		return
+	}
+	var sa [unix.SizeofSockaddrInet6]byte
+	size := unix.SizeofSockaddrInet4
+	binary.NativeEndian.PutUint16(sa[0:], uint16(family))
+	binary.BigEndian.PutUint16(sa[2:], full.Port)
+	if family == unix.AF_INET6 {
+		size = unix.SizeofSockaddrInet6
+		switch full.Addr.Len() {
+		case 16:
+			a := full.Addr.As16()
+			copy(sa[8:24], a[:])
+		case 4: // a v4 peer of a dual-stack socket appears v4-mapped
+			a := full.Addr.As4()
+			sa[18], sa[19] = 0xff, 0xff
+			copy(sa[20:24], a[:])
+		}
+		binary.NativeEndian.PutUint32(sa[24:], uint32(full.NIC))
+	} else if full.Addr.Len() == 4 {
+		a := full.Addr.As4()
+		copy(sa[4:8], a[:])
+	}
+	copy(unsafe.Slice((*byte)(p), int(*n)), sa[:size])
+	*n = C.uint32_t(size)
+}

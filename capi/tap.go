@@ -1,0 +1,52 @@
+package main
+
+/*
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"sync/atomic"
+
+	"github.com/gonetif/gonetif/gonetif/tapio"
+)
+
+// tapOpens numbers tapio_create calls, so the n-th device of a process
+// takes the n-th entry of GONETIF_TAP / GONETIF_MAC.
+var tapOpens atomic.Int64
+
+//export gonetif_tap_open
+func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netns *C.char,
+	inLoss, outLoss C.int, pcap *C.char) C.int {
+	index := int(tapOpens.Add(1) - 1)
+	cfg, err := tapio.FromEnv(tapio.Config{
+		Name:    goString(name),
+		MAC:     goMAC(mac),
+		MTU:     uint32(max(int(mtu), 0)),
+		Plain:   plain != 0,
+		NetNS:   goString(netns),
+		InLoss:  int(inLoss),
+		OutLoss: int(outLoss),
+		PCAP:    goString(pcap),
+	}, index)
+	if err != nil {
+		return -espErr(err)
+	}
+	d, err := tapio.Open(cfg)
+	if err != nil {
+		return -espErr(err)
+	}
+	mode := "offload"
+	if cfg.Plain {
+		mode = "plain"
+	}
+	logf(logInfo, "TAP %s opened (%s, MAC %s)", d.Tap().Name(), mode, d.Tap().LinkAddress())
+	return C.int(links.add(d))
+}
+
+//export gonetif_link_close
+func gonetif_link_close(link C.int) {
+	if d, ok := links.remove(int(link)); ok {
+		d.Close()
+	}
+}

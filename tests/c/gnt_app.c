@@ -1,0 +1,225 @@
+/*
+ * gnt_app: a small IDF-style device for the integration tests. It brings
+ * up one or more tapif interfaces, prints READY, then performs one action.
+ * The same calls an IDF app makes; the action decides the traffic.
+ *
+ *   gnt_app [--if TAP,IP/PREFIX[,GW]]... ACTION ARGS...
+ *     serve-tcp PORT N          accept N connections, echo each until EOF
+ *     serve-udp PORT N          echo N datagrams back to their senders
+ *     tcp-echo HOST PORT MSG... connect, send MSG, print the reply (per triple)
+ *     udp-echo HOST PORT MSG    send MSG in a datagram, print the reply
+ *     sleep SECONDS             stay up (the host pings us)
+ * Without --if, one interface tap0 192.168.5.100/24 gw 192.168.5.1 (env
+ * GONETIF_* applies as usual).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "esp_log.h"
+#include "esp_netif.h"
+#include "lwip/tapif.h"
+#include "tapio.h"
+
+static const char *TAG = "gnt_app";
+
+static int die(const char *what)
+{
+    fprintf(stderr, "FAIL %s: errno %d (%s)\n", what, errno, strerror(errno));
+    return 1;
+}
+
+static esp_netif_t *bring_up(int index, const char *tap, const char *ip, int prefix, const char *gw)
+{
+    tapio_config_t tcfg = {.tap_name = tap};
+    void *drv = tapio_create_with(&tcfg);
+    if (!drv) {
+        return NULL;
+    }
+    uint32_t mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+    esp_netif_ip_info_t info = {.ip = {.addr = ipaddr_addr(ip)}, .netmask = {.addr = mask},
+                                .gw = {.addr = gw ? ipaddr_addr(gw) : 0}};
+    char key[16];
+    snprintf(key, sizeof(key), "TAP%d", index);
+    esp_netif_inherent_config_t base = {
+        .flags = ESP_NETIF_FLAG_AUTOUP,
+        .ip_info = &info,
+        .if_key = key,
+        .if_desc = "tap",
+        .route_prio = 100 - index,
+    };
+    esp_netif_driver_ifconfig_t driver = {.handle = drv, .transmit = tapio_output};
+    struct esp_netif_netstack_config stack = {.lwip = {.init_fn = lwip_tapif_init, .input_fn = lwip_tapif_input}};
+    esp_netif_config_t cfg = {.base = &base, .driver = &driver, .stack = &stack};
+    esp_netif_t *n = esp_netif_new(&cfg);
+    if (!n || esp_netif_attach(n, drv) != ESP_OK || !esp_netif_is_netif_up(n)) {
+        return NULL;
+    }
+    return n;
+}
+
+static int serve_tcp(int port, int n)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+        bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 4)) {
+        return die("listen");
+    }
+    printf("LISTENING\n");
+    fflush(stdout);
+    for (int i = 0; i < n; i++) {
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof(peer);
+        int c = accept(ls, (struct sockaddr *)&peer, &plen);
+        if (c < 0) {
+            return die("accept");
+        }
+        char ip[INET_ADDRSTRLEN];
+        printf("ACCEPTED %s\n", inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip)));
+        fflush(stdout);
+        char buf[4096];
+        ssize_t r;
+        size_t total = 0;
+        while ((r = recv(c, buf, sizeof(buf), 0)) > 0) {
+            if (send(c, buf, (size_t)r, 0) != r) {
+                return die("send");
+            }
+            total += (size_t)r;
+        }
+        if (r < 0) {
+            return die("recv");
+        }
+        printf("ECHOED %zu\n", total);
+        fflush(stdout);
+        close(c);
+    }
+    close(ls);
+    return 0;
+}
+
+static int serve_udp(int port, int n)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a))) {
+        return die("bind");
+    }
+    printf("LISTENING\n");
+    fflush(stdout);
+    for (int i = 0; i < n; i++) {
+        char buf[2048];
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof(peer);
+        ssize_t r = recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &plen);
+        if (r < 0 || sendto(s, buf, (size_t)r, 0, (struct sockaddr *)&peer, plen) != r) {
+            return die("udp echo");
+        }
+        printf("ECHOED %zd\n", r);
+        fflush(stdout);
+    }
+    close(s);
+    return 0;
+}
+
+static int echo_client(int type, const char *host, int port, const char *msg)
+{
+    int s = socket(AF_INET, type, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct timeval tv = {.tv_sec = 5};
+    if (s < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+        return die("socket");
+    }
+    if (connect(s, (struct sockaddr *)&a, sizeof(a))) {
+        return die("connect");
+    }
+    if (send(s, msg, strlen(msg), 0) != (ssize_t)strlen(msg)) {
+        return die("send");
+    }
+    /* A stream is read to its end (the peer closes after answering); a
+     * datagram is one reply. */
+    char buf[2048];
+    size_t got = 0;
+    if (type == SOCK_STREAM) {
+        shutdown(s, SHUT_WR);
+    }
+    for (;;) {
+        ssize_t r = recv(s, buf + got, sizeof(buf) - 1 - got, 0);
+        if (r < 0) {
+            return die("recv");
+        }
+        got += (size_t)r;
+        if (r == 0 || type == SOCK_DGRAM || got == sizeof(buf) - 1) {
+            break;
+        }
+    }
+    if (!got) {
+        return die("empty reply");
+    }
+    buf[got] = 0;
+    printf("REPLY %s\n", buf);
+    close(s);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1, nifs = 0;
+    if (esp_netif_init() != ESP_OK) {
+        return 1;
+    }
+    for (; i + 1 < argc && !strcmp(argv[i], "--if"); i += 2) {
+        char spec[128], *tap, *ip, *gw, *slash;
+        snprintf(spec, sizeof(spec), "%s", argv[i + 1]);
+        tap = strtok(spec, ",");
+        ip = strtok(NULL, ",");
+        gw = strtok(NULL, ",");
+        if (!tap || !ip || !(slash = strchr(ip, '/'))) {
+            fprintf(stderr, "bad --if %s\n", argv[i + 1]);
+            return 2;
+        }
+        *slash = 0;
+        if (!bring_up(nifs++, tap, ip, atoi(slash + 1), gw)) {
+            return die("interface");
+        }
+    }
+    if (nifs == 0 && !bring_up(0, NULL, "192.168.5.100", 24, "192.168.5.1")) {
+        return die("interface");
+    }
+    ESP_LOGI(TAG, "%d interface(s) up", nifs ? nifs : 1);
+    printf("READY\n");
+    fflush(stdout);
+    if (i >= argc) {
+        return 2;
+    }
+    const char *action = argv[i];
+    if (!strcmp(action, "serve-tcp") && i + 2 < argc) {
+        return serve_tcp(atoi(argv[i + 1]), atoi(argv[i + 2]));
+    }
+    if (!strcmp(action, "serve-udp") && i + 2 < argc) {
+        return serve_udp(atoi(argv[i + 1]), atoi(argv[i + 2]));
+    }
+    if (!strcmp(action, "tcp-echo") && i + 3 < argc) {
+        for (i++; i + 2 < argc; i += 3) {
+            if (echo_client(SOCK_STREAM, argv[i], atoi(argv[i + 1]), argv[i + 2])) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    if (!strcmp(action, "udp-echo") && i + 3 < argc) {
+        return echo_client(SOCK_DGRAM, argv[i + 1], atoi(argv[i + 2]), argv[i + 3]);
+    }
+    if (!strcmp(action, "sleep") && i + 1 < argc) {
+        sleep((unsigned)atoi(argv[i + 1]));
+        return 0;
+    }
+    fprintf(stderr, "unknown action %s\n", action);
+    return 2;
+}

@@ -1,0 +1,94 @@
+# Shared helpers for the integration tests: a throwaway network namespace
+# with real TAP devices and real peers, cleaned up on exit. Every wait is
+# bounded; processes are stopped by the PIDs we started.
+set -uo pipefail
+
+GNT_BIN=${GNT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build}
+APP=$GNT_BIN/tests/gnt_app
+TEST_NAME=$(basename "$0" .sh)
+NS=""
+PIDS=()
+
+fail() {
+    echo "FAIL $TEST_NAME: $*"
+    exit 1
+}
+
+pass() {
+    echo "PASS $TEST_NAME"
+    exit 0
+}
+
+# Skips (exit 77) without root, /dev/net/tun or the peers, unless
+# GONETIF_REQUIRE_PRIV=1 (CI), where a missing prerequisite is a failure.
+require_priv() {
+    local why=()
+    [ "$(id -u)" = 0 ] || why+=("root")
+    [ -c /dev/net/tun ] || why+=("/dev/net/tun")
+    local tool
+    for tool in ip socat nc ping ss setpriv "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || why+=("$tool")
+    done
+    if [ ${#why[@]} -gt 0 ]; then
+        if [ "${GONETIF_REQUIRE_PRIV:-}" = 1 ]; then
+            fail "missing ${why[*]} (GONETIF_REQUIRE_PRIV=1: TAP tests must run here)"
+        fi
+        echo "SKIP $TEST_NAME: needs ${why[*]}; run as root with /dev/net/tun (CI does)"
+        exit 77
+    fi
+}
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null
+    done
+    [ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+    rm -rf "$TMP"
+    return 0
+}
+TMP=$(mktemp -d)
+trap cleanup EXIT
+
+make_ns() {
+    NS="gnt-$$-$RANDOM"
+    ip netns add "$NS" || fail "cannot create netns"
+    ip -n "$NS" link set lo up
+}
+
+# make_tap NAME CIDR [OWNER_UID]
+make_tap() {
+    ip -n "$NS" tuntap add dev "$1" mode tap ${3:+user "$3"} || fail "cannot create TAP $1"
+    [ -n "$2" ] && ip -n "$NS" addr add "$2" dev "$1"
+    ip -n "$NS" link set "$1" up
+}
+
+in_ns() {
+    ip netns exec "$NS" "$@"
+}
+
+# start_bg OUTFILE CMD... : run CMD in the namespace in the background.
+start_bg() {
+    local out=$1
+    shift
+    ip netns exec "$NS" "$@" >"$out" 2>&1 &
+    PIDS+=($!)
+    LAST_PID=$!
+}
+
+# wait_for SECONDS CMD... : retry CMD until it succeeds or time is up.
+wait_for() {
+    local end=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -ge $end ] && return 1
+        sleep 0.1
+    done
+}
+
+wait_listen_tcp() { wait_for 10 in_ns sh -c "ss -Hltn 'sport = :$1' | grep -q ." || fail "nothing listens on tcp/$1"; }
+wait_listen_udp() { wait_for 10 in_ns sh -c "ss -Hlun 'sport = :$1' | grep -q ." || fail "nothing listens on udp/$1"; }
+wait_line() { wait_for "${3:-15}" grep -q "$2" "$1" || { cat "$1"; fail "no '$2' in $1"; }; }
