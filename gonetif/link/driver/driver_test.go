@@ -33,4 +33,3 @@ func TestNewNeedsTransmit(t *testing.T) {
 	}()
 	driver.New(driver.Options{})
 }
-
