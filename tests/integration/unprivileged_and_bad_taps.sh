@@ -5,7 +5,9 @@
 source "$(dirname "$0")/../lib.sh"
 require_priv
 make_ns
-make_tap tapuser 192.168.5.1/24 65534
+# The README's way to make a user-owned TAP.
+"${GNT_SRC:-$(dirname "$0")/../..}/scripts/make_tap_netif" -N "$NS" -n tapuser -a 192.168.5.1/24 -u 65534 ||
+    fail "scripts/make_tap_netif failed"
 make_tap taproot "" 0
 as_nobody() { in_ns setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 # Debian gives /dev/net/tun mode 0666; containers often 0600. A private
