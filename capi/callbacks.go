@@ -18,6 +18,10 @@ static void call_ip_event(struct gonetif_abi_callbacks *cb, void *cookie, int32_
 		uint32_t gw, int changed) {
 	if (cb->ip_event) cb->ip_event(cookie, id, ip, mask, gw, changed);
 }
+static void call_ip6_event(struct gonetif_abi_callbacks *cb, void *cookie, int32_t id, const uint8_t *addr, int zone,
+		int index) {
+	if (cb->ip6_event) cb->ip6_event(cookie, id, addr, zone, index);
+}
 */
 import "C"
 
@@ -58,4 +62,11 @@ func postIPEvent(cookie unsafe.Pointer, id int32, ip, mask, gw C.uint32_t, chang
 		ch = 1
 	}
 	C.call_ip_event(&callbacks, cookie, C.int32_t(id), ip, mask, gw, ch)
+}
+
+func postIP6Event(cookie unsafe.Pointer, id int32, addr [16]byte, zone, index int) {
+	if !haveCB {
+		return
+	}
+	C.call_ip6_event(&callbacks, cookie, C.int32_t(id), (*C.uint8_t)(unsafe.Pointer(&addr[0])), C.int(zone), C.int(index))
 }

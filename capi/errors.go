@@ -46,6 +46,7 @@ var netifCodes = map[netif.Code]C.int{
 	netif.ErrTxFailed:           netifTxFailed,
 	netif.ErrNotSupported:       espErrNotSupported,
 	netif.ErrNotFound:           espErrNotFound,
+	netif.ErrInvalidArg:         espErrInvalidArg,
 }
 
 // espErr is the one place where Go errors become esp_err_t. It also logs

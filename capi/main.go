@@ -46,6 +46,7 @@ func ensureStack() (*gonetif.Stack, error) {
 		}
 		theStack = s
 		s.Netifs.OnEvent(forwardEvent)
+		s.Netifs.OnLog(func(line string) { logf(logInfo, "%s", line) })
 	})
 	return theStack, initErr
 }

@@ -418,6 +418,19 @@ func forwardEvent(e netif.Event) {
 		return
 	}
 	logf(logDebug, "%s: %s", e.Netif.Key(), e.Kind)
+	switch e.Kind {
+	case netif.EventLostIP:
+		if e.ID() == 0 { // no lost-IP id configured (0 would read as STA_GOT_IP)
+			return
+		}
+	case netif.EventGotIP6:
+		zone := 0
+		if e.IP6.IsLinkLocalUnicast() {
+			zone = int(e.Netif.NICID())
+		}
+		postIP6Event(cn.cookie, e.ID(), e.IP6.As16(), zone, e.IP6Index)
+		return
+	}
 	postIPEvent(cn.cookie, e.ID(), ip4Value(e.IPInfo.IP), ip4Value(e.IPInfo.Netmask), ip4Value(e.IPInfo.Gateway), e.Changed)
 }
 

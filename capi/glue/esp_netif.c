@@ -519,28 +519,156 @@ esp_err_t esp_netif_tx_rx_event_disable(esp_netif_t *netif)
     return ESP_FAIL;
 }
 
+/* ---- DHCP client and DNS ------------------------------------------------ */
+
+esp_err_t esp_netif_dhcpc_start(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    return gonetif_netif_dhcpc_start(netif->id);
+}
+
+esp_err_t esp_netif_dhcpc_stop(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    return gonetif_netif_dhcpc_stop(netif->id);
+}
+
+esp_err_t esp_netif_dhcpc_get_status(esp_netif_t *netif, esp_netif_dhcp_status_t *status)
+{
+    if (!gonetif_netif_valid(netif) || !status || (netif->flags & (ESP_NETIF_DHCP_SERVER | ESP_NETIF_FLAG_IS_PPP))) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    int rc = gonetif_netif_dhcpc_status(netif->id);
+    if (rc < 0) {
+        return (esp_err_t)-rc;
+    }
+    *status = (esp_netif_dhcp_status_t)rc;
+    return ESP_OK;
+}
+
+esp_err_t esp_netif_dhcpc_option(esp_netif_t *netif, esp_netif_dhcp_option_mode_t op, esp_netif_dhcp_option_id_t id,
+                                 void *val, uint32_t len)
+{
+    if (!gonetif_netif_valid(netif) || !val) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_dhcpc_option(netif->id, (int)op, (int)id, val, len);
+}
+
+/* gonetif has no DHCP server: report it as stopped, refuse to start one. */
+esp_err_t esp_netif_dhcps_get_status(esp_netif_t *netif, esp_netif_dhcp_status_t *status)
+{
+    if (!gonetif_netif_valid(netif) || !status || (netif->flags & (ESP_NETIF_DHCP_CLIENT | ESP_NETIF_FLAG_IS_PPP))) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    *status = ESP_NETIF_DHCP_STOPPED;
+    return ESP_OK;
+}
+
+esp_err_t esp_netif_dhcps_start(esp_netif_t *netif)
+{
+    return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_INVALID_ARG;
+}
+
+esp_err_t esp_netif_dhcps_stop(esp_netif_t *netif)
+{
+    return gonetif_netif_valid(netif) ? ESP_ERR_ESP_NETIF_DHCP_ALREADY_STOPPED : ESP_ERR_INVALID_ARG;
+}
+
+esp_err_t esp_netif_dhcps_option(esp_netif_t *netif, esp_netif_dhcp_option_mode_t op, esp_netif_dhcp_option_id_t id,
+                                 void *val, uint32_t len)
+{
+    (void)op, (void)id, (void)val, (void)len;
+    return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+}
+
+/* DNS slots are global, as in IDF's default configuration; netif is only
+ * checked. */
+esp_err_t esp_netif_set_dns_info(esp_netif_t *netif, esp_netif_dns_type_t type, esp_netif_dns_info_t *dns)
+{
+    if (!gonetif_netif_valid(netif) || !dns || type >= ESP_NETIF_DNS_MAX) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    if (dns->ip.type == ESP_IPADDR_TYPE_V4) {
+        if (dns->ip.u_addr.ip4.addr == 0) {
+            return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+        }
+        return gonetif_dns_set((int)type, 4, (uint8_t *)&dns->ip.u_addr.ip4.addr);
+    }
+    if (dns->ip.type == ESP_IPADDR_TYPE_V6) {
+        static const uint32_t zero[4];
+        if (!memcmp(dns->ip.u_addr.ip6.addr, zero, sizeof(zero))) {
+            return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+        }
+        return gonetif_dns_set((int)type, 6, (uint8_t *)dns->ip.u_addr.ip6.addr);
+    }
+    return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+}
+
+esp_err_t esp_netif_get_dns_info(esp_netif_t *netif, esp_netif_dns_type_t type, esp_netif_dns_info_t *dns)
+{
+    if (!gonetif_netif_valid(netif) || !dns || type >= ESP_NETIF_DNS_MAX) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    uint8_t a[16];
+    memset(dns, 0, sizeof(*dns));
+    int fam = gonetif_dns_get((int)type, a);
+    if (fam == 6) {
+        dns->ip.type = ESP_IPADDR_TYPE_V6;
+        memcpy(dns->ip.u_addr.ip6.addr, a, 16);
+    } else {
+        dns->ip.type = ESP_IPADDR_TYPE_V4;
+        if (fam == 4) {
+            memcpy(&dns->ip.u_addr.ip4.addr, a, 4);
+        }
+    }
+    return ESP_OK;
+}
+
 /* ---- IP events from Go ------------------------------------------------ */
 
-/* esp_event is optional: posting happens only when the app links it. */
-extern esp_err_t esp_event_post(esp_event_base_t event_base, int32_t event_id, const void *event_data,
-                                size_t event_data_size, TickType_t ticks_to_wait) __attribute__((weak));
-
+/* Called on a Go thread: esp_event_post only copies and queues (ticks 0),
+ * the handlers run later on the loop's own C thread. A strong reference,
+ * so the event path is always linked; without a default loop the post
+ * fails with INVALID_STATE and the event is dropped, as in IDF. */
 static void ip_event_from_go(void *cookie, int32_t event_id, uint32_t ip, uint32_t mask, uint32_t gw, int changed)
 {
     esp_netif_t *netif = cookie;
-    if (!gonetif_netif_valid(netif) || !esp_event_post) {
+    if (!gonetif_netif_valid(netif)) {
         return;
     }
+    esp_err_t err;
     if (event_id == IP_EVENT_NETIF_UP || event_id == IP_EVENT_NETIF_DOWN) {
         ip_event_netif_status_t ev = {.esp_netif = netif};
-        esp_event_post(IP_EVENT, event_id, &ev, sizeof(ev), 0);
+        err = esp_event_post(IP_EVENT, event_id, &ev, sizeof(ev), 0);
+    } else {
+        ip_event_got_ip_t ev = {.esp_netif = netif, .ip_changed = changed != 0};
+        ev.ip_info.ip.addr = ip;
+        ev.ip_info.netmask.addr = mask;
+        ev.ip_info.gw.addr = gw;
+        err = esp_event_post(IP_EVENT, event_id, &ev, sizeof(ev), 0);
+    }
+    if (err == ESP_ERR_TIMEOUT) {
+        ESP_LOGW(TAG, "%s: event queue full, IP event %d dropped", netif->if_key, (int)event_id);
+    }
+}
+
+static void ip6_event_from_go(void *cookie, int32_t event_id, const uint8_t *addr, int zone, int ip_index)
+{
+    esp_netif_t *netif = cookie;
+    if (!gonetif_netif_valid(netif) || !addr) {
         return;
     }
-    ip_event_got_ip_t ev = {.esp_netif = netif, .ip_changed = changed != 0};
-    ev.ip_info.ip.addr = ip;
-    ev.ip_info.netmask.addr = mask;
-    ev.ip_info.gw.addr = gw;
-    esp_event_post(IP_EVENT, event_id, &ev, sizeof(ev), 0);
+    ip_event_got_ip6_t ev = {.esp_netif = netif, .ip_index = ip_index};
+    memcpy(ev.ip6_info.ip.addr, addr, 16);
+    ev.ip6_info.ip.zone = (uint8_t)zone;
+    if (esp_event_post(IP_EVENT, event_id, &ev, sizeof(ev), 0) == ESP_ERR_TIMEOUT) {
+        ESP_LOGW(TAG, "%s: event queue full, IPv6 event dropped", netif->if_key);
+    }
 }
 
 /* ---- start-up ---------------------------------------------------------- */
@@ -568,6 +696,7 @@ static void init_once(void)
         .log_line = log_from_go,
         .driver_transmit = transmit_to_driver,
         .ip_event = ip_event_from_go,
+        .ip6_event = ip6_event_from_go,
     };
     init_rc = gonetif_abi_init(&cb, gonetif_slots, GONETIF_MAX_FDS) == ESP_OK ? 0 : -1;
     if (init_rc == 0) {

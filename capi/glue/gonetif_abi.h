@@ -42,6 +42,9 @@ struct gonetif_abi_callbacks {
     /* An IP event for netif cookie: kind (IDF ip_event_t id or custom id),
      * ip/mask/gw, changed flag. May be NULL. */
     void (*ip_event)(void *cookie, int32_t event_id, uint32_t ip, uint32_t mask, uint32_t gw, int changed);
+    /* IP_EVENT_GOT_IP6 for netif cookie: 16 address bytes, its zone (NIC
+     * index for link-local, else 0) and its slot. May be NULL. */
+    void (*ip6_event)(void *cookie, int32_t event_id, const uint8_t *addr, int zone, int ip_index);
 };
 
 /* Lifecycle. */
@@ -83,6 +86,15 @@ int gonetif_netif_set_default(int netif); /* 0: back to route priority */
 int gonetif_netif_get_default(void);      /* netif id or 0 */
 int gonetif_netif_get_mtu(int netif);
 int gonetif_netif_set_mtu(int netif, int mtu);
+
+/* DHCP client and DNS slots. dhcpc_status returns esp_netif_dhcp_status_t
+ * or -err. DNS family is 4, 6 or 0 (empty), addr holds 16 bytes. */
+int gonetif_netif_dhcpc_start(int netif);
+int gonetif_netif_dhcpc_stop(int netif);
+int gonetif_netif_dhcpc_status(int netif);
+int gonetif_netif_dhcpc_option(int netif, int mode, int opt, void *val, uint32_t len);
+int gonetif_dns_set(int slot, int family, uint8_t *addr);
+int gonetif_dns_get(int slot, uint8_t *addr);
 
 /* Sockets: descriptor or -errno. Addresses are Linux struct sockaddr. */
 int gonetif_sock_socket(int domain, int type, int protocol);

@@ -21,6 +21,7 @@ const (
 	ErrTxFailed
 	ErrNotSupported
 	ErrNotFound
+	ErrInvalidArg // esp_err_t's generic INVALID_ARG, where IDF uses it
 )
 
 var codeNames = map[Code]string{
@@ -37,6 +38,7 @@ var codeNames = map[Code]string{
 	ErrTxFailed:           "transmit failed",
 	ErrNotSupported:       "not supported",
 	ErrNotFound:           "not found",
+	ErrInvalidArg:         "invalid argument",
 }
 
 func (c Code) String() string {

@@ -1,5 +1,7 @@
 package netif
 
+import "net/netip"
+
 // EventKind says what happened to an interface.
 type EventKind int
 
@@ -34,6 +36,10 @@ type Event struct {
 	Netif   *Netif
 	IPInfo  IPInfo
 	Changed bool
+	// For got-ip6: the address and its slot among the interface's IPv6
+	// addresses.
+	IP6      netip.Addr
+	IP6Index int
 }
 
 // ID returns the event id an esp_event handler sees for e: the interface's

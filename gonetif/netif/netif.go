@@ -4,6 +4,7 @@
 package netif
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -11,8 +12,11 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/gonetif/gonetif/gonetif/dhcp"
 )
 
 // Flags mirror esp_netif_flags_t bit for bit.
@@ -91,6 +95,10 @@ type Netif struct {
 	routePrio int
 	hostname  string
 	mac       tcpip.LinkAddress
+
+	dhcpStatus DHCPStatus
+	dhcpc      *dhcp.Client
+	dhcpOpts   DHCPOptions
 }
 
 // Key returns the interface key.
@@ -114,6 +122,8 @@ type Manager struct {
 	forcedDefault *Netif
 	nextNIC       tcpip.NICID
 	onEvent       func(Event)
+	onLog         func(string)
+	dns           [DNSMax]netip.Addr
 }
 
 // NewManager returns a manager for interfaces on s.
@@ -132,6 +142,66 @@ func (m *Manager) OnEvent(fn func(Event)) {
 	m.mu.Unlock()
 }
 
+// OnLog sets where diagnostic lines (DHCP progress) go.
+func (m *Manager) OnLog(fn func(string)) {
+	m.mu.Lock()
+	m.onLog = fn
+	m.mu.Unlock()
+}
+
+func (m *Manager) logf(prefix string) func(string, ...any) {
+	return func(format string, args ...any) {
+		m.mu.Lock()
+		fn := m.onLog
+		m.mu.Unlock()
+		if fn != nil {
+			fn(prefix + fmt.Sprintf(format, args...))
+		}
+	}
+}
+
+// DNS slots, as esp_netif_dns_type_t.
+const (
+	DNSMain = iota
+	DNSBackup
+	DNSFallback
+	DNSMax
+)
+
+// SetDNS sets one of the global DNS server slots (zero Addr clears it).
+func (m *Manager) SetDNS(slot int, a netip.Addr) error {
+	if slot < 0 || slot >= DNSMax {
+		return newError(ErrInvalidParams, "", "set dns", errText("bad DNS slot"))
+	}
+	m.mu.Lock()
+	m.dns[slot] = a
+	m.mu.Unlock()
+	return nil
+}
+
+// DNS returns one DNS server slot (invalid Addr when empty).
+func (m *Manager) DNS(slot int) netip.Addr {
+	if slot < 0 || slot >= DNSMax {
+		return netip.Addr{}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.dns[slot]
+}
+
+// DNSServers returns the configured servers in slot order.
+func (m *Manager) DNSServers() []netip.Addr {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []netip.Addr
+	for _, a := range m.dns {
+		if a.IsValid() && !a.IsUnspecified() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // New creates an interface; it starts nothing.
 func (m *Manager) New(cfg Config) (*Netif, error) {
 	const op = "new"
@@ -148,7 +218,8 @@ func (m *Manager) New(cfg Config) (*Netif, error) {
 		// esp_netif ignores an out-of-range MTU and keeps the stack's.
 		cfg.MTU = 0
 	}
-	n := &Netif{m: m, cfg: cfg, ip: cfg.IPInfo.normalized(), routePrio: cfg.RoutePrio}
+	n := &Netif{m: m, cfg: cfg, ip: cfg.IPInfo.normalized(), routePrio: cfg.RoutePrio,
+		dhcpStatus: initialDHCPStatus(cfg.Flags)}
 	if isZeroMAC(cfg.MAC) {
 		n.cfg.MAC = nil
 	} else {
@@ -370,6 +441,16 @@ func (n *Netif) Stop() error {
 		m.mu.Unlock()
 		return nil
 	}
+	if c := n.dhcpc; c != nil { // esp_netif_action_stop releases the lease
+		n.dhcpc, n.dhcpStatus = nil, DHCPInit
+		m.mu.Unlock()
+		n.stopClient(c, true)
+		m.mu.Lock()
+		if n.state == StateCreated {
+			m.mu.Unlock()
+			return nil
+		}
+	}
 	wasUp := n.state == StateUp
 	// gVisor closes the link with the NIC: a restart needs a new attach.
 	_ = m.stack.RemoveNIC(n.nic)
@@ -400,6 +481,7 @@ func (n *Netif) Up() error {
 	}
 	n.state = StateUp
 	m.updateRoutesLocked()
+	n.announceLocked()
 	m.mu.Unlock()
 	m.emit(Event{Kind: EventNetifUp, Netif: n})
 	return nil
@@ -423,23 +505,35 @@ func (n *Netif) Down() error {
 
 // Connected is esp_netif_action_connected for a static interface: apply
 // the stored address, bring the interface up and report it.
+// With a DHCP client waiting (status INIT) it starts the client instead.
 func (n *Netif) Connected() error {
 	if err := n.Up(); err != nil {
 		return err
 	}
-	n.m.mu.Lock()
-	info := n.ip
-	n.m.mu.Unlock()
-	if info.HasIP() && n.cfg.Flags&FlagDHCPClient == 0 {
-		n.m.emit(Event{Kind: EventGotIP, Netif: n, IPInfo: info, Changed: true})
+	m := n.m
+	m.mu.Lock()
+	info, status := n.ip, n.dhcpStatus
+	var err error
+	if status == DHCPInit && n.cfg.Flags&FlagDHCPClient != 0 {
+		err = n.startDHCPLocked()
 	}
-	return nil
+	m.mu.Unlock()
+	if status == DHCPStopped && info.HasIP() {
+		m.emit(Event{Kind: EventGotIP, Netif: n, IPInfo: info, Changed: true})
+	}
+	return err
 }
 
 // Disconnected is esp_netif_action_disconnected: take the interface down
 // and drop its addresses from the stack (the stored copy is kept).
 func (n *Netif) Disconnected() error {
 	n.m.mu.Lock()
+	if c := n.dhcpc; c != nil { // the client waits for the next connect
+		n.dhcpc, n.dhcpStatus = nil, DHCPInit
+		n.m.mu.Unlock()
+		n.stopClient(c, false)
+		n.m.mu.Lock()
+	}
 	if n.state != StateCreated {
 		n.removeIPLocked()
 	}
@@ -480,6 +574,10 @@ func (n *Netif) SetIPInfo(info IPInfo) error {
 	}
 	m := n.m
 	m.mu.Lock()
+	if n.cfg.Flags&FlagDHCPClient != 0 && n.dhcpStatus != DHCPStopped {
+		m.mu.Unlock()
+		return newError(ErrDHCPNotStopped, n.cfg.Key, "set ip info", nil)
+	}
 	old := n.ip
 	if n.state != StateCreated {
 		if err := n.applyIPLocked(info); err != nil {
@@ -510,9 +608,27 @@ func (n *Netif) applyIPLocked(info IPInfo) error {
 		if err := n.m.stack.AddProtocolAddress(n.nic, addr, gvstack.AddressProperties{}); err != nil {
 			return newError(ErrInvalidParams, n.cfg.Key, "set ip info", tcpipError{err})
 		}
+		n.announceLocked()
 	}
 	n.m.updateRoutesLocked()
 	return nil
+}
+
+// announceLocked sends a gratuitous ARP for the IPv4 address, as lwIP does
+// on every address change: peers that tried the address before (a DHCP
+// server's ping check) would otherwise keep a failed neighbour entry.
+func (n *Netif) announceLocked() {
+	if n.state != StateUp || !n.ip.HasIP() {
+		return
+	}
+	ep, err := n.m.stack.GetNetworkEndpoint(n.nic, arp.ProtocolNumber)
+	if err != nil {
+		return
+	}
+	if r, ok := ep.(gvstack.LinkAddressResolver); ok {
+		a := tcpip.AddrFrom4(n.ip.IP.As4())
+		_ = r.LinkAddressRequest(a, a, "")
+	}
 }
 
 func (n *Netif) removeIPLocked() {

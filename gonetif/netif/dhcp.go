@@ -1,0 +1,204 @@
+package netif
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/gonetif/gonetif/gonetif/dhcp"
+)
+
+// DHCPStatus mirrors esp_netif_dhcp_status_t.
+type DHCPStatus int
+
+// DHCP client states as esp_netif reports them.
+const (
+	DHCPInit    DHCPStatus = iota // will start when the interface connects
+	DHCPStarted                   // running
+	DHCPStopped                   // off: the address is static
+)
+
+// DHCPOptions are the client settings esp_netif_dhcpc_option changes.
+type DHCPOptions struct {
+	RetryTime   time.Duration // first retransmission delay
+	VendorClass string
+	Requested   netip.Addr // address to ask for first
+}
+
+func initialDHCPStatus(f Flags) DHCPStatus {
+	if f&FlagDHCPClient != 0 {
+		return DHCPInit
+	}
+	return DHCPStopped
+}
+
+// DHCPStatus returns the client state.
+func (n *Netif) DHCPStatus() DHCPStatus {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	return n.dhcpStatus
+}
+
+// DHCPClientState returns the RFC 2131 state of a running client.
+func (n *Netif) DHCPClientState() (dhcp.State, bool) {
+	n.m.mu.Lock()
+	c := n.dhcpc
+	n.m.mu.Unlock()
+	if c == nil {
+		return dhcp.StateStopped, false
+	}
+	return c.State(), true
+}
+
+// DHCPOptions returns the client settings.
+func (n *Netif) DHCPOptions() DHCPOptions {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	return n.dhcpOpts
+}
+
+// SetDHCPOptions changes the client settings; refused while it runs.
+func (n *Netif) SetDHCPOptions(o DHCPOptions) error {
+	n.m.mu.Lock()
+	defer n.m.mu.Unlock()
+	if n.dhcpStatus == DHCPStarted {
+		return newError(ErrDHCPAlreadyStarted, n.cfg.Key, "dhcpc option", nil)
+	}
+	n.dhcpOpts = o
+	return nil
+}
+
+// DHCPStart is esp_netif_dhcpc_start: run the client now if the interface
+// is up, else when it connects.
+func (n *Netif) DHCPStart() error {
+	const op = "dhcpc start"
+	if n.cfg.Flags&FlagDHCPClient == 0 || n.cfg.Flags&FlagIsPPP != 0 {
+		return newError(ErrInvalidArg, n.cfg.Key, op, errText("not a DHCP client interface"))
+	}
+	m := n.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n.dhcpStatus == DHCPStarted {
+		return newError(ErrDHCPAlreadyStarted, n.cfg.Key, op, nil)
+	}
+	if n.state != StateUp {
+		n.dhcpStatus = DHCPInit
+		return nil
+	}
+	return n.startDHCPLocked()
+}
+
+func (n *Netif) startDHCPLocked() error {
+	const op = "dhcpc start"
+	// The client owns the address from now on.
+	n.removeIPLocked()
+	n.ip = IPInfo{}.normalized()
+	n.m.updateRoutesLocked()
+	tr, err := dhcp.NewNICTransport(n.m.stack, n.nic)
+	if err != nil {
+		return newError(ErrDHCPStartFailed, n.cfg.Key, op, err)
+	}
+	mac := n.mac
+	if mac == "" && n.link != nil {
+		mac = n.link.LinkAddress()
+	}
+	c, err := dhcp.Start(dhcp.Config{
+		MAC:         []byte(mac),
+		Hostname:    n.hostname,
+		VendorClass: n.dhcpOpts.VendorClass,
+		Requested:   n.dhcpOpts.Requested,
+		RetryBase:   n.dhcpOpts.RetryTime,
+		Bound:       n.dhcpBound,
+		Lost:        n.dhcpLost,
+		Logf:        n.m.logf(n.cfg.Key + ": dhcp: "),
+	}, tr)
+	if err != nil {
+		tr.Close()
+		return newError(ErrDHCPStartFailed, n.cfg.Key, op, err)
+	}
+	n.dhcpc = c
+	n.dhcpStatus = DHCPStarted
+	return nil
+}
+
+// DHCPStop is esp_netif_dhcpc_stop: release the lease and clear the
+// address; a static address may then be set.
+func (n *Netif) DHCPStop() error {
+	const op = "dhcpc stop"
+	if n.cfg.Flags&FlagIsPPP != 0 {
+		return newError(ErrInvalidArg, n.cfg.Key, op, nil)
+	}
+	m := n.m
+	m.mu.Lock()
+	if n.dhcpStatus == DHCPStopped {
+		m.mu.Unlock()
+		return newError(ErrDHCPAlreadyStopped, n.cfg.Key, op, nil)
+	}
+	if n.state == StateCreated {
+		m.mu.Unlock()
+		return newError(ErrIfNotReady, n.cfg.Key, op, nil)
+	}
+	c := n.dhcpc
+	n.dhcpc = nil
+	n.dhcpStatus = DHCPStopped
+	m.mu.Unlock()
+	n.stopClient(c, true)
+	return nil
+}
+
+// stopClient stops c outside the lock (its callbacks take it) and drops
+// the address it had set.
+func (n *Netif) stopClient(c *dhcp.Client, release bool) {
+	if c == nil {
+		return
+	}
+	c.Stop(release)
+	m := n.m
+	m.mu.Lock()
+	if n.state != StateCreated {
+		n.removeIPLocked()
+	}
+	n.ip = IPInfo{}.normalized()
+	m.updateRoutesLocked()
+	m.mu.Unlock()
+}
+
+func (n *Netif) dhcpBound(l dhcp.Lease) {
+	m := n.m
+	info := IPInfo{IP: l.IP, Netmask: l.Netmask, Gateway: l.Router}.normalized()
+	m.mu.Lock()
+	if n.dhcpc == nil || n.state == StateCreated {
+		m.mu.Unlock()
+		return
+	}
+	old := n.ip
+	err := n.applyIPLocked(info)
+	if err == nil {
+		for i, d := range l.DNS {
+			if i < 2 { // MAIN and BACKUP, as lwIP's DHCP fills them
+				m.dns[i] = d
+			}
+		}
+	}
+	m.mu.Unlock()
+	if err != nil {
+		m.logf(n.cfg.Key + ": ")("%v", err)
+		return
+	}
+	m.emit(Event{Kind: EventGotIP, Netif: n, IPInfo: info, Changed: info != old})
+}
+
+func (n *Netif) dhcpLost() {
+	m := n.m
+	m.mu.Lock()
+	if n.dhcpc == nil {
+		m.mu.Unlock()
+		return
+	}
+	if n.state != StateCreated {
+		n.removeIPLocked()
+	}
+	n.ip = IPInfo{}.normalized()
+	m.updateRoutesLocked()
+	m.mu.Unlock()
+	m.emit(Event{Kind: EventLostIP, Netif: n})
+}
