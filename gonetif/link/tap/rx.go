@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -92,6 +93,10 @@ func (e *Endpoint) readLoop(exited chan struct{}) {
 			}
 			e.deliver(&rx, int(n))
 		}
+		// Frames just delivered have made the stack's goroutines runnable
+		// on this P. Let them run now: once we sit in poll(2) the P waits
+		// for sysmon to hand it off, which costs up to milliseconds.
+		runtime.Gosched()
 		for i := range pfd {
 			pfd[i].Revents = 0
 		}
