@@ -22,8 +22,9 @@ import (
 // Linux flag values seen at this boundary; the C glue handles the waiting
 // ones (MSG_DONTWAIT, MSG_WAITALL) itself.
 const (
-	msgPeek  = 0x2
-	msgTrunc = 0x20
+	msgPeek     = 0x2
+	msgTrunc    = 0x20
+	msgDontWait = 0x40
 	msgMore  = 0x8000
 )
 
@@ -49,11 +50,15 @@ func notifier(fd int) func(waiter.EventMask) {
 	slot := &waitSlots[fd]
 	seq := (*uint32)(unsafe.Pointer(&slot.seq))
 	waiters := (*uint32)(unsafe.Pointer(&slot.waiters))
+	w := watchesOf(fd)
 	return func(waiter.EventMask) {
 		atomic.AddUint32(seq, 1)
 		if atomic.LoadUint32(waiters) != 0 {
 			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(seq)),
 				futexWakePrivate, math.MaxInt32, 0, 0, 0)
+		}
+		if w.n.Load() != 0 {
+			w.wake()
 		}
 	}
 }
@@ -95,6 +100,15 @@ func gonetif_sock_bind(fd C.int, addr unsafe.Pointer, addrlen C.uint32_t) C.int 
 	if so == nil {
 		return rc
 	}
+	if so.Family == unix.AF_INET && addr != nil && addrlen >= unix.SizeofSockaddrInet4 &&
+		*(*uint16)(addr) == unix.AF_UNSPEC && *(*uint32)(unsafe.Add(addr, 4)) == 0 {
+		// Linux takes AF_UNSPEC with INADDR_ANY as AF_INET, for old programs.
+		var sa [unix.SizeofSockaddrInet4]byte
+		copy(sa[:], unsafe.Slice((*byte)(addr), len(sa)))
+		binary.NativeEndian.PutUint16(sa[:], unix.AF_INET)
+		full, _ := parseSockaddr(so.Family, unsafe.Pointer(&sa[0]), C.uint32_t(len(sa)))
+		return negErrno(so.Bind(full))
+	}
 	full, err := parseSockaddr(so.Family, addr, addrlen)
 	if err != nil {
 		return negErrno(err)
@@ -108,8 +122,14 @@ func gonetif_sock_connect(fd C.int, addr unsafe.Pointer, addrlen C.uint32_t) C.i
 	if so == nil {
 		return rc
 	}
+	if addr != nil && addrlen >= 2 && *(*uint16)(addr) == unix.AF_UNSPEC {
+		return negErrno(so.Disconnect())
+	}
 	full, err := parseSockaddr(so.Family, addr, addrlen)
 	if err != nil {
+		return negErrno(err)
+	}
+	if err := needScope(so, full); err != nil {
 		return negErrno(err)
 	}
 	return negErrno(so.Connect(full))
@@ -159,6 +179,9 @@ func gonetif_sock_send(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, ad
 	var to *tcpip.FullAddress
 	if addr != nil && so.Type != unix.SOCK_STREAM {
 		full, err := parseSockaddr(so.Family, addr, addrlen)
+		if err == nil {
+			err = needScope(so, full)
+		}
 		if err != nil {
 			return C.ssize_t(negErrno(err))
 		}
@@ -191,7 +214,8 @@ func gonetif_sock_recv(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, ad
 		}
 		b = unsafe.Slice((*byte)(buf), int(n))
 	}
-	res, err := so.Recv(b, socket.RecvFlags{Peek: flags&msgPeek != 0, NeedRemoteAddr: addr != nil})
+	res, err := so.Recv(b, socket.RecvFlags{Peek: flags&msgPeek != 0, NeedRemoteAddr: addr != nil,
+		DontWait: flags&msgDontWait != 0})
 	if err != nil {
 		return C.ssize_t(negErrno(err))
 	}
@@ -231,19 +255,17 @@ func gonetif_sock_setsockopt(fd, level, name C.int, val unsafe.Pointer, n C.uint
 	if so == nil {
 		return rc
 	}
-	if val == nil {
-		return -C.int(unix.EFAULT)
-	}
-	var v int
-	switch {
-	case n >= 4:
-		v = int(*(*int32)(val))
-	case n >= 1:
-		v = int(*(*uint8)(val))
-	default:
+	if int32(n) < 0 {
 		return -C.int(unix.EINVAL)
 	}
-	return negErrno(so.SetOptionInt(int(level), int(name), v))
+	if val == nil && n > 0 {
+		return -C.int(unix.EFAULT)
+	}
+	var b []byte
+	if n > 0 {
+		b = unsafe.Slice((*byte)(val), int(min(n, 64)))
+	}
+	return negErrno(so.SetOption(int(level), int(name), b))
 }
 
 //export gonetif_sock_getsockopt
@@ -255,21 +277,39 @@ func gonetif_sock_getsockopt(fd, level, name C.int, val unsafe.Pointer, n *C.uin
 	if val == nil || n == nil {
 		return -C.int(unix.EFAULT)
 	}
-	v, err := so.OptionInt(int(level), int(name))
+	if int32(*n) < 0 {
+		return -C.int(unix.EINVAL)
+	}
+	o, err := so.Option(int(level), int(name))
 	if err != nil {
 		return negErrno(err)
 	}
-	switch {
-	case *n >= 4:
-		*(*int32)(val) = int32(v)
-		*n = 4
-	case *n >= 1:
-		*(*uint8)(val) = uint8(v)
-		*n = 1
-	default:
-		return -C.int(unix.EINVAL)
+	// Linux's rules for short buffers: IP-level small ints come back as
+	// one byte; everything else is cut to the buffer.
+	if o.CharOK && *n > 0 && *n < 4 {
+		if v := int32(binary.NativeEndian.Uint32(o.B[:])); v >= 0 && v <= 255 {
+			*(*uint8)(val) = uint8(v)
+			*n = 1
+			return 0
+		}
 	}
+	size := min(int(*n), o.N)
+	copy(unsafe.Slice((*byte)(val), size), o.B[:size])
+	*n = C.uint32_t(size)
 	return 0
+}
+
+//export gonetif_sock_fionread
+func gonetif_sock_fionread(fd C.int) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	v, err := so.ReceiveQueued()
+	if err != nil {
+		return negErrno(err)
+	}
+	return C.int(v)
 }
 
 //export gonetif_sock_name
@@ -320,6 +360,20 @@ func gonetif_sock_count() C.int {
 		return 0
 	}
 	return C.int(theStack.Sockets.Len())
+}
+
+// needScope: Linux refuses a link-local destination without a scope id
+// unless the socket is bound to a device.
+func needScope(so *socket.Socket, full tcpip.FullAddress) error {
+	if full.Addr.Len() == 16 && full.NIC == 0 {
+		a := full.Addr.As16()
+		if a[0] == 0xfe && a[1]&0xc0 == 0x80 {
+			if v, _ := so.OptionInt(unix.SOL_SOCKET, unix.SO_BINDTODEVICE); v == 0 {
+				return unix.EINVAL
+			}
+		}
+	}
+	return nil
 }
 
 // parseSockaddr reads a Linux sockaddr_in / sockaddr_in6 for a socket of

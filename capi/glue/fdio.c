@@ -5,10 +5,16 @@
  * archive needs no special link flags.
  */
 #define GONETIF_HOST_SOCKETS 1
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "glue.h"
 #include "lwip/sockets.h"
@@ -86,4 +92,320 @@ ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen)
         abort();
     }
     return read(fd, buf, nbytes);
+}
+
+/* ---- select and poll over host descriptors and ours ---------------------
+ * Host descriptors are polled by the kernel. Ours are asked of Go in one
+ * call per round, which also arms this thread's eventfd on them; the
+ * kernel then waits on the host descriptors plus that eventfd, so either
+ * kind wakes the caller and nothing blocks inside Go. */
+
+static pthread_key_t efd_key;
+static pthread_once_t efd_once = PTHREAD_ONCE_INIT;
+static __thread int tls_efd = -1;
+
+static void efd_release(void *p)
+{
+    int fd = (int)(intptr_t)p - 1;
+    if (fd >= 0) {
+        syscall(SYS_close, fd);
+    }
+}
+
+static void efd_key_init(void)
+{
+    pthread_key_create(&efd_key, efd_release);
+}
+
+static int thread_efd(void)
+{
+    if (tls_efd < 0) {
+        int fd = (int)syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (fd < 0) {
+            return -1;
+        }
+        pthread_once(&efd_once, efd_key_init);
+        pthread_setspecific(efd_key, (void *)(intptr_t)(fd + 1));
+        tls_efd = fd;
+    }
+    return tls_efd;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#define SMALL_POLL 32
+
+/* poll(2) over any mix; timeout NULL = forever. */
+static int mixed_poll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask)
+{
+    nfds_t ours = 0;
+    for (nfds_t i = 0; i < nfds; i++) {
+        if (gonetif_slot(fds[i].fd)) {
+            ours++;
+        }
+    }
+    if (ours == 0) {
+        return (int)syscall(SYS_ppoll, fds, nfds, timeout, sigmask, _NSIG / 8);
+    }
+    if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)) {
+        errno = EINVAL;
+        return -1;
+    }
+    int efd = thread_efd();
+    if (efd < 0) {
+        return -1;
+    }
+    nfds_t hosts = nfds - ours;
+    int small_fds[SMALL_POLL];
+    short small_ev[SMALL_POLL], small_rev[SMALL_POLL];
+    struct pollfd small_host[SMALL_POLL + 1];
+    int *ofd = small_fds;
+    short *oev = small_ev, *orev = small_rev;
+    struct pollfd *hfd = small_host;
+    if (ours > SMALL_POLL || hosts + 1 > SMALL_POLL + 1) {
+        ofd = malloc(ours * sizeof(*ofd));
+        oev = malloc(ours * sizeof(*oev));
+        orev = malloc(ours * sizeof(*orev));
+        hfd = malloc((hosts + 1) * sizeof(*hfd));
+        if (!ofd || !oev || !orev || !hfd) {
+            free(ofd);
+            free(oev);
+            free(orev);
+            free(hfd);
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    nfds_t k = 0, h = 0;
+    for (nfds_t i = 0; i < nfds; i++) {
+        /* revents remembers which side each entry went to. */
+        if (k < ours && (gonetif_slot(fds[i].fd) || h >= hosts)) {
+            ofd[k] = fds[i].fd;
+            oev[k] = fds[i].events;
+            k++;
+            fds[i].revents = 1;
+        } else {
+            hfd[h++] = fds[i];
+            fds[i].revents = 0;
+        }
+    }
+    hfd[h].fd = efd;
+    hfd[h].events = POLLIN;
+    int64_t deadline = timeout ? mono_ns() + timeout->tv_sec * 1000000000LL + timeout->tv_nsec : 0;
+    int result;
+    uint64_t drain;
+    for (;;) {
+        while (syscall(SYS_read, efd, &drain, sizeof(drain)) == sizeof(drain)) {
+        }
+        int ready = gonetif_poll_arm(ofd, oev, orev, (int)k, efd);
+        struct timespec left = {0, 0}, *lp = &left;
+        if (ready == 0) {
+            if (!timeout) {
+                lp = NULL;
+            } else {
+                int64_t ns = deadline - mono_ns();
+                if (ns > 0) {
+                    left.tv_sec = ns / 1000000000;
+                    left.tv_nsec = ns % 1000000000;
+                }
+            }
+        }
+        for (nfds_t i = 0; i <= h; i++) {
+            hfd[i].revents = 0;
+        }
+        long r = syscall(SYS_ppoll, hfd, h + 1, lp, sigmask, _NSIG / 8);
+        if (r < 0) {
+            result = -1;
+            break;
+        }
+        int host_ready = (int)r - (hfd[h].revents != 0);
+        if (ready + host_ready > 0 || (lp && left.tv_sec == 0 && left.tv_nsec == 0) ||
+            (timeout && mono_ns() >= deadline)) {
+            /* A host descriptor may have become ready meanwhile too. */
+            result = ready + host_ready;
+            break;
+        }
+    }
+    int saved = errno;
+    gonetif_poll_disarm(ofd, (int)k, efd);
+    nfds_t ko = 0, ho = 0;
+    for (nfds_t i = 0; i < nfds; i++) {
+        if (fds[i].revents) {
+            fds[i].revents = result >= 0 ? orev[ko] : 0;
+            ko++;
+        } else {
+            fds[i].revents = result >= 0 ? hfd[ho].revents : 0;
+            ho++;
+        }
+    }
+    if (ofd != small_fds) {
+        free(ofd);
+        free(oev);
+        free(orev);
+        free(hfd);
+    }
+    errno = saved;
+    return result;
+}
+
+int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000};
+    return mixed_poll(fds, nfds, timeout < 0 ? NULL : &ts, NULL);
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen)
+{
+    if (fdslen / sizeof(*fds) < nfds) {
+        abort();
+    }
+    return poll(fds, nfds, timeout);
+}
+
+int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sigset_t *sigmask)
+{
+    return mixed_poll(fds, nfds, tmo, sigmask);
+}
+
+int lwip_poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    return poll(fds, nfds, timeout);
+}
+
+/* select over the same core: the sets become a pollfd array, and the
+ * results go back with Linux's rules (HUP and ERR count as readable, ERR
+ * as writable, POLLNVAL is EBADF). */
+static int mixed_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *timeout,
+                        const sigset_t *sigmask, struct timespec *left_out)
+{
+    int any_ours = 0;
+    if (nfds > FD_SETSIZE) {
+        nfds = FD_SETSIZE;
+    }
+    for (int fd = 0; nfds > 0 && fd < nfds && !any_ours; fd++) {
+        if (((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) || (ex && FD_ISSET(fd, ex))) && gonetif_slot(fd)) {
+            any_ours = 1;
+        }
+    }
+    if (!any_ours) {
+        struct {
+            const sigset_t *ss;
+            size_t len;
+        } sm = {sigmask, _NSIG / 8};
+        struct timespec ts, *tsp = NULL;
+        if (timeout) {
+            ts = *timeout;
+            tsp = &ts;
+        }
+        int r = (int)syscall(SYS_pselect6, nfds, rd, wr, ex, tsp, sigmask ? &sm : NULL);
+        if (left_out && tsp) {
+            *left_out = ts;
+        }
+        return r;
+    }
+    struct pollfd pf[FD_SETSIZE];
+    int n = 0;
+    for (int fd = 0; fd < nfds; fd++) {
+        short ev = 0;
+        if (rd && FD_ISSET(fd, rd)) {
+            ev |= POLLIN;
+        }
+        if (wr && FD_ISSET(fd, wr)) {
+            ev |= POLLOUT;
+        }
+        if (ex && FD_ISSET(fd, ex)) {
+            ev |= POLLPRI;
+        }
+        if (ev) {
+            pf[n].fd = fd;
+            pf[n].events = ev;
+            pf[n].revents = 0;
+            n++;
+        }
+    }
+    int64_t start = mono_ns();
+    int r = mixed_poll(pf, (nfds_t)n, timeout, sigmask);
+    if (r < 0) {
+        return -1;
+    }
+    if (left_out && timeout) {
+        int64_t ns = timeout->tv_sec * 1000000000LL + timeout->tv_nsec - (mono_ns() - start);
+        if (ns < 0) {
+            ns = 0;
+        }
+        left_out->tv_sec = ns / 1000000000;
+        left_out->tv_nsec = ns % 1000000000;
+    }
+    for (int i = 0; i < n; i++) {
+        if (pf[i].revents & POLLNVAL) {
+            errno = EBADF;
+            return -1;
+        }
+    }
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        int fd = pf[i].fd;
+        short rv = pf[i].revents;
+        if (rd && FD_ISSET(fd, rd)) {
+            if (rv & (POLLIN | POLLHUP | POLLERR)) {
+                count++;
+            } else {
+                FD_CLR(fd, rd);
+            }
+        }
+        if (wr && FD_ISSET(fd, wr)) {
+            if (rv & (POLLOUT | POLLERR)) {
+                count++;
+            } else {
+                FD_CLR(fd, wr);
+            }
+        }
+        if (ex && FD_ISSET(fd, ex)) {
+            if (rv & POLLPRI) {
+                count++;
+            } else {
+                FD_CLR(fd, ex);
+            }
+        }
+    }
+    return count;
+}
+
+int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout)
+{
+    if (nfds < 0 || (timeout && (timeout->tv_sec < 0 || timeout->tv_usec < 0))) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct timespec ts, left;
+    if (timeout) {
+        /* Linux normalizes tv_usec >= 1 s rather than failing. */
+        ts.tv_sec = timeout->tv_sec + timeout->tv_usec / 1000000;
+        ts.tv_nsec = (timeout->tv_usec % 1000000) * 1000;
+    }
+    int r = mixed_select(nfds, rd, wr, ex, timeout ? &ts : NULL, NULL, &left);
+    if (timeout && (r >= 0 || errno == EINTR)) {
+        timeout->tv_sec = left.tv_sec;
+        timeout->tv_usec = left.tv_nsec / 1000;
+    }
+    return r;
+}
+
+int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *timeout, const sigset_t *sigmask)
+{
+    if (nfds < 0 || (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000))) {
+        errno = EINVAL;
+        return -1;
+    }
+    return mixed_select(nfds, rd, wr, ex, timeout, sigmask, NULL);
+}
+
+int lwip_select(int maxfdp1, fd_set *readset, fd_set *writeset, fd_set *exceptset, struct timeval *timeout)
+{
+    return select(maxfdp1, readset, writeset, exceptset, timeout);
 }

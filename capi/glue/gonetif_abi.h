@@ -96,6 +96,17 @@ int gonetif_netif_dhcpc_option(int netif, int mode, int opt, void *val, uint32_t
 int gonetif_dns_set(int slot, int family, uint8_t *addr);
 int gonetif_dns_get(int slot, uint8_t *addr);
 
+/* IPv6: kind 0 all, 1 link-local, 2 global; up to max addresses of 16
+ * bytes into addrs and their zones into zones; returns the count. */
+int gonetif_netif_create_ip6_linklocal(int netif);
+int gonetif_netif_ip6_addrs(int netif, int kind, uint8_t *addrs, int *zones, int max);
+
+/* DNS lookups (family 0, 4 or 6). start returns a job id or an EAI_* code
+ * (< 0) and writes to eventfd efd when the job is done; result returns the
+ * number of addresses (16 bytes each, family 4/6 in fams) or an EAI_* code. */
+int gonetif_dns_lookup_start(char *name, int family, int efd);
+int gonetif_dns_lookup_result(int job, uint8_t *addrs, int *fams, int max, char *canon, int canon_len);
+
 /* Sockets: descriptor or -errno. Addresses are Linux struct sockaddr. */
 int gonetif_sock_socket(int domain, int type, int protocol);
 int gonetif_sock_bind(int fd, void *addr, uint32_t addrlen);
@@ -115,6 +126,12 @@ int gonetif_sock_count(void);
 /* At exit: wait up to timeout_ms for closed TCP connections to deliver
  * their data; returns how many did not. */
 int gonetif_exit_drain(int timeout_ms);
+/* select/poll: poll(2) revents of n of our descriptors; with efd >= 0 the
+ * eventfd efd is first armed on each (written on any readiness change)
+ * until gonetif_poll_disarm. Returns how many have revents. */
+int gonetif_poll_arm(int *fds, short *events, short *revents, int n, int efd);
+void gonetif_poll_disarm(int *fds, int n, int efd);
+int gonetif_sock_fionread(int fd); /* FIONREAD value or -errno */
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
  */
 #define GONETIF_HOST_SOCKETS 1
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,4 +89,42 @@ void esp_netif_set_ip4_addr(esp_ip4_addr_t *addr, uint8_t a, uint8_t b, uint8_t 
     if (addr) {
         addr->addr = ESP_IP4TOADDR(a, b, c, d);
     }
+}
+
+/* Interface names are esp_netif_get_netif_impl_name's ("tp0"); an if_key
+ * names the same interface. */
+unsigned int lwip_if_nametoindex(const char *ifname)
+{
+    if (!ifname) {
+        errno = EFAULT;
+        return 0;
+    }
+    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n; n = esp_netif_next_unsafe(n)) {
+        char impl[8] = "";
+        const char *key = esp_netif_get_ifkey(n);
+        if ((esp_netif_get_netif_impl_name(n, impl) == ESP_OK && strcmp(impl, ifname) == 0) ||
+            (key && strcmp(key, ifname) == 0)) {
+            int index = esp_netif_get_netif_impl_index(n);
+            if (index > 0) {
+                return (unsigned)index;
+            }
+        }
+    }
+    errno = ENODEV;
+    return 0;
+}
+
+char *lwip_if_indextoname(unsigned int ifindex, char *ifname)
+{
+    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n; n = esp_netif_next_unsafe(n)) {
+        if (ifindex > 0 && esp_netif_get_netif_impl_index(n) == (int)ifindex) {
+            char impl[8] = "";
+            if (ifname && esp_netif_get_netif_impl_name(n, impl) == ESP_OK) {
+                snprintf(ifname, IF_NAMESIZE, "%s", impl);
+                return ifname;
+            }
+        }
+    }
+    errno = ENXIO;
+    return NULL;
 }

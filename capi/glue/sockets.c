@@ -14,6 +14,7 @@
 
 #include "glue.h"
 #include "lwip/sockets.h"
+#include "net/if.h"
 
 static int64_t now_us(void)
 {
@@ -58,6 +59,15 @@ static uint32_t seq_of(struct gonetif_wait_slot *s)
     return __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST);
 }
 
+/* The placeholder descriptor is made close-on-exec; a socket is not
+ * unless asked. */
+static void set_cloexec(int fd, int on)
+{
+    if (!on) {
+        syscall(SYS_fcntl, fd, F_SETFD, 0);
+    }
+}
+
 static void open_slot(int fd, int type)
 {
     struct gonetif_wait_slot *s = &gonetif_slots[fd];
@@ -78,6 +88,7 @@ int lwip_socket(int domain, int type, int protocol)
     if (fd < 0) {
         return gonetif_fail(fd);
     }
+    set_cloexec(fd, type & SOCK_CLOEXEC);
     open_slot(fd, type);
     return fd;
 }
@@ -132,15 +143,19 @@ int lwip_accept(int s, struct sockaddr *addr, socklen_t *addrlen)
     if (!slot) {
         return gonetif_not_ours(s);
     }
-    if (addr && !addrlen) {
-        errno = EFAULT;
-        return -1;
-    }
+    /* Linux finds a NULL addrlen only when it copies the address out. */
+    int bad_len = addr && !addrlen;
     int64_t deadline = deadline_after(slot->rcvtimeo_us);
     for (;;) {
         uint32_t seen = seq_of(slot);
-        int r = gonetif_sock_accept(s, addr, addr ? addrlen : NULL);
+        int r = gonetif_sock_accept(s, bad_len ? NULL : addr, addr ? addrlen : NULL);
         if (r >= 0) {
+            if (bad_len) {
+                gonetif_sock_close(r);
+                errno = EFAULT;
+                return -1;
+            }
+            set_cloexec(r, 0);
             open_slot(r, SOCK_STREAM);
             return r;
         }
@@ -220,6 +235,56 @@ static int get_timeout(int64_t us, void *optval, socklen_t *optlen)
     return 0;
 }
 
+/* SO_BINDTODEVICE speaks interface names; Go takes the index. */
+static int bind_to_device(int s, const void *optval, socklen_t optlen)
+{
+    char name[IF_NAMESIZE];
+    size_t n = optlen < IF_NAMESIZE - 1 ? optlen : IF_NAMESIZE - 1;
+    if ((int)optlen < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(name, optval, n);
+    name[n] = 0;
+    int index = 0;
+    if (name[0]) {
+        index = (int)lwip_if_nametoindex(name);
+        if (index == 0) {
+            errno = ENODEV;
+            return -1;
+        }
+    }
+    int r = gonetif_sock_setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, &index, sizeof(index));
+    return r < 0 ? gonetif_fail(r) : 0;
+}
+
+static int bound_device(int s, void *optval, socklen_t *optlen)
+{
+    int index = 0;
+    uint32_t n = sizeof(index);
+    int r = gonetif_sock_getsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, &index, &n);
+    if (r < 0) {
+        return gonetif_fail(r);
+    }
+    if (index == 0) {
+        *optlen = 0;
+        return 0;
+    }
+    char name[IF_NAMESIZE];
+    if (!lwip_if_indextoname((unsigned)index, name)) {
+        errno = ENODEV;
+        return -1;
+    }
+    size_t len = strlen(name) + 1;
+    if (*optlen < len) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(optval, name, len);
+    *optlen = (socklen_t)len;
+    return 0;
+}
+
 int lwip_setsockopt(int s, int level, int optname, const void *optval, socklen_t optlen)
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
@@ -237,6 +302,9 @@ int lwip_setsockopt(int s, int level, int optname, const void *optval, socklen_t
         }
         return set_timeout(optname == SO_RCVTIMEO ? &slot->rcvtimeo_us : &slot->sndtimeo_us, optval, optlen);
     }
+    if (level == SOL_SOCKET && optname == SO_BINDTODEVICE) {
+        return bind_to_device(s, optval, optlen);
+    }
     int r = gonetif_sock_setsockopt(s, level, optname, (void *)optval, optlen);
     return r < 0 ? gonetif_fail(r) : 0;
 }
@@ -253,6 +321,9 @@ int lwip_getsockopt(int s, int level, int optname, void *optval, socklen_t *optl
     }
     if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
         return get_timeout(optname == SO_RCVTIMEO ? slot->rcvtimeo_us : slot->sndtimeo_us, optval, optlen);
+    }
+    if (level == SOL_SOCKET && optname == SO_BINDTODEVICE) {
+        return bound_device(s, optval, optlen);
     }
     int r = gonetif_sock_getsockopt(s, level, optname, optval, optlen);
     return r < 0 ? gonetif_fail(r) : 0;
@@ -311,7 +382,7 @@ ssize_t lwip_recvfrom(int s, void *mem, size_t len, int flags, struct sockaddr *
     }
     int nonblock = slot->nonblock || (flags & MSG_DONTWAIT);
     int waitall = (flags & MSG_WAITALL) && slot->stream && !(flags & MSG_PEEK);
-    int goflags = flags & ~(MSG_DONTWAIT | MSG_WAITALL);
+    int goflags = (flags & ~(MSG_DONTWAIT | MSG_WAITALL)) | (nonblock ? MSG_DONTWAIT : 0);
     int64_t deadline = nonblock ? 0 : deadline_after(slot->rcvtimeo_us);
     size_t done = 0;
     for (;;) {
@@ -517,6 +588,18 @@ int lwip_ioctl(int s, long cmd, void *argp)
         }
         slot->nonblock = *(int *)argp != 0;
         return 0;
+    case FIONREAD: {
+        if (!argp) {
+            errno = EFAULT;
+            return -1;
+        }
+        int r = gonetif_sock_fionread(s);
+        if (r < 0) {
+            return gonetif_fail(r);
+        }
+        *(int *)argp = r;
+        return 0;
+    }
     default:
         errno = ENOTTY;
         return -1;

@@ -19,6 +19,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	gvraw "gvisor.dev/gvisor/pkg/tcpip/transport/raw"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"gvisor.dev/gvisor/pkg/waiter"
@@ -33,20 +34,28 @@ const (
 	allEvents = EventIn | EventOut | EventErr | EventHUp | waiter.EventRdHUp
 )
 
+// sockMax is Linux's SOCK_MAX: socket types at or above it are EINVAL.
+const sockMax = 11
+
 // Socket is one BSD socket on a gVisor endpoint.
 type Socket struct {
 	Family, Type, Protocol int
 
-	ep    tcpip.Endpoint
-	wq    *waiter.Queue
+	ep       tcpip.Endpoint
+	wq       *waiter.Queue
+	stack    *gvstack.Stack
+	netProto tcpip.NetworkProtocolNumber
 	entry waiter.Entry
 
 	notify atomic.Pointer[func(waiter.EventMask)]
 
 	mu         sync.Mutex
 	connecting bool // a connect is in flight; its result is still pending
+	inProgress bool // connect said EINPROGRESS; the next connect reports the outcome
 	connectErr unix.Errno
+	shutWrite  bool
 	shutRead   bool
+	errTaken   bool // the connection's error was reported once
 	listening  bool
 	closed     bool
 }
@@ -65,7 +74,11 @@ func New(s *gvstack.Stack, domain, typ, protocol int) (*Socket, error) {
 		return nil, unix.EAFNOSUPPORT
 	}
 	baseType := typ &^ (unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC)
+	if baseType < 0 || baseType >= sockMax {
+		return nil, unix.EINVAL
+	}
 	var transProto tcpip.TransportProtocolNumber
+	raw := false
 	switch baseType {
 	case unix.SOCK_STREAM:
 		if protocol != 0 && protocol != unix.IPPROTO_TCP {
@@ -84,16 +97,28 @@ func New(s *gvstack.Stack, domain, typ, protocol int) (*Socket, error) {
 			return nil, unix.EPROTONOSUPPORT
 		}
 	case unix.SOCK_RAW:
-		return nil, unix.EPROTONOSUPPORT // raw sockets come with the full socket API
+		if protocol <= 0 || protocol > 255 {
+			return nil, unix.EPROTONOSUPPORT
+		}
+		raw, transProto = true, tcpip.TransportProtocolNumber(protocol)
 	default:
 		return nil, unix.ESOCKTNOSUPPORT
 	}
 	wq := new(waiter.Queue)
-	ep, err := s.NewEndpoint(transProto, netProto, wq)
+	var ep tcpip.Endpoint
+	var err tcpip.Error
+	if raw {
+		// Created directly: the stack's raw factory is for packet sockets.
+		ep, err = gvraw.NewEndpoint(s, netProto, transProto, wq)
+	} else {
+		ep, err = s.NewEndpoint(transProto, netProto, wq)
+	}
 	if err != nil {
 		return nil, errnoOf(err)
 	}
-	return wrap(ep, wq, domain, baseType, protocol), nil
+	so := wrap(ep, wq, domain, baseType, protocol)
+	so.stack, so.netProto = s, netProto
+	return so, nil
 }
 
 func wrap(ep tcpip.Endpoint, wq *waiter.Queue, family, typ, protocol int) *Socket {
@@ -128,33 +153,84 @@ func (so *Socket) Bind(addr tcpip.FullAddress) error {
 }
 
 // Connect starts a connection. For TCP it returns EINPROGRESS; the result
-// is then read with ConnectResult once the socket is writable.
+// is then read with ConnectResult once the socket is writable. As on Linux,
+// the first connect after an EINPROGRESS reports the outcome (0 or the
+// error), later ones EISCONN. An AF_UNSPEC address (Unspec) dissolves a
+// datagram socket's association.
 func (so *Socket) Connect(addr tcpip.FullAddress) error {
 	so.mu.Lock()
 	defer so.mu.Unlock()
-	if so.connecting {
-		if so.ep.Readiness(EventOut|EventErr|EventHUp) == 0 {
+	if so.inProgress {
+		if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0 {
 			return unix.EALREADY
 		}
-		so.finishConnectLocked()
-		if so.connectErr != 0 {
-			err := so.connectErr
-			so.connectErr = 0
-			return err
-		}
-		return unix.EISCONN
+		return so.settleLocked()
 	}
 	if so.Type == unix.SOCK_STREAM {
 		if _, err := so.ep.GetRemoteAddress(); err == nil {
 			return unix.EISCONN
 		}
+		if tcp.EndpointState(so.ep.State()) == tcp.StateError {
+			if err := so.renewLocked(); err != nil {
+				return err
+			}
+		}
 	}
 	err := so.ep.Connect(addr)
 	if _, started := err.(*tcpip.ErrConnectStarted); started {
 		so.connecting = true
+		so.inProgress = true
 		return unix.EINPROGRESS
 	}
 	return errOrNil(err)
+}
+
+// renewLocked gives a stream socket whose connection failed a fresh
+// endpoint: Linux lets such a socket connect again, gVisor does not.
+func (so *Socket) renewLocked() error {
+	if so.stack == nil {
+		return unix.ECONNABORTED
+	}
+	ep, err := so.stack.NewEndpoint(tcp.ProtocolNumber, so.netProto, so.wq)
+	if err != nil {
+		return errnoOf(err)
+	}
+	oldOpts, newOpts := so.ep.SocketOptions(), ep.SocketOptions()
+	newOpts.SetReuseAddress(oldOpts.GetReuseAddress())
+	newOpts.SetReusePort(oldOpts.GetReusePort())
+	newOpts.SetKeepAlive(oldOpts.GetKeepAlive())
+	newOpts.SetDelayOption(oldOpts.GetDelayOption())
+	newOpts.SetLinger(oldOpts.GetLinger())
+	newOpts.SetV6Only(oldOpts.GetV6Only())
+	newOpts.SetBindToDevice(oldOpts.GetBindToDevice())
+	old := so.ep
+	so.ep = ep
+	so.errTaken = false
+	old.Close()
+	return nil
+}
+
+// Disconnect is connect(AF_UNSPEC): a datagram socket forgets its peer.
+func (so *Socket) Disconnect() error {
+	if so.Type == unix.SOCK_STREAM {
+		return nil
+	}
+	return errOrNil(so.ep.Disconnect())
+}
+
+// settleLocked reports the outcome of an EINPROGRESS connect once.
+func (so *Socket) settleLocked() error {
+	so.finishConnectLocked()
+	so.inProgress = false
+	if err := so.connectErr; err != 0 {
+		so.connectErr = 0
+		return err
+	}
+	if _, err := so.ep.GetRemoteAddress(); err == nil {
+		return nil
+	}
+	// The error was already taken through SO_ERROR.
+	return unix.ECONNABORTED
 }
 
 // ConnectResult completes a connect that returned EINPROGRESS, after the
@@ -166,13 +242,7 @@ func (so *Socket) ConnectResult() error {
 	if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0 {
 		return unix.EINPROGRESS
 	}
-	so.finishConnectLocked()
-	err := so.connectErr
-	so.connectErr = 0
-	if err != 0 {
-		return err
-	}
-	return nil
+	return so.settleLocked()
 }
 
 func (so *Socket) finishConnectLocked() {
@@ -180,9 +250,24 @@ func (so *Socket) finishConnectLocked() {
 		return
 	}
 	so.connecting = false
-	if err := so.ep.LastError(); err != nil {
-		so.connectErr = errnoOf(err)
+	if err := so.takeError(); err != 0 {
+		so.connectErr = err
 	}
+}
+
+// takeError reads and clears the endpoint's error. gVisor keeps a hard
+// error and a soft one, often the same; Linux has one, read once.
+func (so *Socket) takeError() unix.Errno {
+	first := so.ep.LastError()
+	second := so.ep.LastError()
+	if first == nil {
+		first = second
+	}
+	if first == nil {
+		return 0
+	}
+	so.errTaken = true
+	return errnoOf(first)
 }
 
 // PendingError returns and clears the socket's pending error (SO_ERROR).
@@ -196,10 +281,7 @@ func (so *Socket) PendingError() unix.Errno {
 		so.connectErr = 0
 		return err
 	}
-	if err := so.ep.LastError(); err != nil {
-		return errnoOf(err)
-	}
-	return 0
+	return so.takeError()
 }
 
 // Listen turns a stream socket into a listener.
@@ -235,13 +317,16 @@ func (so *Socket) Accept() (*Socket, tcpip.FullAddress, error) {
 		}
 		return nil, peer, errnoOf(err)
 	}
-	return wrap(ep, wq, so.Family, so.Type, so.Protocol), peer, nil
+	nso := wrap(ep, wq, so.Family, so.Type, so.Protocol)
+	nso.stack, nso.netProto = so.stack, so.netProto
+	return nso, peer, nil
 }
 
 // RecvFlags select recv(2) behaviour.
 type RecvFlags struct {
 	Peek           bool
 	NeedRemoteAddr bool
+	DontWait       bool // only changes what a shut datagram socket reports
 }
 
 // RecvResult describes one receive.
@@ -260,15 +345,26 @@ func (so *Socket) Recv(b []byte, flags RecvFlags) (RecvResult, error) {
 	if err != nil {
 		switch err.(type) {
 		case *tcpip.ErrClosedForReceive:
+			if so.Type != unix.SOCK_STREAM && flags.DontWait {
+				return RecvResult{}, unix.EAGAIN // Linux: no datagram, shut or not
+			}
 			return RecvResult{EOF: true}, nil
 		case *tcpip.ErrInvalidEndpointState:
 			if so.Type == unix.SOCK_STREAM {
 				return RecvResult{}, unix.ENOTCONN
 			}
+		case *tcpip.ErrConnectionReset, *tcpip.ErrTimeout, *tcpip.ErrConnectionRefused:
+			so.markErrTaken()
 		}
 		return RecvResult{}, errnoOf(err)
 	}
 	return RecvResult{N: res.Count, Total: res.Total, From: res.RemoteAddr}, nil
+}
+
+func (so *Socket) markErrTaken() {
+	so.mu.Lock()
+	so.errTaken = true
+	so.mu.Unlock()
 }
 
 // SendFlags select send(2) behaviour.
@@ -308,10 +404,14 @@ func (so *Socket) Shutdown(how int) error {
 	default:
 		return unix.EINVAL
 	}
-	if err := so.ep.Shutdown(flags); err != nil {
-		return errnoOf(err)
+	err := so.ep.Shutdown(flags)
+	if err == nil || so.Type != unix.SOCK_STREAM {
+		so.mu.Lock()
+		so.shutRead = so.shutRead || flags&tcpip.ShutdownRead != 0
+		so.shutWrite = so.shutWrite || flags&tcpip.ShutdownWrite != 0
+		so.mu.Unlock()
 	}
-	return nil
+	return errOrNil(err)
 }
 
 // Close releases the endpoint. Waiters are woken so they see EBADF.

@@ -1,15 +1,144 @@
 package socket
 
 import (
+	"encoding/binary"
 	"time"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 )
 
-// SetOptionInt sets an integer socket option given by its Linux level and
-// name. Options that only concern waiting (SO_RCVTIMEO, SO_SNDTIMEO) are
-// the caller's business and give ENOPROTOOPT here.
+// OptValue is an option's value in Linux layout (ints, struct linger,
+// struct in_addr ...); N bytes of B are used.
+type OptValue struct {
+	B [16]byte
+	N int
+	// CharOK: Linux returns this IP-level int as one byte when asked
+	// with a buffer shorter than an int.
+	CharOK bool
+}
+
+func intValue(v int) OptValue {
+	var o OptValue
+	binary.NativeEndian.PutUint32(o.B[:], uint32(int32(v)))
+	o.N = 4
+	return o
+}
+
+// ipCharOption: IP-level options Linux reads as an int or a single byte.
+func ipCharOption(name int) bool {
+	switch name {
+	case unix.IP_TTL, unix.IP_TOS, unix.IP_MULTICAST_TTL, unix.IP_MULTICAST_LOOP:
+		return true
+	}
+	return false
+}
+
+// SetOption sets a socket option from its Linux representation. For
+// SO_BINDTODEVICE the value is the interface index as an int (the C side
+// resolves names). Timeouts (SO_RCVTIMEO/SO_SNDTIMEO) concern waiting and
+// give ENOPROTOOPT here.
+func (so *Socket) SetOption(level, name int, val []byte) error {
+	switch {
+	case level == unix.SOL_SOCKET && name == unix.SO_LINGER:
+		if len(val) < 8 {
+			return unix.EINVAL
+		}
+		on := int32(binary.NativeEndian.Uint32(val)) != 0
+		secs := int32(binary.NativeEndian.Uint32(val[4:]))
+		if secs < 0 {
+			secs = 0
+		}
+		so.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: on, Timeout: time.Duration(secs) * time.Second})
+		return nil
+	case level == unix.IPPROTO_IP && name == unix.IP_MULTICAST_IF:
+		return so.setMulticastIf(val)
+	case level == unix.IPPROTO_IP && (name == unix.IP_ADD_MEMBERSHIP || name == unix.IP_DROP_MEMBERSHIP):
+		if so.Type == unix.SOCK_STREAM {
+			return unix.EPROTO
+		}
+		if len(val) < 8 {
+			return unix.EINVAL
+		}
+		m := tcpip.MembershipOption{MulticastAddr: tcpip.AddrFrom4([4]byte(val[0:4]))}
+		if a := [4]byte(val[4:8]); a != [4]byte{} {
+			m.InterfaceAddr = tcpip.AddrFrom4(a)
+		}
+		if len(val) >= 12 {
+			m.NIC = tcpip.NICID(int32(binary.NativeEndian.Uint32(val[8:])))
+		}
+		return so.membership(name == unix.IP_ADD_MEMBERSHIP, m)
+	case level == unix.IPPROTO_IPV6 && (name == unix.IPV6_JOIN_GROUP || name == unix.IPV6_LEAVE_GROUP):
+		if so.Family != unix.AF_INET6 {
+			return unix.ENOPROTOOPT
+		}
+		if so.Type == unix.SOCK_STREAM {
+			return unix.EPROTO
+		}
+		if len(val) < 20 {
+			return unix.EINVAL
+		}
+		m := tcpip.MembershipOption{
+			MulticastAddr: tcpip.AddrFrom16([16]byte(val[0:16])),
+			NIC:           tcpip.NICID(binary.NativeEndian.Uint32(val[16:])),
+		}
+		return so.membership(name == unix.IPV6_JOIN_GROUP, m)
+	}
+	var v int
+	switch {
+	case level == unix.IPPROTO_IP && ipCharOption(name) && len(val) >= 1 && len(val) < 4:
+		v = int(val[0])
+	case len(val) < 4:
+		return unix.EINVAL
+	default:
+		v = int(int32(binary.NativeEndian.Uint32(val)))
+	}
+	return so.SetOptionInt(level, name, v)
+}
+
+func (so *Socket) membership(add bool, m tcpip.MembershipOption) error {
+	var err tcpip.Error
+	if add {
+		o := tcpip.AddMembershipOption(m)
+		err = so.ep.SetSockOpt(&o)
+	} else {
+		o := tcpip.RemoveMembershipOption(m)
+		err = so.ep.SetSockOpt(&o)
+	}
+	if _, ok := err.(*tcpip.ErrUnknownNICID); ok {
+		return unix.ENODEV
+	}
+	return errOrNil(err)
+}
+
+func (so *Socket) setMulticastIf(val []byte) error {
+	var o tcpip.MulticastInterfaceOption
+	var a [4]byte
+	switch {
+	case len(val) >= 12: // struct ip_mreqn
+		a = [4]byte(val[4:8])
+		o.NIC = tcpip.NICID(int32(binary.NativeEndian.Uint32(val[8:])))
+	case len(val) >= 8: // struct ip_mreq: the interface address
+		a = [4]byte(val[4:8])
+	case len(val) >= 4: // struct in_addr
+		a = [4]byte(val[0:4])
+	default:
+		return unix.EINVAL
+	}
+	if a != [4]byte{} {
+		o.InterfaceAddr = tcpip.AddrFrom4(a)
+	}
+	if err := so.ep.SetSockOpt(&o); err != nil {
+		if _, ok := err.(*tcpip.ErrBadLocalAddress); ok {
+			return unix.EADDRNOTAVAIL
+		}
+		return errnoOf(err)
+	}
+	return nil
+}
+
+// SetOptionInt sets an integer socket option given by its Linux level and name.
 func (so *Socket) SetOptionInt(level, name, v int) error {
 	opts := so.ep.SocketOptions()
 	on := v != 0
@@ -29,6 +158,10 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			opts.SetSendBufferSize(int64(clampBuf(v))*2, true)
 		case unix.SO_RCVBUF:
 			opts.SetReceiveBufferSize(int64(clampBuf(v))*2, true)
+		case unix.SO_BINDTODEVICE:
+			if err := opts.SetBindToDevice(int32(v)); err != nil {
+				return unix.ENODEV
+			}
 		default:
 			return unix.ENOPROTOOPT
 		}
@@ -73,10 +206,87 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			return errOrNil(so.ep.SetSockOptInt(tcpip.IPv4TTLOption, v))
 		case unix.IP_TOS:
 			return errOrNil(so.ep.SetSockOptInt(tcpip.IPv4TOSOption, v&0xff))
+		case unix.IP_MULTICAST_TTL:
+			if so.Type == unix.SOCK_STREAM {
+				return unix.EINVAL
+			}
+			if v == -1 {
+				v = 1
+			} else if v < 0 || v > 255 {
+				return unix.EINVAL
+			}
+			return errOrNil(so.ep.SetSockOptInt(tcpip.MulticastTTLOption, v))
+		case unix.IP_MULTICAST_LOOP:
+			opts.SetMulticastLoop(on)
+			return nil
+		}
+		return unix.ENOPROTOOPT
+	case unix.IPPROTO_IPV6:
+		if so.Family != unix.AF_INET6 {
+			return unix.ENOPROTOOPT
+		}
+		switch name {
+		case unix.IPV6_V6ONLY:
+			// Linux refuses once bound.
+			if a, err := so.ep.GetLocalAddress(); err == nil && a.Port != 0 {
+				return unix.EINVAL
+			}
+			opts.SetV6Only(on)
+			return nil
+		case unix.IPV6_UNICAST_HOPS:
+			if v < -1 || v > 255 {
+				return unix.EINVAL
+			}
+			return errOrNil(so.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, v))
+		case unix.IPV6_MULTICAST_HOPS:
+			if v == -1 {
+				v = 1
+			} else if v < 0 || v > 255 {
+				return unix.EINVAL
+			}
+			return errOrNil(so.ep.SetSockOptInt(tcpip.MulticastTTLOption, v))
+		case unix.IPV6_MULTICAST_LOOP:
+			if v != 0 && v != 1 {
+				return unix.EINVAL
+			}
+			opts.SetMulticastLoop(on)
+			return nil
 		}
 		return unix.ENOPROTOOPT
 	}
 	return unix.ENOPROTOOPT
+}
+
+// Option reads a socket option in its Linux representation.
+func (so *Socket) Option(level, name int) (OptValue, error) {
+	switch {
+	case level == unix.SOL_SOCKET && name == unix.SO_LINGER:
+		l := so.ep.SocketOptions().GetLinger()
+		var o OptValue
+		binary.NativeEndian.PutUint32(o.B[:], uint32(boolInt(l.Enabled)))
+		binary.NativeEndian.PutUint32(o.B[4:], uint32(l.Timeout/time.Second))
+		o.N = 8
+		return o, nil
+	case level == unix.IPPROTO_IP && name == unix.IP_MULTICAST_IF:
+		var m tcpip.MulticastInterfaceOption
+		if err := so.ep.GetSockOpt(&m); err != nil {
+			return OptValue{}, errnoOf(err)
+		}
+		var o OptValue
+		if m.InterfaceAddr.Len() == 4 {
+			a := m.InterfaceAddr.As4()
+			copy(o.B[:], a[:])
+		}
+		o.N = 4
+		return o, nil
+	}
+	v, err := so.OptionInt(level, name)
+	if err != nil {
+		return OptValue{}, err
+	}
+	o := intValue(v)
+	o.CharOK = level == unix.IPPROTO_IP && ipCharOption(name)
+	return o, nil
 }
 
 // OptionInt reads an integer socket option given by its Linux level and name.
@@ -105,10 +315,13 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 			return int(opts.GetSendBufferSize()), nil
 		case unix.SO_RCVBUF:
 			return int(opts.GetReceiveBufferSize()), nil
+		case unix.SO_BINDTODEVICE:
+			return int(opts.GetBindToDevice()), nil
 		case unix.SO_ACCEPTCONN:
-			so.mu.Lock()
-			defer so.mu.Unlock()
-			return boolInt(so.listening), nil
+			if so.Type != unix.SOCK_STREAM {
+				return 0, nil
+			}
+			return boolInt(tcp.EndpointState(so.ep.State()) == tcp.StateListen), nil
 		}
 		return 0, unix.ENOPROTOOPT
 	case unix.IPPROTO_TCP:
@@ -146,9 +359,43 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 		case unix.IP_TOS:
 			v, err := so.ep.GetSockOptInt(tcpip.IPv4TOSOption)
 			return v, errOrNil(err)
+		case unix.IP_MULTICAST_TTL:
+			v, err := so.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+			return v, errOrNil(err)
+		case unix.IP_MULTICAST_LOOP:
+			return boolInt(opts.GetMulticastLoop()), nil
+		}
+	case unix.IPPROTO_IPV6:
+		if so.Family != unix.AF_INET6 {
+			return 0, unix.ENOPROTOOPT
+		}
+		switch name {
+		case unix.IPV6_V6ONLY:
+			return boolInt(opts.GetV6Only()), nil
+		case unix.IPV6_UNICAST_HOPS:
+			v, err := so.ep.GetSockOptInt(tcpip.IPv6HopLimitOption)
+			if err == nil && v < 0 {
+				v = 64
+			}
+			return v, errOrNil(err)
+		case unix.IPV6_MULTICAST_HOPS:
+			v, err := so.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+			return v, errOrNil(err)
+		case unix.IPV6_MULTICAST_LOOP:
+			return boolInt(opts.GetMulticastLoop()), nil
 		}
 	}
 	return 0, unix.ENOPROTOOPT
+}
+
+// ReceiveQueued is FIONREAD: bytes ready for a stream, the size of the
+// next datagram otherwise.
+func (so *Socket) ReceiveQueued() (int, error) {
+	if so.Type == unix.SOCK_STREAM && tcp.EndpointState(so.ep.State()) == tcp.StateListen {
+		return 0, unix.EINVAL
+	}
+	v, err := so.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
+	return v, errOrNil(err)
 }
 
 func clampBuf(v int) int {

@@ -1,0 +1,1473 @@
+/*
+ * Differential conformance cases for the BSD socket API. Built twice: with
+ * libc (kernel sockets) and with -DGONETIF_TARGET against gonetif's headers
+ * and archive. Each case prints one line: name, return value, errno name,
+ * data. run.sh compares the two outputs line by line.
+ *
+ * The device is 192.168.77.2 (interface tp0, MAC 02:12:34:56:78:ab); the
+ * peer (peer.py) is 192.168.77.1, MAC 02:00:00:00:77:01. Only the set-up
+ * differs between the builds.
+ */
+#define _GNU_SOURCE 1
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef GONETIF_TARGET
+#include "esp_netif.h"
+#include "lwip/sockets.h"
+#include "lwip/tapif.h"
+#include "tapio.h"
+#endif
+
+#define DEV_IP "192.168.77.2"
+#define PEER_IP "192.168.77.1"
+#define PEER_LL "fe80::ff:fe00:7701"
+#define DEV_LL "fe80::12:34ff:fe56:78ab"
+#define NOWHERE_IP "192.168.77.99" /* on the link, nobody answers */
+#define IFNAME "tp0"
+
+enum { P_ECHO = 7001, P_RESET = 7002, P_HELLO = 7003, P_HOLD = 7004, P_LEN = 7005, P_BACK = 7006, P_NONE = 7999 };
+
+static int ncases;
+static char section[32];
+
+/* ---- reporting ---------------------------------------------------------- */
+
+static const char *ename(int e)
+{
+    switch (e) {
+#define E(x) case x: return #x;
+        E(EPERM) E(ENOENT) E(EINTR) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST)
+        E(ENODEV) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(EPIPE) E(EDOM) E(ERANGE) E(ENOSYS) E(ENOTSOCK)
+        E(EDESTADDRREQ) E(EMSGSIZE) E(EPROTOTYPE) E(ENOPROTOOPT) E(EPROTONOSUPPORT) E(ESOCKTNOSUPPORT)
+        E(EOPNOTSUPP) E(EPFNOSUPPORT) E(EAFNOSUPPORT) E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETDOWN)
+        E(ENETUNREACH) E(ECONNABORTED) E(ECONNRESET) E(ENOBUFS) E(EISCONN) E(ENOTCONN) E(ETIMEDOUT)
+        E(ECONNREFUSED) E(EHOSTUNREACH) E(EALREADY) E(EINPROGRESS) E(ENOSPC) E(ENXIO)
+#undef E
+    case 0:
+        return "0";
+    }
+    static char buf[16];
+    snprintf(buf, sizeof(buf), "E%d", e);
+    return buf;
+}
+
+static void out(const char *name, const char *fmt, ...)
+{
+    char full[96];
+    snprintf(full, sizeof(full), "%s.%s", section, name);
+    printf("%-44s ", full);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+    ncases++;
+}
+
+/* A call's result: "= n" or "-1 ENAME". */
+static void res(const char *name, long r, int e, const char *extra)
+{
+    if (r < 0) {
+        out(name, "-1 %s%s%s", ename(e), extra ? " " : "", extra ? extra : "");
+    } else {
+        out(name, "= %ld%s%s", r, extra ? " " : "", extra ? extra : "");
+    }
+}
+
+#define CHECK(name, expr)                                                                                              \
+    do {                                                                                                               \
+        errno = 0;                                                                                                     \
+        long r_ = (long)(expr);                                                                                        \
+        res(name, r_, errno, NULL);                                                                                    \
+    } while (0)
+
+/* For calls returning a descriptor: "fd" instead of its number. */
+#define CHECKFD(name, expr, var)                                                                                       \
+    do {                                                                                                               \
+        errno = 0;                                                                                                     \
+        var = (expr);                                                                                                  \
+        if (var >= 0)                                                                                                  \
+            out(name, "fd");                                                                                           \
+        else                                                                                                           \
+            res(name, var, errno, NULL);                                                                               \
+    } while (0)
+
+#define SECTION(s) snprintf(section, sizeof(section), "%s", s)
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct sockaddr_in sin4(const char *ip, int port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    return a;
+}
+
+static struct sockaddr_in6 sin6(const char *ip, int port)
+{
+    struct sockaddr_in6 a;
+    memset(&a, 0, sizeof(a));
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    inet_pton(AF_INET6, ip, &a.sin6_addr);
+    if (IN6_IS_ADDR_LINKLOCAL(&a.sin6_addr)) {
+        a.sin6_scope_id = if_nametoindex(IFNAME);
+    }
+    return a;
+}
+
+#define SA(a) ((struct sockaddr *)&(a))
+
+static void msleep(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* poll one descriptor; returns revents (0 on timeout). */
+static int wait_ev(int fd, short ev, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = ev};
+    int r = poll(&p, 1, ms);
+    return r > 0 ? p.revents : r;
+}
+
+static int tcp_to(const char *ip, int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = sin4(ip, port);
+    if (s >= 0 && connect(s, SA(a), sizeof(a)) != 0) {
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
+static int udp_sock(void)
+{
+    return socket(AF_INET, SOCK_DGRAM, 0);
+}
+
+/* A listener on the device's own address, port chosen by the stack. */
+static int listener(int *port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = sin4(DEV_IP, 0);
+    socklen_t n = sizeof(a);
+    if (bind(s, SA(a), sizeof(a)) || listen(s, 16) || getsockname(s, SA(a), &n)) {
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+/* A connected pair over the stack: client c, accepted a. */
+static int local_pair(int *c, int *a)
+{
+    int port;
+    int l = listener(&port);
+    *c = tcp_to(DEV_IP, port);
+    *a = accept(l, NULL, NULL);
+    close(l);
+    return *c >= 0 && *a >= 0 ? 0 : -1;
+}
+
+/* Reads until n bytes or EOF/error/2 s, for comparing data. */
+static int read_n(int s, char *buf, int n)
+{
+    int got = 0;
+    while (got < n) {
+        if (wait_ev(s, POLLIN, 2000) <= 0) {
+            break;
+        }
+        ssize_t r = recv(s, buf + got, n - got, 0);
+        if (r <= 0) {
+            break;
+        }
+        got += (int)r;
+    }
+    return got;
+}
+
+static void show_data(const char *name, long r, int e, const char *buf)
+{
+    char data[80];
+    int n = r > 0 ? (int)(r < 60 ? r : 60) : 0;
+    snprintf(data, sizeof(data), "'%.*s'", n, buf);
+    for (char *p = data; *p; p++) {
+        if (*p == '\n') {
+            *p = '_';
+        }
+    }
+    res(name, r, e, data);
+}
+
+#define CHECKDATA(name, expr, buf)                                                                                     \
+    do {                                                                                                               \
+        errno = 0;                                                                                                     \
+        memset(buf, 0, sizeof(buf));                                                                                   \
+        long r_ = (long)(expr);                                                                                        \
+        show_data(name, r_, errno, buf);                                                                               \
+    } while (0)
+
+static const char *addr_str(const struct sockaddr *sa, socklen_t n)
+{
+    static char buf[80];
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+        snprintf(buf, sizeof(buf), "len=%u %s:%s", n, ip, ntohs(a->sin_port) ? "port" : "0");
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+        snprintf(buf, sizeof(buf), "len=%u [%s]:%s", n, ip, ntohs(a->sin6_port) ? "port" : "0");
+    } else {
+        snprintf(buf, sizeof(buf), "len=%u family=%d", n, sa->sa_family);
+    }
+    return buf;
+}
+
+static void show_name(const char *name, int s, int peer)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t n = sizeof(ss);
+    errno = 0;
+    int r = peer ? getpeername(s, SA(ss), &n) : getsockname(s, SA(ss), &n);
+    res(name, r, errno, r == 0 ? addr_str(SA(ss), n) : NULL);
+}
+
+static void show_int_opt(const char *name, int s, int level, int opt)
+{
+    int v = -12345;
+    socklen_t n = sizeof(v);
+    errno = 0;
+    int r = getsockopt(s, level, opt, &v, &n);
+    char extra[48];
+    snprintf(extra, sizeof(extra), "v=%d len=%u", v, n);
+    res(name, r, errno, r == 0 ? extra : NULL);
+}
+
+static int set_int(int s, int level, int opt, int v)
+{
+    return setsockopt(s, level, opt, &v, sizeof(v));
+}
+
+static volatile sig_atomic_t sigpipes;
+static void on_sigpipe(int sig)
+{
+    (void)sig;
+    sigpipes++;
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static int setup(void)
+{
+#ifdef GONETIF_TARGET
+    if (esp_netif_init() != ESP_OK) {
+        return -1;
+    }
+    void *drv = tapio_create();
+    if (!drv) {
+        return -1;
+    }
+    esp_netif_ip_info_t info = {.ip = {.addr = ipaddr_addr(DEV_IP)},
+                                .netmask = {.addr = ipaddr_addr("255.255.255.0")},
+                                .gw = {.addr = ipaddr_addr(PEER_IP)}};
+    esp_netif_inherent_config_t base = {
+        .flags = ESP_NETIF_FLAG_AUTOUP, .ip_info = &info, .if_key = "TAP0", .if_desc = "tap", .route_prio = 100};
+    esp_netif_driver_ifconfig_t driver = {.handle = drv, .transmit = tapio_output};
+    struct esp_netif_netstack_config stack = {.lwip = {.init_fn = lwip_tapif_init, .input_fn = lwip_tapif_input}};
+    esp_netif_config_t cfg = {.base = &base, .driver = &driver, .stack = &stack};
+    esp_netif_t *n = esp_netif_new(&cfg);
+    if (!n || esp_netif_attach(n, drv) != ESP_OK) {
+        return -1;
+    }
+#endif
+    /* Wait for the link (lab-facts 8): the peer's echo answers. */
+    for (int i = 0; i < 100; i++) {
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_in a = sin4(PEER_IP, P_ECHO);
+        connect(s, SA(a), sizeof(a));
+        int ok = wait_ev(s, POLLOUT, 200) == POLLOUT;
+        close(s);
+        if (ok) {
+            return 0;
+        }
+        msleep(100);
+    }
+    return -1;
+}
+
+/* ---- item 7: bad input -------------------------------------------------- */
+
+static void t_bad_input(void)
+{
+    SECTION("bad");
+    int s, pfd[2];
+    if (pipe(pfd)) {
+        abort();
+    }
+    CHECK("socket_family_unspec", socket(AF_UNSPEC, SOCK_STREAM, 0));
+    CHECK("socket_family_bogus", socket(12345, SOCK_STREAM, 0));
+    CHECK("socket_type_bogus", socket(AF_INET, 99, 0));
+    CHECK("socket_type_seqpacket", socket(AF_INET, SOCK_SEQPACKET, 0));
+    CHECK("socket_stream_udp", socket(AF_INET, SOCK_STREAM, IPPROTO_UDP));
+    CHECK("socket_dgram_tcp", socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP));
+    CHECK("socket_v6_dgram_tcp", socket(AF_INET6, SOCK_DGRAM, IPPROTO_TCP));
+
+    struct sockaddr_in a = sin4(DEV_IP, 0);
+    CHECK("bind_minus1", bind(-1, SA(a), sizeof(a)));
+    CHECK("bind_never_opened", bind(900, SA(a), sizeof(a)));
+    CHECK("bind_pipe", bind(pfd[0], SA(a), sizeof(a)));
+    CHECK("connect_pipe", connect(pfd[0], SA(a), sizeof(a)));
+    CHECK("listen_pipe", listen(pfd[0], 1));
+    CHECK("accept_pipe", accept(pfd[0], NULL, NULL));
+    CHECK("send_pipe", send(pfd[1], "x", 1, 0));
+    CHECK("recv_pipe", recv(pfd[0], (char[4]){0}, 4, MSG_DONTWAIT));
+    CHECK("shutdown_pipe", shutdown(pfd[0], SHUT_RD));
+    int v = 1;
+    CHECK("setsockopt_pipe", setsockopt(pfd[0], SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v)));
+    socklen_t vl = sizeof(v);
+    CHECK("getsockopt_pipe", getsockopt(pfd[0], SOL_SOCKET, SO_TYPE, &v, &vl));
+    struct sockaddr_in n4;
+    socklen_t nl = sizeof(n4);
+    CHECK("getsockname_pipe", getsockname(pfd[0], SA(n4), &nl));
+    CHECK("getpeername_badfd", getpeername(901, SA(n4), &nl));
+
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK("bind_null", bind(s, NULL, sizeof(a)));
+    CHECK("bind_short", bind(s, SA(a), 4));
+    CHECK("bind_len0", bind(s, SA(a), 0));
+    struct sockaddr_in6 a6 = sin6("::", 0);
+    CHECK("bind_v6_addr_on_v4", bind(s, SA(a6), sizeof(a6)));
+    struct sockaddr_in bogus = a;
+    bogus.sin_family = 77;
+    CHECK("bind_bogus_family", bind(s, SA(bogus), sizeof(bogus)));
+    struct sockaddr_in other = sin4("10.9.9.9", 0);
+    CHECK("bind_foreign_addr", bind(s, SA(other), sizeof(other)));
+    CHECK("connect_null", connect(s, NULL, sizeof(a)));
+    CHECK("connect_short", connect(s, SA(a), 3));
+    CHECK("accept_not_listening", accept(s, NULL, NULL));
+    CHECK("recv_not_connected", recv(s, (char[4]){0}, 4, MSG_DONTWAIT));
+    CHECK("send_not_connected", send(s, "x", 1, MSG_NOSIGNAL));
+    CHECK("getpeername_not_connected", getpeername(s, SA(n4), &nl));
+    CHECK("shutdown_not_connected", shutdown(s, SHUT_RDWR));
+    CHECK("shutdown_bad_how", shutdown(s, 7));
+    CHECK("getsockname_null_addr", getsockname(s, NULL, &nl));
+    CHECK("getsockname_null_len", getsockname(s, SA(n4), NULL));
+    CHECK("setsockopt_null", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, NULL, sizeof(int)));
+    CHECK("setsockopt_short", setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &v, 2));
+    CHECK("setsockopt_tcp_short", setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, 2));
+    CHECK("setsockopt_unknown", setsockopt(s, SOL_SOCKET, 9999, &v, sizeof(v)));
+    CHECK("setsockopt_unknown_level", setsockopt(s, 4321, 1, &v, sizeof(v)));
+    vl = sizeof(v);
+    CHECK("getsockopt_unknown", getsockopt(s, SOL_SOCKET, 9999, &v, &vl));
+    CHECK("getsockopt_null_len", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, NULL));
+    vl = 0;
+    v = -7;
+    errno = 0;
+    int r = getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &vl);
+    char extra[32];
+    snprintf(extra, sizeof(extra), "v=%d len=%u", v, vl);
+    res("getsockopt_len0", r, errno, extra);
+    CHECK("listen_udp", listen(udp_sock(), 1)); /* leaks one fd on purpose: closed at exit */
+    CHECK("close_twice_1", close(s));
+    CHECK("close_twice_2", close(s));
+    CHECK("read_closed", read(s, &v, 1));
+    CHECK("fcntl_closed", fcntl(s, F_GETFL));
+    CHECK("ioctl_closed", ioctl(s, FIONREAD, &v));
+
+    s = udp_sock();
+    CHECK("sendto_udp_no_addr", sendto(s, "x", 1, 0, NULL, 0));
+    struct sockaddr_in pa = sin4(PEER_IP, P_ECHO);
+    CHECK("sendto_udp_short_addr", sendto(s, "x", 1, 0, SA(pa), 8));
+    CHECK("sendto_udp_null_buf", sendto(s, NULL, 4, 0, SA(pa), sizeof(pa)));
+    CHECK("accept_udp", accept(s, NULL, NULL));
+    CHECK("shutdown_udp_unconnected", shutdown(s, SHUT_RD));
+    CHECK("recv_udp_nothing", recv(s, &v, sizeof(v), MSG_DONTWAIT));
+    CHECK("ioctl_unknown", ioctl(s, 0x5499, &v));
+    CHECK("fcntl_getfd", fcntl(s, F_GETFD) & FD_CLOEXEC);
+    close(s);
+
+    struct pollfd p = {.fd = 902, .events = POLLIN};
+    errno = 0;
+    r = poll(&p, 1, 0);
+    snprintf(extra, sizeof(extra), "revents=%#x", p.revents);
+    res("poll_never_opened", r, errno, extra);
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(903, &rd);
+    struct timeval tv = {0, 0};
+    CHECK("select_never_opened", select(904, &rd, NULL, NULL, &tv));
+    CHECK("select_negative_nfds", select(-1, NULL, NULL, NULL, &tv));
+    close(pfd[0]);
+    close(pfd[1]);
+}
+
+/* ---- inet_* and if_* ------------------------------------------------------- */
+
+static void t_inet(void)
+{
+    SECTION("inet");
+    struct in_addr ia;
+    struct in6_addr i6;
+    char buf[INET6_ADDRSTRLEN];
+    CHECK("pton4_ok", inet_pton(AF_INET, "10.1.2.3", &ia));
+    CHECK("pton4_bad", inet_pton(AF_INET, "10.1.2", &ia));
+    CHECK("pton4_octal_rejected", inet_pton(AF_INET, "010.1.2.3", &ia));
+    CHECK("pton6_ok", inet_pton(AF_INET6, "fe80::1", &i6));
+    CHECK("pton6_mapped", inet_pton(AF_INET6, "::ffff:1.2.3.4", &i6));
+    CHECK("pton6_bad", inet_pton(AF_INET6, "fe80:::1", &i6));
+    CHECK("pton_bad_family", inet_pton(99, "1.2.3.4", &ia));
+    inet_pton(AF_INET, "192.168.1.20", &ia);
+    errno = 0;
+    const char *p = inet_ntop(AF_INET, &ia, buf, sizeof(buf));
+    out("ntop4", "%s", p ? p : ename(errno));
+    errno = 0;
+    p = inet_ntop(AF_INET, &ia, buf, 5);
+    out("ntop4_short", "%s", p ? p : ename(errno));
+    inet_pton(AF_INET6, "2001:db8:0:0:1:0:0:1", &i6);
+    p = inet_ntop(AF_INET6, &i6, buf, sizeof(buf));
+    out("ntop6", "%s", p ? p : ename(errno));
+    errno = 0;
+    p = inet_ntop(99, &i6, buf, sizeof(buf));
+    out("ntop_bad_family", "%s", p ? p : ename(errno));
+    out("addr_ok", "%08x", (unsigned)ntohl(inet_addr("1.2.3.4")));
+    out("addr_bad", "%08x", (unsigned)inet_addr("1.2.3.400"));
+    out("addr_short_form", "%08x", (unsigned)ntohl(inet_addr("127.1")));
+    int r = inet_aton("10.0.0.1", &ia);
+    out("aton_ok", "%d %08x", r, (unsigned)ntohl(ia.s_addr));
+    out("aton_bad", "%d", inet_aton("10.0.0.x", &ia));
+    ia.s_addr = htonl(0xc0a80101);
+    out("ntoa", "%s", inet_ntoa(ia));
+    out("htons", "%04x", htons(0x1234));
+
+    unsigned idx = if_nametoindex(IFNAME);
+    out("nametoindex", "%s", idx > 0 ? "positive" : "0");
+    errno = 0;
+    unsigned none = if_nametoindex("nosuch9");
+    out("nametoindex_unknown", "%u %s", none, ename(errno));
+    char name[IF_NAMESIZE] = "";
+    errno = 0;
+    p = if_indextoname(idx, name);
+    out("indextoname", "%s", p ? p : ename(errno));
+    errno = 0;
+    p = if_indextoname(4000, name);
+    out("indextoname_unknown", "%s", p ? p : ename(errno));
+}
+
+/* ---- TCP with the peer ---------------------------------------------------- */
+
+static void t_tcp_peer(void)
+{
+    SECTION("tcp");
+    char buf[256];
+    int s;
+    struct sockaddr_in echo = sin4(PEER_IP, P_ECHO);
+    CHECKFD("socket", socket(AF_INET, SOCK_STREAM, 0), s);
+    show_name("getsockname_fresh", s, 0);
+    CHECK("connect", connect(s, SA(echo), sizeof(echo)));
+    CHECK("connect_again", connect(s, SA(echo), sizeof(echo)));
+    show_name("getpeername", s, 1);
+    show_name("getsockname", s, 0);
+    CHECK("send", send(s, "hello", 5, 0));
+    CHECKDATA("recv", read_n(s, buf, 5), buf);
+    CHECK("send_peek", send(s, "peekaboo", 8, 0));
+    wait_ev(s, POLLIN, 2000);
+    msleep(50);
+    int nread = -1;
+    CHECK("fionread", ioctl(s, FIONREAD, &nread) == 0 ? nread : -1);
+    CHECKDATA("recv_peek", recv(s, buf, 4, MSG_PEEK), buf);
+    CHECKDATA("recv_after_peek", recv(s, buf, 8, 0), buf);
+    CHECK("recv_dontwait_empty", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+    CHECK("send_part1", send(s, "abc", 3, 0));
+    msleep(30);
+    CHECK("send_part2", send(s, "defg", 4, 0));
+    CHECKDATA("recv_waitall", recv(s, buf, 7, MSG_WAITALL), buf);
+    CHECK("write", write(s, "wr", 2));
+    CHECKDATA("read", read(s, buf, 2), buf);
+    struct iovec iov[3] = {{"ab", 2}, {"", 0}, {"cde", 3}};
+    CHECK("writev", writev(s, iov, 3));
+    wait_ev(s, POLLIN, 2000);
+    msleep(30);
+    char v1[2], v2[8];
+    memset(v2, 0, sizeof(v2));
+    struct iovec riov[2] = {{v1, 2}, {v2, sizeof(v2)}};
+    errno = 0;
+    ssize_t r = readv(s, riov, 2);
+    snprintf(buf, sizeof(buf), "'%.2s' '%s'", v1, v2);
+    res("readv", r, errno, buf);
+    struct msghdr mh;
+    memset(&mh, 0, sizeof(mh));
+    struct iovec siov[2] = {{"msg", 3}, {"hdr", 3}};
+    mh.msg_iov = siov;
+    mh.msg_iovlen = 2;
+    CHECK("sendmsg", sendmsg(s, &mh, 0));
+    wait_ev(s, POLLIN, 2000);
+    msleep(30);
+    char m1[4] = "", m2[8] = "";
+    struct iovec rmiov[2] = {{m1, 3}, {m2, 7}};
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = rmiov;
+    mh.msg_iovlen = 2;
+    errno = 0;
+    r = recvmsg(s, &mh, 0);
+    snprintf(buf, sizeof(buf), "'%s' '%s' flags=%#x namelen=%u", m1, m2, mh.msg_flags, mh.msg_namelen);
+    res("recvmsg", r, errno, buf);
+    int ev = wait_ev(s, POLLIN | POLLOUT, 0);
+    out("poll_idle", "%#x", ev);
+    CHECK("shutdown_wr", shutdown(s, SHUT_WR));
+    CHECK("send_after_shut_wr", send(s, "x", 1, MSG_NOSIGNAL));
+    signal(SIGPIPE, on_sigpipe);
+    sigpipes = 0;
+    CHECK("send_after_shut_wr_sigpipe", send(s, "x", 1, 0));
+    out("sigpipe_count", "%d", (int)sigpipes);
+    sigpipes = 0;
+    CHECK("write_after_shut_wr_sigpipe", write(s, "x", 1));
+    out("sigpipe_count_write", "%d", (int)sigpipes);
+    signal(SIGPIPE, SIG_IGN);
+    out("poll_after_peer_fin", "%#x", wait_ev(s, POLLIN | POLLRDHUP, 2000));
+    CHECK("recv_eof", recv(s, buf, sizeof(buf), 0));
+    CHECK("recv_eof_again", recv(s, buf, sizeof(buf), 0));
+    CHECK("close", close(s));
+
+    /* Refused, reset, closed by the peer. */
+    struct sockaddr_in none = sin4(PEER_IP, P_NONE);
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK("connect_refused", connect(s, SA(none), sizeof(none)));
+    show_int_opt("so_error_after_refused", s, SOL_SOCKET, SO_ERROR);
+    CHECK("connect_after_refused", connect(s, SA(none), sizeof(none)));
+    close(s);
+
+    s = tcp_to(PEER_IP, P_RESET);
+    out("poll_reset", "%#x", wait_ev(s, POLLIN, 2000) & POLLIN);
+    msleep(50);
+    CHECK("recv_reset", recv(s, buf, sizeof(buf), 0));
+    CHECK("recv_after_reset", recv(s, buf, sizeof(buf), 0));
+    CHECK("send_after_reset", send(s, "x", 1, MSG_NOSIGNAL));
+    show_int_opt("so_error_after_reset", s, SOL_SOCKET, SO_ERROR);
+    close(s);
+
+    s = tcp_to(PEER_IP, P_HELLO);
+    CHECKDATA("recv_hello", read_n(s, buf, 6), buf);
+    wait_ev(s, POLLIN, 2000);
+    CHECK("recv_hello_eof", recv(s, buf, sizeof(buf), 0));
+    out("poll_hello_eof", "%#x", wait_ev(s, POLLIN | POLLOUT | POLLRDHUP, 0));
+    close(s);
+
+    /* Half-close: SHUT_RD reads EOF at once. */
+    s = tcp_to(PEER_IP, P_ECHO);
+    CHECK("shutdown_rd", shutdown(s, SHUT_RD));
+    CHECK("recv_after_shut_rd", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+    CHECK("send_after_shut_rd", send(s, "still", 5, 0));
+    CHECK("shutdown_rdwr", shutdown(s, SHUT_RDWR));
+    close(s);
+}
+
+/* ---- blocking modes and timeouts ------------------------------------------ */
+
+static void t_modes(void)
+{
+    SECTION("mode");
+    char buf[64];
+    int s = tcp_to(PEER_IP, P_ECHO);
+    int fl = fcntl(s, F_GETFL);
+    out("getfl_default", "nonblock=%d accmode_rdwr=%d", !!(fl & O_NONBLOCK), (fl & O_ACCMODE) == O_RDWR);
+    CHECK("setfl_nonblock", fcntl(s, F_SETFL, fl | O_NONBLOCK));
+    fl = fcntl(s, F_GETFL);
+    out("getfl_nonblock", "nonblock=%d", !!(fl & O_NONBLOCK));
+    CHECK("recv_nonblock_empty", recv(s, buf, sizeof(buf), 0));
+    CHECK("read_nonblock_empty", read(s, buf, sizeof(buf)));
+    CHECK("accept_on_connected_nonblock", accept(s, NULL, NULL));
+    CHECK("setfl_block", fcntl(s, F_SETFL, fl & ~O_NONBLOCK));
+    int on = 1;
+    CHECK("fionbio_on", ioctl(s, FIONBIO, &on));
+    out("getfl_after_fionbio", "nonblock=%d", !!(fcntl(s, F_GETFL) & O_NONBLOCK));
+    CHECK("recv_fionbio_empty", recv(s, buf, sizeof(buf), 0));
+    on = 0;
+    CHECK("fionbio_off", ioctl(s, FIONBIO, &on));
+    struct timeval tv = {0, 200000};
+    CHECK("rcvtimeo_set", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+    struct timeval got = {9, 9};
+    socklen_t gl = sizeof(got);
+    errno = 0;
+    int r = getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &got, &gl);
+    snprintf(buf, sizeof(buf), "%ld.%06ld len=%u", (long)got.tv_sec, (long)got.tv_usec, gl);
+    res("rcvtimeo_get", r, errno, buf);
+    CHECK("rcvtimeo_short_len", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, 4));
+    struct timeval badtv = {0, 2000000};
+    CHECK("rcvtimeo_bad_usec", setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &badtv, sizeof(badtv)));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK("recv_timeout", recv(s, buf, sizeof(buf), 0));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    out("recv_timeout_waited", "%s", ms >= 150 && ms < 1000 ? "about 200ms" : "wrong");
+    CHECK("sndtimeo_set", setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+    CHECK("send_with_sndtimeo", send(s, "t", 1, 0));
+    CHECK("recv_with_rcvtimeo_data", read_n(s, buf, 1));
+    close(s);
+
+    /* A peer that never reads: the send buffer fills. */
+    s = tcp_to(PEER_IP, P_HOLD);
+    static char big[65536];
+    long total = 0;
+    errno = 0;
+    /* Fill until the window closes and stays closed. */
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 2000; i++) {
+            ssize_t n = send(s, big, sizeof(big), MSG_DONTWAIT);
+            if (n < 0) {
+                break;
+            }
+            total += n;
+        }
+        msleep(150);
+    }
+    errno = EAGAIN;
+    out("fill_dontwait", "%s %s", total > 0 ? "sent_some" : "none", ename(errno));
+    out("poll_full", "%#x", wait_ev(s, POLLOUT, 0));
+    struct timeval st = {0, 200000};
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &st, sizeof(st));
+    CHECK("send_full_sndtimeo", send(s, big, sizeof(big), 0));
+    close(s);
+}
+
+/* ---- non-blocking connect -------------------------------------------------- */
+
+static void t_connect(void)
+{
+    SECTION("connect");
+    struct sockaddr_in echo = sin4(PEER_IP, P_ECHO), none = sin4(PEER_IP, P_NONE),
+                       nowhere = sin4(NOWHERE_IP, P_ECHO);
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK("nb_connect", connect(s, SA(echo), sizeof(echo)));
+    fd_set wr;
+    FD_ZERO(&wr);
+    FD_SET(s, &wr);
+    struct timeval tv = {2, 0};
+    CHECK("nb_select_writable", select(s + 1, NULL, &wr, NULL, &tv));
+    out("nb_select_isset", "%d", FD_ISSET(s, &wr) != 0);
+    show_int_opt("nb_so_error", s, SOL_SOCKET, SO_ERROR);
+    CHECK("nb_connect_again", connect(s, SA(echo), sizeof(echo)));
+    show_name("nb_getpeername", s, 1);
+    close(s);
+
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    fcntl(s, F_SETFL, O_NONBLOCK);
+    CHECK("nb_refused", connect(s, SA(none), sizeof(none)));
+    out("nb_refused_poll", "%#x", wait_ev(s, POLLOUT, 2000));
+    show_int_opt("nb_refused_so_error", s, SOL_SOCKET, SO_ERROR);
+    show_int_opt("nb_refused_so_error_again", s, SOL_SOCKET, SO_ERROR);
+    out("nb_refused_poll_after", "%#x", wait_ev(s, POLLOUT, 0));
+    close(s);
+
+    s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK("nb_nowhere", connect(s, SA(nowhere), sizeof(nowhere)));
+    CHECK("nb_nowhere_again", connect(s, SA(nowhere), sizeof(nowhere)));
+    out("nb_nowhere_poll", "%#x", wait_ev(s, POLLOUT, 100));
+    show_int_opt("nb_nowhere_so_error", s, SOL_SOCKET, SO_ERROR);
+    CHECK("nb_nowhere_send", send(s, "x", 1, MSG_NOSIGNAL));
+    CHECK("nb_nowhere_recv", recv(s, (char[4]){0}, 4, 0));
+    close(s);
+
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval st = {0, 200000};
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &st, sizeof(st));
+    CHECK("blocking_connect_sndtimeo", connect(s, SA(nowhere), sizeof(nowhere)));
+    close(s);
+
+    /* connect to the device's own listener, and ephemeral ports. */
+    int port;
+    int l = listener(&port);
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in self = sin4(DEV_IP, port);
+    CHECK("self_connect", connect(s, SA(self), sizeof(self)));
+    struct sockaddr_in me;
+    socklen_t ml = sizeof(me);
+    getsockname(s, SA(me), &ml);
+    out("ephemeral_port_nonzero", "%d", ntohs(me.sin_port) != 0);
+    int a = accept(l, NULL, NULL);
+    out("ephemeral_port_distinct", "%d", ntohs(me.sin_port) != port);
+    close(a);
+    close(s);
+    close(l);
+}
+
+/* ---- listen / accept -------------------------------------------------------- */
+
+static void *accept_thread(void *arg)
+{
+    int l = *(int *)arg;
+    errno = 0;
+    long r = accept(l, NULL, NULL);
+    long e = r < 0 ? errno : 0;
+    return (void *)(r < 0 ? -e : 1);
+}
+
+static void t_listen(void)
+{
+    SECTION("listen");
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any = sin4("0.0.0.0", 0);
+    CHECK("bind_any_port0", bind(l, SA(any), sizeof(any)));
+    CHECK("bind_twice", bind(l, SA(any), sizeof(any)));
+    struct sockaddr_in me;
+    socklen_t ml = sizeof(me);
+    getsockname(l, SA(me), &ml);
+    int port = ntohs(me.sin_port);
+    out("bound_port_nonzero", "%d", port != 0);
+    show_int_opt("acceptconn_before", l, SOL_SOCKET, SO_ACCEPTCONN);
+    CHECK("listen", listen(l, 4));
+    show_int_opt("acceptconn_after", l, SOL_SOCKET, SO_ACCEPTCONN);
+    CHECK("listen_again", listen(l, 8));
+    fcntl(l, F_SETFL, O_NONBLOCK);
+    CHECK("accept_nb_empty", accept(l, NULL, NULL));
+    out("poll_listener_empty", "%#x", wait_ev(l, POLLIN | POLLOUT, 0));
+    struct sockaddr_in dst = sin4(DEV_IP, port);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK("connect_to_listener", connect(c, SA(dst), sizeof(dst)));
+    out("poll_listener_pending", "%#x", wait_ev(l, POLLIN | POLLOUT, 2000));
+    struct sockaddr_in peer;
+    memset(&peer, 0, sizeof(peer));
+    socklen_t pl = sizeof(peer);
+    int a;
+    CHECKFD("accept", accept(l, SA(peer), &pl), a);
+    out("accept_peer", "%s", addr_str(SA(peer), pl));
+    out("accepted_nonblock_flag", "%d", !!(fcntl(a, F_GETFL) & O_NONBLOCK));
+    show_name("accepted_sockname", a, 0);
+    CHECK("accepted_send", send(a, "hi", 2, 0));
+    char buf[8] = "";
+    CHECKDATA("client_recv", read_n(c, buf, 2), buf);
+    close(a);
+    close(c);
+    /* accept with a short address buffer */
+    c = tcp_to(DEV_IP, port);
+    wait_ev(l, POLLIN, 2000);
+    pl = 4;
+    memset(&peer, 0, sizeof(peer));
+    a = accept(l, SA(peer), &pl);
+    out("accept_short_addrlen", "%s len=%u", a >= 0 ? "fd" : ename(errno), pl);
+    close(a);
+    close(c);
+    CHECK("accept_null_addrlen", accept(l, SA(peer), NULL));
+
+    /* Address reuse. */
+    int l2 = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in same = sin4("0.0.0.0", port);
+    CHECK("bind_in_use", bind(l2, SA(same), sizeof(same)));
+    set_int(l2, SOL_SOCKET, SO_REUSEADDR, 1);
+    CHECK("bind_in_use_reuseaddr_listening", bind(l2, SA(same), sizeof(same)));
+    close(l2);
+    close(l);
+    /* A closed listener's port is free again (with SO_REUSEADDR). */
+    l2 = socket(AF_INET, SOCK_STREAM, 0);
+    set_int(l2, SOL_SOCKET, SO_REUSEADDR, 1);
+    CHECK("bind_after_close_reuseaddr", bind(l2, SA(same), sizeof(same)));
+    close(l2);
+    int u1 = udp_sock(), u2 = udp_sock();
+    struct sockaddr_in up = sin4(DEV_IP, 7777);
+    CHECK("udp_bind", bind(u1, SA(up), sizeof(up)));
+    CHECK("udp_bind_in_use", bind(u2, SA(up), sizeof(up)));
+    close(u1);
+    close(u2);
+
+    /* Backlog: connections complete before accept. */
+    l = listener(&port);
+    int cs[3];
+    for (int i = 0; i < 3; i++) {
+        cs[i] = tcp_to(DEV_IP, port);
+    }
+    int accepted = 0;
+    fcntl(l, F_SETFL, O_NONBLOCK);
+    for (int i = 0; i < 3; i++) {
+        wait_ev(l, POLLIN, 2000);
+        int x = accept(l, NULL, NULL);
+        if (x >= 0) {
+            accepted++;
+            close(x);
+        }
+    }
+    out("backlog_three", "connected=%d accepted=%d", (cs[0] >= 0) + (cs[1] >= 0) + (cs[2] >= 0), accepted);
+    for (int i = 0; i < 3; i++) {
+        close(cs[i]);
+    }
+    /* shutdown from another thread wakes a blocked accept. */
+    fcntl(l, F_SETFL, 0);
+    pthread_t th;
+    pthread_create(&th, NULL, accept_thread, &l);
+    msleep(100);
+    CHECK("shutdown_listener", shutdown(l, SHUT_RDWR));
+    void *ret;
+    pthread_join(th, &ret);
+    long rv = (long)ret;
+    out("accept_woken", "%s", rv == 1 ? "fd" : ename((int)-rv));
+    close(l);
+
+    l = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK("listen_unbound", listen(l, 1));
+    ml = sizeof(me);
+    getsockname(l, SA(me), &ml);
+    out("listen_unbound_port", "%d", ntohs(me.sin_port) != 0);
+    close(l);
+}
+
+/* ---- threads ---------------------------------------------------------- */
+
+struct rx {
+    int fd;
+    long r;
+    int e;
+    char buf[16];
+};
+
+static void *recv_thread(void *arg)
+{
+    struct rx *x = arg;
+    errno = 0;
+    x->r = recv(x->fd, x->buf, sizeof(x->buf) - 1, 0);
+    x->e = errno;
+    return NULL;
+}
+
+static void t_threads(void)
+{
+    SECTION("thread");
+    enum { N = 8 };
+    int c[N], a[N];
+    struct rx x[N];
+    pthread_t th[N];
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        ok += local_pair(&c[i], &a[i]) == 0;
+        memset(&x[i], 0, sizeof(x[i]));
+        x[i].fd = c[i];
+        pthread_create(&th[i], NULL, recv_thread, &x[i]);
+    }
+    out("pairs", "%d", ok);
+    msleep(100);
+    for (int i = N - 1; i >= 0; i--) {
+        char m[8];
+        snprintf(m, sizeof(m), "m%d", i);
+        send(a[i], m, strlen(m), 0);
+    }
+    int good = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        char m[8];
+        snprintf(m, sizeof(m), "m%d", i);
+        good += x[i].r == (long)strlen(m) && strcmp(x[i].buf, m) == 0;
+    }
+    out("blocked_receivers_all_woken", "%d", good);
+    /* shutdown(SHUT_RD) from another thread wakes a blocked recv with 0. */
+    memset(&x[0], 0, sizeof(x[0]));
+    x[0].fd = c[0];
+    pthread_create(&th[0], NULL, recv_thread, &x[0]);
+    msleep(100);
+    CHECK("shutdown_rd_other_thread", shutdown(c[0], SHUT_RD));
+    pthread_join(th[0], NULL);
+    res("recv_woken_by_shutdown", x[0].r, x[0].e, NULL);
+    memset(&x[1], 0, sizeof(x[1]));
+    x[1].fd = c[1];
+    pthread_create(&th[1], NULL, recv_thread, &x[1]);
+    msleep(100);
+    CHECK("shutdown_rdwr_other_thread", shutdown(c[1], SHUT_RDWR));
+    pthread_join(th[1], NULL);
+    res("recv_woken_by_shutdown_rdwr", x[1].r, x[1].e, NULL);
+    /* Peer close wakes a blocked recv with EOF. */
+    memset(&x[2], 0, sizeof(x[2]));
+    x[2].fd = c[2];
+    pthread_create(&th[2], NULL, recv_thread, &x[2]);
+    msleep(100);
+    close(a[2]);
+    a[2] = -1;
+    pthread_join(th[2], NULL);
+    res("recv_woken_by_peer_close", x[2].r, x[2].e, NULL);
+    for (int i = 0; i < N; i++) {
+        close(c[i]);
+        if (a[i] >= 0) {
+            close(a[i]);
+        }
+    }
+}
+
+/* ---- select/poll with host descriptors -------------------------------------------- */
+
+struct kick {
+    int fd;
+    int ms;
+};
+
+static void *kick_thread(void *arg)
+{
+    struct kick *k = arg;
+    msleep(k->ms);
+    uint64_t one = 1;
+    if (write(k->fd, &one, sizeof(one)) < 0) {
+        abort();
+    }
+    return NULL;
+}
+
+static void t_mix(void)
+{
+    SECTION("mix");
+    int pfd[2];
+    if (pipe(pfd)) {
+        abort();
+    }
+    int c, a;
+    local_pair(&c, &a);
+    struct pollfd p[2] = {{.fd = pfd[0], .events = POLLIN}, {.fd = c, .events = POLLIN}};
+    CHECK("poll_none_ready", poll(p, 2, 50));
+    if (write(pfd[1], "p", 1) != 1) {
+        abort();
+    }
+    errno = 0;
+    int r = poll(p, 2, 1000);
+    char extra[48];
+    snprintf(extra, sizeof(extra), "pipe=%#x sock=%#x", p[0].revents, p[1].revents);
+    res("poll_pipe_ready", r, errno, extra);
+    char ch;
+    if (read(pfd[0], &ch, 1) != 1) {
+        abort();
+    }
+    send(a, "s", 1, 0);
+    errno = 0;
+    r = poll(p, 2, 1000);
+    snprintf(extra, sizeof(extra), "pipe=%#x sock=%#x", p[0].revents, p[1].revents);
+    res("poll_sock_ready", r, errno, extra);
+    if (write(pfd[1], "p", 1) != 1) {
+        abort();
+    }
+    errno = 0;
+    r = poll(p, 2, 1000);
+    snprintf(extra, sizeof(extra), "pipe=%#x sock=%#x", p[0].revents, p[1].revents);
+    res("poll_both_ready", r, errno, extra);
+    read(pfd[0], &ch, 1);
+    recv(c, &ch, 1, 0);
+
+    fd_set rd, wr;
+    struct timeval tv;
+    int mx = (c > pfd[0] ? c : pfd[0]) + 1;
+    FD_ZERO(&rd);
+    FD_SET(pfd[0], &rd);
+    FD_SET(c, &rd);
+    tv.tv_sec = 0;
+    tv.tv_usec = 50000;
+    CHECK("select_none_ready", select(mx, &rd, NULL, NULL, &tv));
+    out("select_none_sets", "pipe=%d sock=%d", FD_ISSET(pfd[0], &rd) != 0, FD_ISSET(c, &rd) != 0);
+    send(a, "s", 1, 0);
+    FD_ZERO(&rd);
+    FD_SET(pfd[0], &rd);
+    FD_SET(c, &rd);
+    FD_ZERO(&wr);
+    FD_SET(c, &wr);
+    FD_SET(pfd[1], &wr);
+    mx = c > pfd[1] ? c : pfd[1];
+    mx = (mx > pfd[0] ? mx : pfd[0]) + 1;
+    tv.tv_sec = 1;
+    tv.tv_usec = 0;
+    wait_ev(c, POLLIN, 1000);
+    CHECK("select_sock_rw", select(mx, &rd, &wr, NULL, &tv));
+    out("select_sock_rw_sets", "rd_pipe=%d rd_sock=%d wr_sock=%d wr_pipe=%d", FD_ISSET(pfd[0], &rd) != 0,
+        FD_ISSET(c, &rd) != 0, FD_ISSET(c, &wr) != 0, FD_ISSET(pfd[1], &wr) != 0);
+    recv(c, &ch, 1, 0);
+
+    /* Another thread wakes a select blocked on a socket through an eventfd. */
+    int efd = eventfd(0, 0);
+    struct kick k = {efd, 100};
+    pthread_t th;
+    pthread_create(&th, NULL, kick_thread, &k);
+    FD_ZERO(&rd);
+    FD_SET(efd, &rd);
+    FD_SET(c, &rd);
+    mx = (c > efd ? c : efd) + 1;
+    tv.tv_sec = 5;
+    tv.tv_usec = 0;
+    CHECK("select_woken_by_eventfd", select(mx, &rd, NULL, NULL, &tv));
+    out("select_woken_sets", "efd=%d sock=%d", FD_ISSET(efd, &rd) != 0, FD_ISSET(c, &rd) != 0);
+    out("select_timeout_updated", "%d", tv.tv_sec < 5);
+    pthread_join(th, NULL);
+    /* ... and through a pipe, with poll. */
+    k.fd = pfd[1];
+    pthread_create(&th, NULL, kick_thread, &k);
+    struct pollfd q[2] = {{.fd = c, .events = POLLIN}, {.fd = pfd[0], .events = POLLIN}};
+    errno = 0;
+    r = poll(q, 2, 5000);
+    snprintf(extra, sizeof(extra), "sock=%#x pipe=%#x", q[0].revents, q[1].revents);
+    res("poll_woken_by_pipe", r, errno, extra);
+    pthread_join(th, NULL);
+    uint64_t drain;
+    read(pfd[0], &drain, sizeof(drain));
+    /* A socket wakes a poll that also watches a pipe. */
+    struct kick ks = {a, 100};
+    pthread_create(&th, NULL, kick_thread, &ks);
+    errno = 0;
+    r = poll(q, 2, 5000);
+    snprintf(extra, sizeof(extra), "sock=%#x pipe=%#x", q[0].revents, q[1].revents);
+    res("poll_woken_by_socket", r, errno, extra);
+    pthread_join(th, NULL);
+    read_n(c, (char *)&drain, 8);
+    /* Host descriptors keep libc's behaviour. */
+    CHECK("host_write", write(pfd[1], "ab", 2));
+    char two[3] = "";
+    CHECKDATA("host_read", read(pfd[0], two, 2), two);
+    CHECK("host_fcntl_setfl", fcntl(pfd[0], F_SETFL, O_NONBLOCK));
+    CHECK("host_read_nonblock", read(pfd[0], two, 2));
+    int nb = 0;
+    CHECK("host_ioctl_fionread", ioctl(pfd[0], FIONREAD, &nb));
+    CHECK("host_close", close(efd));
+    CHECK("host_close_again", close(efd));
+    struct pollfd hp = {.fd = pfd[1], .events = POLLOUT};
+    CHECK("host_poll_only", poll(&hp, 1, 0));
+    close(pfd[0]);
+    close(pfd[1]);
+    close(c);
+    close(a);
+}
+
+/* ---- UDP -------------------------------------------------------------------- */
+
+static void t_udp(void)
+{
+    SECTION("udp");
+    char buf[128];
+    int s = udp_sock();
+    struct sockaddr_in echo = sin4(PEER_IP, P_ECHO), lenp = sin4(PEER_IP, P_LEN);
+    CHECK("sendto", sendto(s, "ping", 4, 0, SA(echo), sizeof(echo)));
+    show_name("sockname_after_sendto", s, 0);
+    wait_ev(s, POLLIN, 2000);
+    struct sockaddr_in from;
+    memset(&from, 0, sizeof(from));
+    socklen_t fl = sizeof(from);
+    memset(buf, 0, sizeof(buf));
+    errno = 0;
+    long r = recvfrom(s, buf, sizeof(buf), 0, SA(from), &fl);
+    char extra[200];
+    snprintf(extra, sizeof(extra), "'%.16s' from %s", buf, addr_str(SA(from), fl));
+    res("recvfrom", r, errno, extra);
+    CHECK("sendto_peek", sendto(s, "0123456789", 10, 0, SA(echo), sizeof(echo)));
+    wait_ev(s, POLLIN, 2000);
+    int nr = -1;
+    ioctl(s, FIONREAD, &nr);
+    out("fionread", "%d", nr);
+    CHECKDATA("recv_peek", recv(s, buf, 4, MSG_PEEK), buf);
+    CHECKDATA("recv_trunc_flag", recv(s, buf, 4, MSG_PEEK | MSG_TRUNC), buf);
+    CHECKDATA("recv_truncated", recv(s, buf, 4, 0), buf);
+    CHECK("recv_rest_discarded", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+    sendto(s, "abcdefgh", 8, 0, SA(echo), sizeof(echo));
+    wait_ev(s, POLLIN, 2000);
+    struct msghdr mh;
+    memset(&mh, 0, sizeof(mh));
+    char small[3];
+    struct iovec iov = {small, 3};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof(from);
+    errno = 0;
+    r = recvmsg(s, &mh, 0);
+    snprintf(extra, sizeof(extra), "'%.3s' flags=%#x namelen=%u", small, mh.msg_flags, mh.msg_namelen);
+    res("recvmsg_trunc", r, errno, extra);
+    sendto(s, "xy", 2, 0, SA(echo), sizeof(echo));
+    wait_ev(s, POLLIN, 2000);
+    fl = 4;
+    errno = 0;
+    r = recvfrom(s, buf, sizeof(buf), 0, SA(from), &fl);
+    snprintf(extra, sizeof(extra), "fromlen=%u", fl);
+    res("recvfrom_short_fromlen", r, errno, extra);
+    CHECK("sendto_empty", sendto(s, "", 0, 0, SA(echo), sizeof(echo)));
+    wait_ev(s, POLLIN, 2000);
+    CHECK("recv_empty", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+    static char big[70000];
+    CHECK("sendto_too_big", sendto(s, big, sizeof(big), 0, SA(echo), sizeof(echo)));
+    CHECK("sendto_len_port", sendto(s, big, 1000, 0, SA(lenp), sizeof(lenp)));
+    CHECKDATA("recv_len_port", (wait_ev(s, POLLIN, 2000), recv(s, buf, sizeof(buf), 0)), buf);
+    struct sockaddr_in bcast = sin4("192.168.77.255", P_LEN);
+    CHECK("broadcast_without_option", sendto(s, "b", 1, 0, SA(bcast), sizeof(bcast)));
+    show_int_opt("broadcast_get_default", s, SOL_SOCKET, SO_BROADCAST);
+    CHECK("broadcast_enable", set_int(s, SOL_SOCKET, SO_BROADCAST, 1));
+    show_int_opt("broadcast_get", s, SOL_SOCKET, SO_BROADCAST);
+    CHECK("broadcast_send", sendto(s, "b", 1, 0, SA(bcast), sizeof(bcast)));
+    struct sockaddr_in lbc = sin4("255.255.255.255", P_LEN);
+    CHECK("broadcast_limited_send", sendto(s, "bb", 2, 0, SA(lbc), sizeof(lbc)));
+    close(s);
+
+    /* connected UDP */
+    s = udp_sock();
+    CHECK("connect", connect(s, SA(echo), sizeof(echo)));
+    show_name("getpeername", s, 1);
+    CHECK("send", send(s, "conn", 4, 0));
+    CHECKDATA("recv", (wait_ev(s, POLLIN, 2000), recv(s, buf, sizeof(buf), 0)), buf);
+    CHECK("connect_again_other", connect(s, SA(lenp), sizeof(lenp)));
+    CHECK("send_other", send(s, "four", 4, 0));
+    CHECKDATA("recv_other", (wait_ev(s, POLLIN, 2000), recv(s, buf, sizeof(buf), 0)), buf);
+    struct sockaddr unspec;
+    memset(&unspec, 0, sizeof(unspec));
+    unspec.sa_family = AF_UNSPEC;
+    CHECK("connect_unspec", connect(s, &unspec, sizeof(unspec)));
+    show_name("getpeername_after_unspec", s, 1);
+    CHECK("send_after_unspec", send(s, "x", 1, 0));
+    close(s);
+
+    /* ICMP port unreachable reaches a connected socket. */
+    s = udp_sock();
+    struct sockaddr_in none = sin4(PEER_IP, P_NONE);
+    connect(s, SA(none), sizeof(none));
+    CHECK("send_refused_port", send(s, "x", 1, 0));
+    out("poll_refused", "%#x", wait_ev(s, POLLIN, 1000));
+    CHECK("recv_refused", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+    CHECK("recv_refused_again", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+    close(s);
+    /* Blocking receive with a timeout. */
+    s = udp_sock();
+    struct sockaddr_in any = sin4("0.0.0.0", 0);
+    bind(s, SA(any), sizeof(any));
+    struct timeval tv = {0, 100000};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    CHECK("recv_timeout", recv(s, buf, sizeof(buf), 0));
+    CHECK("recv_dontwait", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+    close(s);
+}
+
+/* ---- options ------------------------------------------------------------------ */
+
+static void t_options(void)
+{
+    SECTION("opt");
+    int t = socket(AF_INET, SOCK_STREAM, 0), u = udp_sock();
+    show_int_opt("type_tcp", t, SOL_SOCKET, SO_TYPE);
+    show_int_opt("type_udp", u, SOL_SOCKET, SO_TYPE);
+    show_int_opt("error_fresh", t, SOL_SOCKET, SO_ERROR);
+    show_int_opt("reuseaddr_default", t, SOL_SOCKET, SO_REUSEADDR);
+    CHECK("reuseaddr_set", set_int(t, SOL_SOCKET, SO_REUSEADDR, 5));
+    show_int_opt("reuseaddr_get", t, SOL_SOCKET, SO_REUSEADDR);
+    show_int_opt("keepalive_default", t, SOL_SOCKET, SO_KEEPALIVE);
+    CHECK("keepalive_set", set_int(t, SOL_SOCKET, SO_KEEPALIVE, 1));
+    show_int_opt("keepalive_get", t, SOL_SOCKET, SO_KEEPALIVE);
+    CHECK("keepidle_set", set_int(t, IPPROTO_TCP, TCP_KEEPIDLE, 30));
+    show_int_opt("keepidle_get", t, IPPROTO_TCP, TCP_KEEPIDLE);
+    CHECK("keepidle_zero", set_int(t, IPPROTO_TCP, TCP_KEEPIDLE, 0));
+    CHECK("keepintvl_set", set_int(t, IPPROTO_TCP, TCP_KEEPINTVL, 5));
+    show_int_opt("keepintvl_get", t, IPPROTO_TCP, TCP_KEEPINTVL);
+    CHECK("keepcnt_set", set_int(t, IPPROTO_TCP, TCP_KEEPCNT, 4));
+    show_int_opt("keepcnt_get", t, IPPROTO_TCP, TCP_KEEPCNT);
+    CHECK("keepcnt_too_big", set_int(t, IPPROTO_TCP, TCP_KEEPCNT, 500));
+    show_int_opt("nodelay_default", t, IPPROTO_TCP, TCP_NODELAY);
+    CHECK("nodelay_set", set_int(t, IPPROTO_TCP, TCP_NODELAY, 1));
+    show_int_opt("nodelay_get", t, IPPROTO_TCP, TCP_NODELAY);
+    CHECK("nodelay_on_udp", set_int(u, IPPROTO_TCP, TCP_NODELAY, 1));
+    CHECK("rcvbuf_set", set_int(t, SOL_SOCKET, SO_RCVBUF, 65536));
+    show_int_opt("rcvbuf_get", t, SOL_SOCKET, SO_RCVBUF);
+    CHECK("sndbuf_set", set_int(t, SOL_SOCKET, SO_SNDBUF, 65536));
+    show_int_opt("sndbuf_get", t, SOL_SOCKET, SO_SNDBUF);
+    struct linger lg = {9, 9};
+    socklen_t ll = sizeof(lg);
+    errno = 0;
+    int r = getsockopt(t, SOL_SOCKET, SO_LINGER, &lg, &ll);
+    char extra[64];
+    snprintf(extra, sizeof(extra), "onoff=%d linger=%d len=%u", lg.l_onoff, lg.l_linger, ll);
+    res("linger_default", r, errno, extra);
+    lg.l_onoff = 1;
+    lg.l_linger = 7;
+    CHECK("linger_set", setsockopt(t, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+    CHECK("linger_set_short", setsockopt(t, SOL_SOCKET, SO_LINGER, &lg, 4));
+    memset(&lg, 0, sizeof(lg));
+    ll = sizeof(lg);
+    errno = 0;
+    r = getsockopt(t, SOL_SOCKET, SO_LINGER, &lg, &ll);
+    snprintf(extra, sizeof(extra), "onoff=%d linger=%d len=%u", lg.l_onoff, lg.l_linger, ll);
+    res("linger_get", r, errno, extra);
+    show_int_opt("ttl_default", u, IPPROTO_IP, IP_TTL);
+    CHECK("ttl_set", set_int(u, IPPROTO_IP, IP_TTL, 7));
+    show_int_opt("ttl_get", u, IPPROTO_IP, IP_TTL);
+    CHECK("ttl_zero", set_int(u, IPPROTO_IP, IP_TTL, 0));
+    CHECK("ttl_256", set_int(u, IPPROTO_IP, IP_TTL, 256));
+    CHECK("ttl_reset", set_int(u, IPPROTO_IP, IP_TTL, -1));
+    show_int_opt("ttl_after_reset", u, IPPROTO_IP, IP_TTL);
+    show_int_opt("tos_default", u, IPPROTO_IP, IP_TOS);
+    CHECK("tos_set", set_int(u, IPPROTO_IP, IP_TOS, 0x10));
+    show_int_opt("tos_get", u, IPPROTO_IP, IP_TOS);
+    unsigned char cttl = 9;
+    CHECK("ttl_set_char", setsockopt(u, IPPROTO_IP, IP_TTL, &cttl, 1));
+    show_int_opt("ttl_get_after_char", u, IPPROTO_IP, IP_TTL);
+    show_int_opt("mcast_ttl_default", u, IPPROTO_IP, IP_MULTICAST_TTL);
+    CHECK("mcast_ttl_set", set_int(u, IPPROTO_IP, IP_MULTICAST_TTL, 4));
+    show_int_opt("mcast_ttl_get", u, IPPROTO_IP, IP_MULTICAST_TTL);
+    show_int_opt("mcast_loop_default", u, IPPROTO_IP, IP_MULTICAST_LOOP);
+    CHECK("mcast_loop_set", set_int(u, IPPROTO_IP, IP_MULTICAST_LOOP, 0));
+    show_int_opt("mcast_loop_get", u, IPPROTO_IP, IP_MULTICAST_LOOP);
+    struct in_addr mif;
+    inet_pton(AF_INET, DEV_IP, &mif);
+    CHECK("mcast_if_set", setsockopt(u, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof(mif)));
+    struct in_addr gotif = {0};
+    ll = sizeof(gotif);
+    errno = 0;
+    r = getsockopt(u, IPPROTO_IP, IP_MULTICAST_IF, &gotif, &ll);
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &gotif, ip, sizeof(ip));
+    res("mcast_if_get", r, errno, ip);
+    struct ip_mreq mr;
+    inet_pton(AF_INET, "239.1.2.3", &mr.imr_multiaddr);
+    mr.imr_interface.s_addr = htonl(INADDR_ANY);
+    CHECK("add_membership", setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+    CHECK("add_membership_again", setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+    CHECK("add_membership_short", setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, 4));
+    CHECK("drop_membership", setsockopt(u, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)));
+    CHECK("drop_membership_again", setsockopt(u, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)));
+    struct ip_mreq notmc = mr;
+    inet_pton(AF_INET, "10.1.1.1", &notmc.imr_multiaddr);
+    CHECK("add_membership_unicast", setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, &notmc, sizeof(notmc)));
+    CHECK("bindtodevice", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, IFNAME, strlen(IFNAME) + 1));
+    char dev[IF_NAMESIZE] = "";
+    ll = sizeof(dev);
+    errno = 0;
+    r = getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, dev, &ll);
+    res("bindtodevice_get", r, errno, dev);
+    CHECK("bindtodevice_unknown", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "nosuch9", 8));
+    CHECK("bindtodevice_clear", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "", 1));
+    struct sockaddr_in echo = sin4(PEER_IP, P_ECHO);
+    setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, IFNAME, strlen(IFNAME) + 1);
+    CHECK("bound_device_sendto", sendto(u, "d", 1, 0, SA(echo), sizeof(echo)));
+    char b[4];
+    CHECKDATA("bound_device_recv", (wait_ev(u, POLLIN, 2000), recv(u, b, sizeof(b), 0)), b);
+    close(t);
+    close(u);
+
+    /* Nagle on by default: two small writes on a fresh connection. */
+    t = tcp_to(PEER_IP, P_ECHO);
+    show_int_opt("nodelay_connected_default", t, IPPROTO_TCP, TCP_NODELAY);
+    close(t);
+    /* SO_LINGER 0: close sends a reset. */
+    int c, a;
+    local_pair(&c, &a);
+    struct linger zero = {1, 0};
+    setsockopt(c, SOL_SOCKET, SO_LINGER, &zero, sizeof(zero));
+    close(c);
+    wait_ev(a, POLLIN, 2000);
+    char x[4];
+    CHECK("linger0_peer_sees_reset", recv(a, x, sizeof(x), 0));
+    close(a);
+}
+
+/* ---- IPv6 ------------------------------------------------------------------- */
+
+static void t_ipv6(void)
+{
+    SECTION("v6");
+    char buf[64];
+    int s;
+    CHECKFD("socket_tcp", socket(AF_INET6, SOCK_STREAM, 0), s);
+    show_int_opt("v6only_default", s, IPPROTO_IPV6, IPV6_V6ONLY);
+    struct sockaddr_in6 any = sin6("::", 0);
+    CHECK("bind_any", bind(s, SA(any), sizeof(any)));
+    CHECK("listen", listen(s, 4));
+    socklen_t n = sizeof(any);
+    getsockname(s, SA(any), &n);
+    int port = ntohs(any.sin6_port);
+    show_name("sockname_any", s, 0);
+    int c4 = tcp_to(DEV_IP, port);
+    out("v4_client_to_dual", "%s", c4 >= 0 ? "connected" : ename(errno));
+    struct sockaddr_in6 peer;
+    memset(&peer, 0, sizeof(peer));
+    socklen_t pl = sizeof(peer);
+    int a = accept(s, SA(peer), &pl);
+    out("accept_v4_mapped", "%s", a >= 0 ? addr_str(SA(peer), pl) : ename(errno));
+    show_name("accepted_sockname_mapped", a, 0);
+    close(a);
+    close(c4);
+    close(s);
+
+    s = socket(AF_INET6, SOCK_STREAM, 0);
+    CHECK("v6only_set", set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, 1));
+    show_int_opt("v6only_get", s, IPPROTO_IPV6, IPV6_V6ONLY);
+    any = sin6("::", 0);
+    bind(s, SA(any), sizeof(any));
+    listen(s, 4);
+    n = sizeof(any);
+    getsockname(s, SA(any), &n);
+    c4 = tcp_to(DEV_IP, ntohs(any.sin6_port));
+    out("v4_client_to_v6only", "%s", c4 >= 0 ? "connected" : ename(errno));
+    CHECK("v6only_after_bind", set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, 0));
+    close(c4);
+    close(s);
+
+    /* To the peer over link-local addresses. */
+    s = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 pe = sin6(PEER_LL, P_ECHO);
+    CHECK("connect_ll", connect(s, SA(pe), sizeof(pe)));
+    CHECK("send_ll", send(s, "six", 3, 0));
+    CHECKDATA("recv_ll", read_n(s, buf, 3), buf);
+    show_name("peername_ll", s, 1);
+    show_name("sockname_ll", s, 0);
+    close(s);
+    struct sockaddr_in6 nos = pe;
+    nos.sin6_scope_id = 0;
+    s = socket(AF_INET6, SOCK_STREAM, 0);
+    CHECK("connect_ll_no_scope", connect(s, SA(nos), sizeof(nos)));
+    close(s);
+    s = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 mapped = sin6("::ffff:" PEER_IP, P_ECHO);
+    CHECK("connect_v4_mapped", connect(s, SA(mapped), sizeof(mapped)));
+    show_name("peername_v4_mapped", s, 1);
+    CHECK("send_v4_mapped", send(s, "map", 3, 0));
+    CHECKDATA("recv_v4_mapped", read_n(s, buf, 3), buf);
+    close(s);
+    s = socket(AF_INET6, SOCK_STREAM, 0);
+    CHECK("short_addr", connect(s, SA(pe), sizeof(struct sockaddr_in)));
+    struct sockaddr_in v4 = sin4(PEER_IP, P_ECHO);
+    CHECK("v4_addr_on_v6", connect(s, SA(v4), sizeof(struct sockaddr_in6)));
+    close(s);
+
+    s = socket(AF_INET6, SOCK_DGRAM, 0);
+    CHECK("udp_sendto_ll", sendto(s, "u6", 2, 0, SA(pe), sizeof(pe)));
+    struct sockaddr_in6 from;
+    socklen_t fl = sizeof(from);
+    memset(buf, 0, sizeof(buf));
+    wait_ev(s, POLLIN, 2000);
+    errno = 0;
+    long r = recvfrom(s, buf, sizeof(buf), 0, SA(from), &fl);
+    char extra[200];
+    snprintf(extra, sizeof(extra), "'%s' %s scope_ok=%d", buf, addr_str(SA(from), fl),
+             from.sin6_scope_id == if_nametoindex(IFNAME));
+    res("udp_recvfrom_ll", r, errno, extra);
+    struct ipv6_mreq m6;
+    inet_pton(AF_INET6, "ff02::1:3", &m6.ipv6mr_multiaddr);
+    m6.ipv6mr_interface = if_nametoindex(IFNAME);
+    CHECK("join_group", setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof(m6)));
+    CHECK("join_group_again", setsockopt(s, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof(m6)));
+    CHECK("leave_group", setsockopt(s, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &m6, sizeof(m6)));
+    CHECK("leave_group_again", setsockopt(s, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &m6, sizeof(m6)));
+    struct sockaddr_in6 mv4 = sin6("::ffff:" PEER_IP, P_ECHO);
+    CHECK("udp_sendto_v4_mapped", sendto(s, "m4", 2, 0, SA(mv4), sizeof(mv4)));
+    wait_ev(s, POLLIN, 2000);
+    fl = sizeof(from);
+    memset(buf, 0, sizeof(buf));
+    errno = 0;
+    r = recvfrom(s, buf, sizeof(buf), 0, SA(from), &fl);
+    snprintf(extra, sizeof(extra), "'%s' %s", buf, addr_str(SA(from), fl));
+    res("udp_recvfrom_v4_mapped", r, errno, extra);
+    close(s);
+}
+
+/* ---- ICMP echo ---------------------------------------------------------------- */
+
+static uint16_t csum(const void *p, int n)
+{
+    const uint16_t *w = p;
+    uint32_t sum = 0;
+    for (; n > 1; n -= 2) {
+        sum += *w++;
+    }
+    if (n) {
+        sum += *(const uint8_t *)w;
+    }
+    sum = (sum >> 16) + (sum & 0xffff);
+    sum += sum >> 16;
+    return (uint16_t)~sum;
+}
+
+static void t_icmp(void)
+{
+    SECTION("icmp");
+    struct sockaddr_in peer = sin4(PEER_IP, 0);
+    struct icmphdr h;
+    memset(&h, 0, sizeof(h));
+    h.type = ICMP_ECHO;
+    h.un.echo.sequence = htons(1);
+    char pkt[sizeof(h) + 8];
+    int s;
+    CHECKFD("dgram_socket", socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP), s);
+    memcpy(pkt, &h, sizeof(h));
+    memcpy(pkt + sizeof(h), "pingdata", 8);
+    CHECK("dgram_send", sendto(s, pkt, sizeof(pkt), 0, SA(peer), sizeof(peer)));
+    char in[128];
+    memset(in, 0, sizeof(in));
+    wait_ev(s, POLLIN, 2000);
+    errno = 0;
+    long r = recv(s, in, sizeof(in), 0);
+    struct icmphdr *rh = (void *)in;
+    char extra[64];
+    snprintf(extra, sizeof(extra), "type=%d seq=%d data='%.8s'", rh->type, ntohs(rh->un.echo.sequence),
+             in + sizeof(h));
+    res("dgram_reply", r, errno, extra);
+    close(s);
+    CHECKFD("raw_socket", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), s);
+    if (s >= 0) {
+        h.un.echo.id = htons(0x4242);
+        h.un.echo.sequence = htons(2);
+        memcpy(pkt, &h, sizeof(h));
+        ((struct icmphdr *)pkt)->checksum = csum(pkt, sizeof(pkt));
+        CHECK("raw_send", sendto(s, pkt, sizeof(pkt), 0, SA(peer), sizeof(peer)));
+        int found = 0;
+        for (int i = 0; i < 5 && !found; i++) {
+            if (wait_ev(s, POLLIN, 1000) <= 0) {
+                break;
+            }
+            r = recv(s, in, sizeof(in), 0);
+            int ihl = (in[0] & 0xf) * 4;
+            rh = (void *)(in + ihl);
+            if (r >= ihl + 8 && rh->type == ICMP_ECHOREPLY && ntohs(rh->un.echo.id) == 0x4242) {
+                found = 1;
+                snprintf(extra, sizeof(extra), "ip_version=%d type=%d seq=%d len=%ld", (in[0] >> 4) & 0xf,
+                         rh->type, ntohs(rh->un.echo.sequence), r);
+            }
+        }
+        out("raw_reply", "%s", found ? extra : "none");
+        close(s);
+    }
+    CHECK("raw_udp_proto_v4", (s = socket(AF_INET, SOCK_RAW, 0)) >= 0 ? (close(s), 0) : -1);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (setup() != 0) {
+        fprintf(stderr, "set-up failed: the peer is not reachable\n");
+        return 2;
+    }
+    t_bad_input();
+    t_inet();
+    t_tcp_peer();
+    t_modes();
+    t_connect();
+    t_listen();
+    t_threads();
+    t_mix();
+    t_udp();
+    t_options();
+    t_ipv6();
+    t_icmp();
+    fprintf(stderr, "%d cases\n", ncases);
+    return 0;
+}
