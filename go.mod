@@ -4,6 +4,7 @@ go 1.26.3
 
 require (
 	github.com/insomniacslk/dhcp v0.0.0-20260901064844-234b97448fae
+	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.50.0
 	gvisor.dev/gvisor v0.0.0-20260701204157-69c2d17aea96
 )

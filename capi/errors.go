@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gonetif/gonetif/gonetif/dns"
 	"github.com/gonetif/gonetif/gonetif/netif"
 	"github.com/gonetif/gonetif/gonetif/tapio"
 )
@@ -29,6 +30,7 @@ const (
 	netifDHCPNotStopped   = 0x5007
 	netifAttachFailed     = 0x5008
 	netifInitFailed       = 0x5009
+	netifIP6AddrFailed    = 0x500C
 	netifTxFailed         = 0x500E
 )
 
@@ -47,6 +49,7 @@ var netifCodes = map[netif.Code]C.int{
 	netif.ErrNotSupported:       espErrNotSupported,
 	netif.ErrNotFound:           espErrNotFound,
 	netif.ErrInvalidArg:         espErrInvalidArg,
+	netif.ErrIP6AddrFailed:      netifIP6AddrFailed,
 }
 
 // espErr is the one place where Go errors become esp_err_t. It also logs
@@ -87,4 +90,35 @@ func negErrno(err error) C.int {
 		return -C.int(errno)
 	}
 	return -C.int(unix.EIO)
+}
+
+// getaddrinfo results, glibc's values (our netdb.h is the host's).
+const (
+	eaiNoName = -2
+	eaiAgain  = -3
+	eaiFail   = -4
+	eaiNoData = -5
+	eaiMemory = -10
+	eaiSystem = -11
+)
+
+// eaiOf is where resolver errors become EAI_* codes, as glibc reports the
+// same situations.
+func eaiOf(err error) C.int {
+	var de *dns.Error
+	if !errors.As(err, &de) {
+		if errors.Is(err, unix.ENOMEM) {
+			return eaiMemory
+		}
+		return eaiSystem
+	}
+	switch de.Kind {
+	case dns.NotFound, dns.BadName:
+		return eaiNoName
+	case dns.NoData:
+		return eaiNoData
+	case dns.Timeout, dns.NoServers, dns.Failed:
+		return eaiAgain
+	}
+	return eaiFail
 }

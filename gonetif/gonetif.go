@@ -17,6 +17,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
+	"github.com/gonetif/gonetif/gonetif/dns"
 	"github.com/gonetif/gonetif/gonetif/netif"
 	"github.com/gonetif/gonetif/gonetif/socket"
 	"github.com/gonetif/gonetif/gonetif/stack"
@@ -25,17 +26,41 @@ import (
 // Stack is one network stack with its interfaces and sockets.
 type Stack struct {
 	gv      *gvstack.Stack
-	Netifs  *netif.Manager
-	Sockets *socket.Table
+	ndp     *netif.NDP
+	Netifs   *netif.Manager
+	Sockets  *socket.Table
+	Resolver *dns.Resolver // servers from DHCP or esp_netif_set_dns_info
 }
 
 // New builds a stack.
 func New(opts stack.Options) (*Stack, error) {
+	ndp := netif.NewNDP()
+	if opts.NDP == nil {
+		opts.NDP = ndp
+	}
 	gv, err := stack.New(opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Stack{gv: gv, Netifs: netif.NewManager(gv), Sockets: socket.NewTable()}, nil
+	s := &Stack{gv: gv, ndp: ndp, Netifs: netif.NewManager(gv), Sockets: socket.NewTable()}
+	s.Netifs.AttachNDP(ndp)
+	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6}
+	return s, nil
+}
+
+// hasGlobalIPv6 reports whether some interface has a global IPv6 address,
+// which is when Linux orders AAAA answers first.
+func (s *Stack) hasGlobalIPv6() bool {
+	for _, addrs := range s.gv.AllAddresses() {
+		for _, a := range addrs {
+			if a.Protocol == ipv6.ProtocolNumber {
+				if ip, ok := netip.AddrFromSlice(a.AddressWithPrefix.Address.AsSlice()); ok && ip.IsGlobalUnicast() {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // Gvisor returns the underlying gVisor stack.
@@ -108,6 +133,7 @@ func (s *Stack) Close() {
 	}
 	s.gv.Close()
 	s.gv.Wait()
+	s.ndp.Close()
 }
 
 func fullAddress(ap netip.AddrPort) (tcpip.FullAddress, tcpip.NetworkProtocolNumber) {

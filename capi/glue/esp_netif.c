@@ -629,6 +629,85 @@ esp_err_t esp_netif_get_dns_info(esp_netif_t *netif, esp_netif_dns_type_t type, 
     return ESP_OK;
 }
 
+/* ---- IPv6 ------------------------------------------------------------- */
+
+/* lwIP's CONFIG_LWIP_IPV6_NUM_ADDRESSES: callers' arrays hold this many. */
+#define IP6_SLOTS 3
+
+static int ip6_addrs(esp_netif_t *netif, int kind, esp_ip6_addr_t *out, int max)
+{
+    uint8_t raw[IP6_SLOTS][16];
+    int zones[IP6_SLOTS];
+    int n = gonetif_netif_ip6_addrs(netif->id, kind, &raw[0][0], zones, max < IP6_SLOTS ? max : IP6_SLOTS);
+    for (int i = 0; i < n; i++) {
+        memcpy(out[i].addr, raw[i], 16);
+        out[i].zone = (uint8_t)zones[i];
+    }
+    return n;
+}
+
+esp_err_t esp_netif_create_ip6_linklocal(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_create_ip6_linklocal(netif->id);
+}
+
+esp_err_t esp_netif_get_ip6_linklocal(esp_netif_t *netif, esp_ip6_addr_t *if_ip6)
+{
+    if (!gonetif_netif_valid(netif) || !if_ip6) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return ip6_addrs(netif, 1, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
+}
+
+esp_err_t esp_netif_get_ip6_global(esp_netif_t *netif, esp_ip6_addr_t *if_ip6)
+{
+    if (!gonetif_netif_valid(netif) || !if_ip6) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return ip6_addrs(netif, 2, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
+}
+
+int esp_netif_get_all_ip6(esp_netif_t *netif, esp_ip6_addr_t if_ip6[])
+{
+    if (!gonetif_netif_valid(netif) || !if_ip6) {
+        return 0;
+    }
+    return ip6_addrs(netif, 0, if_ip6, IP6_SLOTS);
+}
+
+int esp_netif_get_all_preferred_ip6(esp_netif_t *netif, esp_ip6_addr_t if_ip6[])
+{
+    return esp_netif_get_all_ip6(netif, if_ip6); /* DAD is off: all are preferred */
+}
+
+esp_ip6_addr_type_t esp_netif_ip6_get_addr_type(const esp_ip6_addr_t *a)
+{
+    if (!a) {
+        return ESP_IP6_ADDR_IS_UNKNOWN;
+    }
+    const uint8_t *b = (const uint8_t *)a->addr;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) {
+        return ESP_IP6_ADDR_IS_LINK_LOCAL;
+    }
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) {
+        return ESP_IP6_ADDR_IS_SITE_LOCAL;
+    }
+    if ((b[0] & 0xfe) == 0xfc) {
+        return ESP_IP6_ADDR_IS_UNIQUE_LOCAL;
+    }
+    if (!memcmp(b, mapped, sizeof(mapped))) {
+        return ESP_IP6_ADDR_IS_IPV4_MAPPED_IPV6;
+    }
+    if ((b[0] & 0xe0) == 0x20) {
+        return ESP_IP6_ADDR_IS_GLOBAL;
+    }
+    return ESP_IP6_ADDR_IS_UNKNOWN;
+}
+
 /* ---- IP events from Go ------------------------------------------------ */
 
 /* Called on a Go thread: esp_event_post only copies and queues (ticks 0),

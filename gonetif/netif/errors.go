@@ -22,6 +22,7 @@ const (
 	ErrNotSupported
 	ErrNotFound
 	ErrInvalidArg // esp_err_t's generic INVALID_ARG, where IDF uses it
+	ErrIP6AddrFailed
 )
 
 var codeNames = map[Code]string{
@@ -39,6 +40,7 @@ var codeNames = map[Code]string{
 	ErrNotSupported:       "not supported",
 	ErrNotFound:           "not found",
 	ErrInvalidArg:         "invalid argument",
+	ErrIP6AddrFailed:      "IPv6 address failed",
 }
 
 func (c Code) String() string {

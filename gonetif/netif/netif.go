@@ -99,6 +99,7 @@ type Netif struct {
 	dhcpStatus DHCPStatus
 	dhcpc      *dhcp.Client
 	dhcpOpts   DHCPOptions
+	ip6Routes  []ip6Route // from router advertisements
 }
 
 // Key returns the interface key.
@@ -341,6 +342,14 @@ func (m *Manager) updateRoutesLocked() {
 			continue
 		}
 		subnets = append(subnets, tcpip.Route{Destination: header.IPv6LinkLocalPrefix.Subnet(), NIC: n.nic})
+		for _, r := range n.ip6Routes {
+			route := tcpip.Route{Destination: r.dest, Gateway: r.router, NIC: n.nic}
+			if r.dest.Prefix() == 0 {
+				defaults = append(defaults, route)
+			} else {
+				subnets = append(subnets, route)
+			}
+		}
 		if !n.ip.HasIP() {
 			continue
 		}
@@ -454,7 +463,7 @@ func (n *Netif) Stop() error {
 	wasUp := n.state == StateUp
 	// gVisor closes the link with the NIC: a restart needs a new attach.
 	_ = m.stack.RemoveNIC(n.nic)
-	n.nic, n.state, n.link = 0, StateCreated, nil
+	n.nic, n.state, n.link, n.ip6Routes = 0, StateCreated, nil, nil
 	m.updateRoutesLocked()
 	m.mu.Unlock()
 	if wasUp {

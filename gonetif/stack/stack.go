@@ -4,6 +4,8 @@
 package stack
 
 import (
+	"time"
+
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
@@ -29,6 +31,10 @@ type Options struct {
 	// SendBufferMax and ReceiveBufferMax bound TCP's auto-tuned buffers
 	// (bytes). Zero picks 4 MiB, plenty for a LAN.
 	SendBufferMax, ReceiveBufferMax int
+
+	// NDP receives router discovery and SLAAC results (the netif manager
+	// turns them into routes and got-ip6 events). Nil: none.
+	NDP ipv6.NDPDispatcher
 }
 
 // New returns a gVisor stack with IPv4, IPv6, ARP, TCP, UDP and ICMP.
@@ -39,6 +45,8 @@ func New(opts Options) (*gvstack.Stack, error) {
 			ipv6.NewProtocolWithOptions(ipv6.Options{
 				AutoGenLinkLocal: true,
 				DADConfigs:       gvstack.DADConfigurations{DupAddrDetectTransmits: 0},
+				NDPConfigs:       ndpConfig(),
+				NDPDisp:          opts.NDP,
 			}),
 			arp.NewProtocol,
 		},
@@ -73,6 +81,21 @@ func New(opts Options) (*gvstack.Stack, error) {
 		}
 	}
 	return s, nil
+}
+
+// ndpConfig makes an interface act like a host on its link (lwIP's
+// defaults): solicit routers, learn default routers and on-link prefixes
+// from their advertisements, and form SLAAC addresses.
+func ndpConfig() ipv6.NDPConfigurations {
+	c := ipv6.DefaultNDPConfigurations()
+	c.HandleRAs = ipv6.HandlingRAsEnabledWhenForwardingDisabled
+	c.DiscoverDefaultRouters = true
+	c.DiscoverOnLinkPrefixes = true
+	c.AutoGenGlobalAddresses = true
+	c.MaxRtrSolicitations = 3
+	c.RtrSolicitationInterval = time.Second
+	c.MaxRtrSolicitationDelay = 100 * time.Millisecond
+	return c
 }
 
 // Error reports a gVisor failure while configuring the stack.
