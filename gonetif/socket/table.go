@@ -23,6 +23,7 @@ type Table struct {
 	// Closed TCP endpoints that may still hold unsent data; see Drain.
 	closingMu sync.Mutex
 	closing   []tcpip.Endpoint
+	pruneAt   int
 }
 
 // NewTable returns an empty table.
@@ -65,8 +66,14 @@ func (t *Table) Close(fd int) error {
 	}
 	t.open.Add(-1)
 	err := so.Close()
-	if so.Type == unix.SOCK_STREAM {
+	if so.Type == unix.SOCK_STREAM && stillSending(so.ep) {
 		t.closingMu.Lock()
+		// Forget finished ones now and then, so the list stays small in a
+		// long-running process.
+		if len(t.closing) >= t.pruneAt {
+			t.pruneLocked()
+			t.pruneAt = 2*len(t.closing) + 64
+		}
 		t.closing = append(t.closing, so.ep)
 		t.closingMu.Unlock()
 	}
@@ -86,21 +93,25 @@ func (t *Table) Drain(timeout time.Duration) int {
 	deadline := time.Now().Add(timeout)
 	for {
 		t.closingMu.Lock()
-		kept := t.closing[:0]
-		for _, ep := range t.closing {
-			if stillSending(ep) {
-				kept = append(kept, ep)
-			}
-		}
-		clear(t.closing[len(kept):])
-		t.closing = kept
-		n := len(kept)
+		t.pruneLocked()
+		n := len(t.closing)
 		t.closingMu.Unlock()
 		if n == 0 || time.Now().After(deadline) {
 			return n
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func (t *Table) pruneLocked() {
+	kept := t.closing[:0]
+	for _, ep := range t.closing {
+		if stillSending(ep) {
+			kept = append(kept, ep)
+		}
+	}
+	clear(t.closing[len(kept):])
+	t.closing = kept
 }
 
 func stillSending(ep tcpip.Endpoint) bool {
