@@ -28,6 +28,7 @@
 package tap
 
 import (
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -82,6 +83,11 @@ type Endpoint struct {
 	onClose      func()
 
 	txPool sync.Pool // *txScratch
+
+	// netpoll selects the reader that waits in Go's netpoller (see
+	// netpoll.go); pollFile is its descriptor while it runs.
+	netpoll  bool
+	pollFile atomic.Pointer[os.File]
 }
 
 // Open opens the TAP interface described by opts.
@@ -111,7 +117,7 @@ func Open(opts Options) (*Endpoint, error) {
 		unix.Close(fd)
 		return nil, newErr(opts.Name, "eventfd", err)
 	}
-	e := &Endpoint{name: opts.Name, fd: fd, evfd: evfd, vnet: !opts.Plain}
+	e := &Endpoint{name: opts.Name, fd: fd, evfd: evfd, vnet: !opts.Plain, netpoll: netpollWanted()}
 	e.mtu.Store(opts.MTU)
 	mac := opts.MAC
 	e.addr.Store(&mac)
@@ -335,7 +341,11 @@ func (e *Endpoint) startReaderLocked() {
 	e.running = true
 	e.stopReader.Store(false)
 	e.exited = make(chan struct{})
-	go e.readLoop(e.exited)
+	if e.netpoll {
+		go e.readLoopNetpoll(e.exited)
+	} else {
+		go e.readLoop(e.exited)
+	}
 }
 
 // wake makes the reader's poll return.
@@ -343,6 +353,9 @@ func (e *Endpoint) wake() {
 	var one [8]byte
 	one[0] = 1 // eventfd counters are host-endian; any non-zero value wakes
 	_, _ = unix.Write(e.evfd, one[:])
+	if f := e.pollFile.Load(); f != nil {
+		_ = f.SetReadDeadline(time.Unix(1, 0)) // a past deadline wakes the netpoll reader
+	}
 }
 
 // IsAttached implements stack.LinkEndpoint.
