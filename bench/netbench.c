@@ -561,7 +561,7 @@ int main(int argc, char **argv)
      * exchanges a moment so the peer does not retransmit into the void
      * (those would show up as retransmits of the next test), then skip the
      * stacks' orderly shutdown. */
-    struct timespec linger = {.tv_nsec = 300000000};
+    struct timespec linger = {.tv_nsec = 150000000};
     nanosleep(&linger, NULL);
     _exit(failures ? 1 : 0);
 }
