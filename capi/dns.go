@@ -93,4 +93,3 @@ func gonetif_dns_lookup_result(id C.int, addrs *C.uint8_t, fams *C.int, maxN C.i
 	}
 	return C.int(n)
 }
-

@@ -25,8 +25,8 @@ import (
 
 // Stack is one network stack with its interfaces and sockets.
 type Stack struct {
-	gv      *gvstack.Stack
-	ndp     *netif.NDP
+	gv       *gvstack.Stack
+	ndp      *netif.NDP
 	Netifs   *netif.Manager
 	Sockets  *socket.Table
 	Resolver *dns.Resolver // servers from DHCP or esp_netif_set_dns_info

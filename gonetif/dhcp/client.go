@@ -297,6 +297,7 @@ func (c *Client) bound(ack *dhcpv4.DHCPv4, sent time.Time) (*dhcpv4.DHCPv4, time
 	if !c.sleepUntil(t1) {
 		return nil, time.Time{}
 	}
+	c.cfg.Logf("renewing %v with %v", lease.IP, lease.Server)
 	renew := func(dst netip.Addr, until time.Time) (*dhcpv4.DHCPv4, time.Time) {
 		xid, err := dhcpv4.GenerateTransactionID()
 		if err != nil {
@@ -322,6 +323,7 @@ func (c *Client) bound(ack *dhcpv4.DHCPv4, sent time.Time) (*dhcpv4.DHCPv4, time
 	c.setState(StateRenewing)
 	reply, at := renew(lease.Server, t2)
 	if reply == nil && !c.stopped() {
+		c.cfg.Logf("no answer to renewal of %v, rebinding", lease.IP)
 		c.setState(StateRebinding)
 		reply, at = renew(broadcast, end)
 	}

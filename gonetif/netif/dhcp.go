@@ -181,7 +181,7 @@ func (n *Netif) dhcpBound(l dhcp.Lease) {
 	}
 	m.mu.Unlock()
 	if err != nil {
-		m.logf(n.cfg.Key + ": ")("%v", err)
+		m.logf(n.cfg.Key+": ")("%v", err)
 		return
 	}
 	m.emit(Event{Kind: EventGotIP, Netif: n, IPInfo: info, Changed: info != old})

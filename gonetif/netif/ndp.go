@@ -144,6 +144,11 @@ func (m *Manager) gotIP6(nic tcpip.NICID, addr tcpip.Address) {
 	}
 	a, _ := netip.AddrFromSlice(addr.AsSlice())
 	idx := slices.Index(n.IP6Addrs(), a)
+	if a.IsLinkLocalUnicast() {
+		m.mu.Lock()
+		n.ll6Reported = true
+		m.mu.Unlock()
+	}
 	m.emit(Event{Kind: EventGotIP6, Netif: n, IP6: a, IP6Index: max(idx, 0)})
 }
 
@@ -177,7 +182,13 @@ func (n *Netif) CreateIP6LinkLocal() error {
 	}
 	for i, a := range n.IP6Addrs() {
 		if a.IsLinkLocalUnicast() {
-			n.m.emit(Event{Kind: EventGotIP6, Netif: n, IP6: a, IP6Index: i})
+			n.m.mu.Lock()
+			done := n.ll6Reported
+			n.ll6Reported = true
+			n.m.mu.Unlock()
+			if !done { // reported once, whoever comes first
+				n.m.emit(Event{Kind: EventGotIP6, Netif: n, IP6: a, IP6Index: i})
+			}
 			return nil
 		}
 	}

@@ -96,10 +96,11 @@ type Netif struct {
 	hostname  string
 	mac       tcpip.LinkAddress
 
-	dhcpStatus DHCPStatus
-	dhcpc      *dhcp.Client
-	dhcpOpts   DHCPOptions
-	ip6Routes  []ip6Route // from router advertisements
+	dhcpStatus  DHCPStatus
+	dhcpc       *dhcp.Client
+	dhcpOpts    DHCPOptions
+	ip6Routes   []ip6Route // from router advertisements
+	ll6Reported bool       // got-ip6 posted for the link-local address
 }
 
 // Key returns the interface key.
@@ -463,7 +464,7 @@ func (n *Netif) Stop() error {
 	wasUp := n.state == StateUp
 	// gVisor closes the link with the NIC: a restart needs a new attach.
 	_ = m.stack.RemoveNIC(n.nic)
-	n.nic, n.state, n.link, n.ip6Routes = 0, StateCreated, nil, nil
+	n.nic, n.state, n.link, n.ip6Routes, n.ll6Reported = 0, StateCreated, nil, nil, false
 	m.updateRoutesLocked()
 	m.mu.Unlock()
 	if wasUp {

@@ -92,6 +92,7 @@ func ndpConfig() ipv6.NDPConfigurations {
 	c.DiscoverDefaultRouters = true
 	c.DiscoverOnLinkPrefixes = true
 	c.AutoGenGlobalAddresses = true
+	c.AutoGenTempGlobalAddresses = false // lwIP has no privacy addresses
 	c.MaxRtrSolicitations = 3
 	c.RtrSolicitationInterval = time.Second
 	c.MaxRtrSolicitationDelay = 100 * time.Millisecond

@@ -12,7 +12,11 @@
  *           wait-ip6 SECS KIND              KIND = ll | global: until GOT_IP6 of that kind
  *           sleep SECS                      keep running, events keep printing
  *           info                            print addresses, DNS, default netif, DHCP status
- *           dhcp-stop | dhcp-start          on the first DHCP netif
+ *           ll6                             esp_netif_create_ip6_linklocal + get_ip6_linklocal
+ *           set-default N                   esp_netif_set_default_netif(Nth netif; -1: NULL)
+ *           prio N P                        esp_netif_set_route_prio(Nth netif, P)
+ *           dhcp-stop | dhcp-start          on the first DHCP netif (else the first)
+ *           connected N                     esp_netif_action_connected(Nth netif)
  *           set-ip IP/PREFIX[,GW]           esp_netif_set_ip_info on the first netif
  *           dns SLOT ADDR                   esp_netif_set_dns_info (SLOT main|backup|fallback)
  *           resolve NAME FAMILY             getaddrinfo (FAMILY 4|6|any), prints RESOLVED/GAI
@@ -145,7 +149,7 @@ static esp_netif_t *first_dhcp(void)
             return ifs[i];
         }
     }
-    return NULL;
+    return ifs[0];
 }
 
 static void print_info(void)
@@ -318,6 +322,24 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "sleep") || !strcmp(a, "ping6-wait")) {
             usleep((useconds_t)(atof(b) * 1e6));
             i++;
+        } else if (!strcmp(a, "ll6")) {
+            esp_ip6_addr_t ll;
+            esp_err_t err = esp_netif_create_ip6_linklocal(ifs[0]);
+            if (err == ESP_OK && esp_netif_get_ip6_linklocal(ifs[0], &ll) == ESP_OK) {
+                printf("LL6 " IPV6STR " zone=%d\n", IPV62STR(ll), ll.zone);
+            } else {
+                printf("LL6 fail %d\n", err);
+            }
+        } else if (!strcmp(a, "connected")) {
+            esp_netif_action_connected(ifs[atoi(b)], NULL, 0, NULL);
+            i++;
+        } else if (!strcmp(a, "set-default")) {
+            int k = atoi(b);
+            printf("SET-DEFAULT %d\n", esp_netif_set_default_netif(k >= 0 && k < nifs ? ifs[k] : NULL));
+            i++;
+        } else if (!strcmp(a, "prio")) {
+            printf("PRIO %d\n", esp_netif_set_route_prio(ifs[atoi(b)], atoi(c)));
+            i += 2;
         } else if (!strcmp(a, "info")) {
             print_info();
         } else if (!strcmp(a, "dhcp-stop")) {

@@ -22,7 +22,8 @@ dhcp-leasefile=$TMP/leases
 CONF
 start_bg "$TMP/dnsmasq.log" dnsmasq -d -C "$TMP/dnsmasq.conf" --pid-file="$TMP/dnsmasq.pid"
 wait_line "$TMP/dnsmasq.log" "started"
-start_bg "$TMP/out" timeout 40 "$IPAPP" --hostname gntdev --dhcp tap0 wait-ip 15 info sleep 6 dhcp-stop sleep 1 info
+start_bg "$TMP/out" timeout 40 "$IPAPP" --hostname gntdev --dhcp tap0 wait-ip 15 info \
+    set-ip 192.168.5.99/24 dhcp-start sleep 6 dhcp-stop sleep 1 info
 APP_PID=$LAST_PID
 wait_line "$TMP/out" "^EVENT 0x1234" 20
 ip=$(grep -o "^EVENT 0x1234 TAP0 ip=[0-9.]*" "$TMP/out" | head -1 | sed 's/.*ip=//')
@@ -37,6 +38,8 @@ grep -q "^DNS main 192.168.5.1$" "$TMP/out" || fail "main DNS not from the lease
 grep -q "^DNS backup 192.168.5.2$" "$TMP/out" || fail "backup DNS not from the lease"
 [ "$(grep -c 'DHCPACK' "$TMP/dnsmasq.log")" -ge 3 ] || { cat "$TMP/dnsmasq.log"; fail "no renewals"; }
 grep -q "client provides name: gntdev" "$TMP/dnsmasq.log" || fail "hostname option not sent"
+grep -q "^SET-IP 20487$" "$TMP/out" || fail "set_ip_info under DHCP is not DHCP_NOT_STOPPED"
+grep -q "^DHCP-START 20484$" "$TMP/out" || fail "second dhcpc_start is not DHCP_ALREADY_STARTED"
 grep -q "^DHCP-STOP 0$" "$TMP/out" || fail "dhcpc_stop failed"
 grep -q "DHCPRELEASE(tap0) $ip" "$TMP/dnsmasq.log" || { cat "$TMP/dnsmasq.log"; fail "server saw no release"; }
 grep -q "^INFO TAP0 ip=0.0.0.0 mask=0.0.0.0 gw=0.0.0.0 dhcp=2$" "$TMP/out" || fail "address kept after stop"

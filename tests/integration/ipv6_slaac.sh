@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# IPv6: the link-local address (esp_netif_create_ip6_linklocal, got-ip6),
+# a SLAAC address from dnsmasq's router advertisements (got-ip6 with a
+# global address), the host pings both, and a TCP exchange over IPv6.
+source "$(dirname "$0")/../lib.sh"
+require_priv dnsmasq
+IPAPP=$GNT_BIN/tests/gnt_ipapp
+make_ns
+make_tap tap0 192.168.5.1/24
+in_ns ip addr add fd00:5::1/64 dev tap0 nodad
+cat >"$TMP/dnsmasq.conf" <<CONF
+interface=tap0
+bind-interfaces
+port=0
+enable-ra
+dhcp-range=fd00:5::,ra-only,64,1h
+CONF
+start_bg "$TMP/dnsmasq.log" dnsmasq -d -C "$TMP/dnsmasq.conf" --pid-file="$TMP/dnsmasq.pid"
+wait_line "$TMP/dnsmasq.log" "started"
+start_bg "$TMP/server" socat TCP6-LISTEN:3333,fork,reuseaddr SYSTEM:'printf "from=%s " "$SOCAT_PEERADDR"; cat'
+wait_listen_tcp 3333
+start_bg "$TMP/out" timeout 40 "$IPAPP" --if tap0,192.168.5.100/24,192.168.5.1 ll6 wait-ip6 15 global info \
+    tcp-echo fd00:5::1 3333 six sleep 20
+APP_PID=$LAST_PID
+wait_line "$TMP/out" "^REPLY" 20
+ll=$(grep -o "^INFO6 TAP0 fe80[0-9a-f:]*" "$TMP/out" | head -1 | awk '{print $3}')
+global=$(grep -o "^INFO6 TAP0 fd00[0-9a-f:]*" "$TMP/out" | head -1 | awk '{print $3}')
+[ -n "$ll" ] && [ -n "$global" ] || { cat "$TMP/out"; fail "addresses missing"; }
+wait_for 10 in_ns ping -6 -c 1 -W 1 "$global" || fail "no ping reply on the SLAAC address $global"
+wait_for 10 in_ns ping -6 -c 1 -W 1 "$ll%tap0" || fail "no ping reply on the link-local address $ll"
+kill "$APP_PID" 2>/dev/null
+cat "$TMP/out"
+[ "$(grep -Ec "^EVENT6 TAP0 fe80:[0-9a-f:]+ type=2 index=0 thread=sys_evt$" "$TMP/out")" = 1 ] ||
+    fail "link-local got-ip6 not exactly once"
+grep -Eq "^EVENT6 TAP0 fd00:0005:0000:0000:[0-9a-f:]+ type=4 index=[1-9] thread=sys_evt$" "$TMP/out" ||
+    fail "no SLAAC got-ip6"
+grep -Eq "^LL6 fe80:[0-9a-f:]+ zone=[1-9]" "$TMP/out" || fail "esp_netif_get_ip6_linklocal"
+grep -Eq "^REPLY from=\[$global\] ?six$" "$TMP/out" || fail "TCP over IPv6 (not from the SLAAC address)"
+pass
