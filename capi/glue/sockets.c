@@ -2,7 +2,9 @@
  * lwip_* sockets on gonetif. Go answers every call at once ("would block"
  * included); the waiting happens here, on the wait slot Go bumps whenever
  * the socket's readiness changes, so a blocked C thread never sits inside
- * Go (design decision 5).
+ * Go (design decision 5). Descriptors that are not ours go to the kernel,
+ * so host sockets work through these names too and any other descriptor
+ * gets the kernel's own errno.
  */
 #define GONETIF_HOST_SOCKETS 1
 #include <limits.h>
@@ -80,6 +82,10 @@ static void open_slot(int fd, int type)
 
 int lwip_socket(int domain, int type, int protocol)
 {
+    /* The stack speaks IP; AF_UNIX, AF_NETLINK ... are the kernel's. */
+    if (domain != AF_INET && domain != AF_INET6) {
+        return (int)syscall(SYS_socket, domain, type, protocol);
+    }
     if (gonetif_glue_init() != 0) {
         errno = ENOMEM;
         return -1;
@@ -96,7 +102,7 @@ int lwip_socket(int domain, int type, int protocol)
 int lwip_bind(int s, const struct sockaddr *name, socklen_t namelen)
 {
     if (!gonetif_slot(s)) {
-        return gonetif_not_ours(s);
+        return (int)syscall(SYS_bind, s, name, namelen);
     }
     int r = gonetif_sock_bind(s, (void *)name, namelen);
     return r < 0 ? gonetif_fail(r) : 0;
@@ -105,7 +111,7 @@ int lwip_bind(int s, const struct sockaddr *name, socklen_t namelen)
 int lwip_listen(int s, int backlog)
 {
     if (!gonetif_slot(s)) {
-        return gonetif_not_ours(s);
+        return (int)syscall(SYS_listen, s, backlog);
     }
     int r = gonetif_sock_listen(s, backlog);
     return r < 0 ? gonetif_fail(r) : 0;
@@ -115,7 +121,7 @@ int lwip_connect(int s, const struct sockaddr *name, socklen_t namelen)
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
-        return gonetif_not_ours(s);
+        return (int)syscall(SYS_connect, s, name, namelen);
     }
     int r = gonetif_sock_connect(s, (void *)name, namelen);
     if (r != -EINPROGRESS || slot->nonblock) {
@@ -141,7 +147,7 @@ int lwip_accept(int s, struct sockaddr *addr, socklen_t *addrlen)
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
-        return gonetif_not_ours(s);
+        return (int)syscall(SYS_accept4, s, addr, addrlen, 0);
     }
     /* Linux finds a NULL addrlen only when it copies the address out. */
     int bad_len = addr && !addrlen;
@@ -172,7 +178,7 @@ int lwip_accept(int s, struct sockaddr *addr, socklen_t *addrlen)
 int lwip_shutdown(int s, int how)
 {
     if (!gonetif_slot(s)) {
-        return gonetif_not_ours(s);
+        return (int)syscall(SYS_shutdown, s, how);
     }
     int r = gonetif_sock_shutdown(s, how);
     return r < 0 ? gonetif_fail(r) : 0;
@@ -182,8 +188,7 @@ int lwip_close(int s)
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
-        errno = EBADF;
-        return -1;
+        return (int)syscall(SYS_close, s);
     }
     __atomic_store_n(&slot->open, 0, __ATOMIC_RELEASE);
     int r = gonetif_sock_close(s);
@@ -193,7 +198,7 @@ int lwip_close(int s)
 static int name_of(int s, int peer, struct sockaddr *name, socklen_t *namelen)
 {
     if (!gonetif_slot(s)) {
-        return gonetif_not_ours(s);
+        return (int)syscall(peer ? SYS_getpeername : SYS_getsockname, s, name, namelen);
     }
     int r = gonetif_sock_name(s, peer, name, namelen);
     return r < 0 ? gonetif_fail(r) : 0;
@@ -289,7 +294,7 @@ int lwip_setsockopt(int s, int level, int optname, const void *optval, socklen_t
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
-        return gonetif_not_ours(s);
+        return (int)syscall(SYS_setsockopt, s, level, optname, optval, optlen);
     }
     if (!optval && optlen) {
         errno = EFAULT;
@@ -313,7 +318,7 @@ int lwip_getsockopt(int s, int level, int optname, void *optval, socklen_t *optl
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
-        return gonetif_not_ours(s);
+        return (int)syscall(SYS_getsockopt, s, level, optname, optval, optlen);
     }
     if (!optval || !optlen) {
         errno = EFAULT;
@@ -333,7 +338,7 @@ ssize_t lwip_sendto(int s, const void *data, size_t size, int flags, const struc
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
-        return gonetif_not_ours(s);
+        return syscall(SYS_sendto, s, data, size, flags, to, tolen);
     }
     int nonblock = slot->nonblock || (flags & MSG_DONTWAIT);
     int goflags = flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -374,7 +379,7 @@ ssize_t lwip_recvfrom(int s, void *mem, size_t len, int flags, struct sockaddr *
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
-        return gonetif_not_ours(s);
+        return syscall(SYS_recvfrom, s, mem, len, flags, from, fromlen);
     }
     if (from && !fromlen) {
         errno = EFAULT;
@@ -433,7 +438,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
 ssize_t lwip_writev(int s, const struct iovec *iov, int iovcnt)
 {
     if (!gonetif_slot(s)) {
-        return gonetif_not_ours(s);
+        return syscall(SYS_writev, s, iov, iovcnt);
     }
     if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov)) {
         errno = EINVAL;
@@ -458,7 +463,7 @@ ssize_t lwip_writev(int s, const struct iovec *iov, int iovcnt)
 ssize_t lwip_readv(int s, const struct iovec *iov, int iovcnt)
 {
     if (!gonetif_slot(s)) {
-        return gonetif_not_ours(s);
+        return syscall(SYS_readv, s, iov, iovcnt);
     }
     if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov)) {
         errno = EINVAL;
@@ -484,7 +489,7 @@ ssize_t lwip_readv(int s, const struct iovec *iov, int iovcnt)
 ssize_t lwip_sendmsg(int s, const struct msghdr *msg, int flags)
 {
     if (!gonetif_slot(s)) {
-        return gonetif_not_ours(s);
+        return syscall(SYS_sendmsg, s, msg, flags);
     }
     if (!msg) {
         errno = EFAULT;
@@ -513,7 +518,7 @@ ssize_t lwip_sendmsg(int s, const struct msghdr *msg, int flags)
 ssize_t lwip_recvmsg(int s, struct msghdr *msg, int flags)
 {
     if (!gonetif_slot(s)) {
-        return gonetif_not_ours(s);
+        return syscall(SYS_recvmsg, s, msg, flags);
     }
     if (!msg) {
         errno = EFAULT;
@@ -554,8 +559,7 @@ int lwip_fcntl(int s, int cmd, int val)
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
-        errno = EBADF;
-        return -1;
+        return (int)syscall(SYS_fcntl, s, cmd, (long)val);
     }
     switch (cmd) {
     case F_GETFL:
@@ -577,8 +581,7 @@ int lwip_ioctl(int s, long cmd, void *argp)
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
-        errno = EBADF;
-        return -1;
+        return (int)syscall(SYS_ioctl, s, cmd, argp);
     }
     switch (cmd) {
     case FIONBIO:

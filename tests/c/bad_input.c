@@ -97,7 +97,8 @@ static void socket_checks(void)
     CHECK(close(p[0]) == 0 && close(p[1]) == 0);
     CHECK(close(p[0]) == -1 && errno == EBADF);
 
-    CHECK(socket(AF_UNIX, SOCK_STREAM, 0) == -1 && errno == EAFNOSUPPORT);
+    int ux = socket(AF_UNIX, SOCK_STREAM, 0); /* not IP: a host socket, as on Linux */
+    CHECK(ux >= 0 && close(ux) == 0);
     CHECK(socket(AF_INET, 77, 0) == -1 && errno == EINVAL);
     CHECK(socket(AF_INET, SOCK_STREAM, IPPROTO_UDP) == -1 && errno == EPROTONOSUPPORT);
 

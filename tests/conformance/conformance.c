@@ -941,7 +941,8 @@ static void *kick_thread(void *arg)
 static void t_mix(void)
 {
     SECTION("mix");
-    int pfd[2];
+    int pfd[2], s_ux;
+    struct sockaddr_in p4 = sin4(DEV_IP, 0);
     if (pipe(pfd)) {
         abort();
     }
@@ -1052,6 +1053,33 @@ static void t_mix(void)
     CHECK("host_poll_only", poll(&hp, 1, 0));
     close(pfd[0]);
     close(pfd[1]);
+
+    /* Host sockets through the same names behave as the kernel's. */
+    int sv[2];
+    CHECK("unix_socket", (s_ux = socket(AF_UNIX, SOCK_DGRAM, 0)) >= 0 ? close(s_ux) : -1);
+    CHECK("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    CHECK("unix_send", send(sv[0], "ux", 2, 0));
+    char ub[4] = "";
+    CHECKDATA("unix_recv", recv(sv[1], ub, sizeof(ub), 0), ub);
+    show_int_opt("unix_so_type", sv[0], SOL_SOCKET, SO_TYPE);
+    CHECK("unix_recv_dontwait_empty", recv(sv[1], ub, sizeof(ub), MSG_DONTWAIT));
+    CHECK("unix_bind_inet_addr", bind(sv[0], SA(p4), sizeof(p4)));
+    CHECK("unix_listen", listen(sv[0], 1));
+    struct pollfd up[2] = {{.fd = sv[1], .events = POLLIN}, {.fd = c, .events = POLLIN}};
+    send(a, "s", 1, 0);
+    msleep(50);
+    errno = 0;
+    r = poll(up, 2, 1000);
+    snprintf(extra, sizeof(extra), "unix=%#x sock=%#x", up[0].revents, up[1].revents);
+    res("poll_unix_and_ours", r, errno, extra);
+    recv(c, ub, 1, 0);
+    CHECK("unix_shutdown_wr", shutdown(sv[0], SHUT_WR));
+    CHECK("unix_recv_eof", recv(sv[1], ub, sizeof(ub), 0));
+    struct sockaddr_storage uss;
+    socklen_t ul = sizeof(uss);
+    CHECK("unix_getsockname", getsockname(sv[0], SA(uss), &ul));
+    CHECK("unix_close", close(sv[0]));
+    CHECK("unix_closesocket_like", close(sv[1]));
     close(c);
     close(a);
 }
