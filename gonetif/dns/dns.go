@@ -78,7 +78,7 @@ const maxUDP = 1232 // EDNS-safe payload we advertise and expect
 // Lookup resolves name to addresses of family 4, 6 or 0 (both).
 func (r *Resolver) Lookup(ctx context.Context, name string, family int) (Result, error) {
 	fqdn, err := dnsmessage.NewName(strings.TrimSuffix(name, ".") + ".")
-	if err != nil || len(name) == 0 || len(name) > 253 {
+	if err != nil || !validName(name) {
 		return Result{}, &Error{Kind: BadName, Name: name, Err: err}
 	}
 	var types []dnsmessage.Type
@@ -128,6 +128,26 @@ func (r *Resolver) Lookup(ctx context.Context, name string, family int) (Result,
 		return Result{}, &Error{Kind: NotFound, Name: name}
 	}
 	return Result{}, firstErr
+}
+
+// validName accepts what a DNS query can carry: 1..253 bytes, labels of
+// 1..63 bytes, no spaces or control characters.
+func validName(name string) bool {
+	name = strings.TrimSuffix(name, ".")
+	if len(name) == 0 || len(name) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(name, ".") {
+		if len(label) == 0 || len(label) > 63 {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if c <= ' ' || c == 0x7f {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // query asks each server in turn for one record type.

@@ -146,8 +146,12 @@ func (m *Manager) gotIP6(nic tcpip.NICID, addr tcpip.Address) {
 	idx := slices.Index(n.IP6Addrs(), a)
 	if a.IsLinkLocalUnicast() {
 		m.mu.Lock()
+		done := n.ll6Reported
 		n.ll6Reported = true
 		m.mu.Unlock()
+		if done { // CreateIP6LinkLocal reported it already
+			return
+		}
 	}
 	m.emit(Event{Kind: EventGotIP6, Netif: n, IP6: a, IP6Index: max(idx, 0)})
 }

@@ -2,13 +2,17 @@
  * Entry point: what IDF's app_main does on the Linux target, plus a few
  * command-line switches for scripted runs.
  *
- *   c_tcp_client [--count N] [--interval-ms MS] [--host A.B.C.D] [--port P]
+ *   c_tcp_client [--dhcp] [--count N] [--interval-ms MS] [--host A.B.C.D] [--port P]
+ *
+ * --dhcp (or EXAMPLE_DHCP=1) takes the address from a DHCP server on the
+ * host side of the TAP instead of the static CONFIG_EXAMPLE_CONNECT_TAPIF_*.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "esp_err.h"
+#include "esp_event.h"
 #include "esp_log.h"
 #include "esp_netif.h"
 #include "protocol_examples_common.h"
@@ -17,7 +21,7 @@
 
 static int usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--count N] [--interval-ms MS] [--host ADDR] [--port PORT]\n", argv0);
+    fprintf(stderr, "usage: %s [--dhcp] [--count N] [--interval-ms MS] [--host ADDR] [--port PORT]\n", argv0);
     return 2;
 }
 
@@ -31,7 +35,9 @@ int main(int argc, char **argv)
     };
     for (int i = 1; i < argc; i++) {
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--count") && next) {
+        if (!strcmp(argv[i], "--dhcp")) {
+            setenv("EXAMPLE_DHCP", "1", 1);
+        } else if (!strcmp(argv[i], "--count") && next) {
             opt.count = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--interval-ms") && next) {
             opt.interval_ms = atoi(argv[++i]);
@@ -45,6 +51,7 @@ int main(int argc, char **argv)
     }
 
     ESP_ERROR_CHECK(esp_netif_init());
+    ESP_ERROR_CHECK(esp_event_loop_create_default());
     if (example_connect() != ESP_OK) {
         return 1;
     }
