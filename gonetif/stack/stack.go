@@ -41,7 +41,8 @@ type Options struct {
 func New(opts Options) (*gvstack.Stack, error) {
 	s := gvstack.New(gvstack.Options{
 		NetworkProtocols: []gvstack.NetworkProtocolFactory{
-			ipv4.NewProtocol,
+			// IGMP on, as on Linux: IPv4 multicast joins are announced.
+			ipv4.NewProtocolWithOptions(ipv4.Options{IGMP: ipv4.IGMPOptions{Enabled: true}}),
 			ipv6.NewProtocolWithOptions(ipv6.Options{
 				AutoGenLinkLocal: true,
 				DADConfigs:       gvstack.DADConfigurations{DupAddrDetectTransmits: 0},
