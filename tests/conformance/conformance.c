@@ -1477,6 +1477,48 @@ static void t_icmp(void)
     CHECK("raw_udp_proto_v4", (s = socket(AF_INET, SOCK_RAW, 0)) >= 0 ? (close(s), 0) : -1);
 }
 
+/* ---- on the wire: run.sh checks the capture for these ------------------------ */
+
+static void t_wire(void)
+{
+    SECTION("wire");
+    /* TTL and TOS of an ordinary datagram. */
+    int u = udp_sock();
+    struct sockaddr_in lenp = sin4(PEER_IP, P_LEN), bcast = sin4("192.168.77.255", P_LEN);
+    set_int(u, IPPROTO_IP, IP_TTL, 7);
+    set_int(u, IPPROTO_IP, IP_TOS, 0x10);
+    CHECK("ttl_tos_send", sendto(u, "ttl", 3, 0, SA(lenp), sizeof(lenp)));
+    set_int(u, IPPROTO_IP, IP_TTL, 64);
+    set_int(u, IPPROTO_IP, IP_TOS, 0);
+    set_int(u, SOL_SOCKET, SO_BROADCAST, 1);
+    CHECK("broadcast_send", sendto(u, "bcast", 5, 0, SA(bcast), sizeof(bcast)));
+    /* IGMP reports for a join and a leave. */
+    struct ip_mreq mr;
+    inet_pton(AF_INET, "239.1.2.3", &mr.imr_multiaddr);
+    mr.imr_interface.s_addr = htonl(INADDR_ANY);
+    CHECK("igmp_join", setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+    msleep(300);
+    CHECK("igmp_leave", setsockopt(u, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr, sizeof(mr)));
+    close(u);
+    /* MLD report for an IPv6 join. */
+    u = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct ipv6_mreq m6;
+    inet_pton(AF_INET6, "ff02::1:3", &m6.ipv6mr_multiaddr);
+    m6.ipv6mr_interface = if_nametoindex(IFNAME);
+    CHECK("mld_join", setsockopt(u, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof(m6)));
+    msleep(300);
+    close(u);
+    /* Keepalive probes: idle 1 s, interval 1 s, to a peer that never sends. */
+    int t = tcp_to(PEER_IP, P_HOLD);
+    CHECK("keepalive_on", set_int(t, SOL_SOCKET, SO_KEEPALIVE, 1));
+    CHECK("keepidle_1", set_int(t, IPPROTO_TCP, TCP_KEEPIDLE, 1));
+    CHECK("keepintvl_1", set_int(t, IPPROTO_TCP, TCP_KEEPINTVL, 1));
+    CHECK("keepcnt_3", set_int(t, IPPROTO_TCP, TCP_KEEPCNT, 3));
+    msleep(3600);
+    out("keepalive_still_open", "%#x", wait_ev(t, POLLIN | POLLOUT, 0));
+    close(t);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1496,6 +1538,7 @@ int main(void)
     t_options();
     t_ipv6();
     t_icmp();
+    t_wire();
     fprintf(stderr, "%d cases\n", ncases);
     return 0;
 }

@@ -5,7 +5,7 @@
 # line, except the cases listed in differences.txt (each explained in the
 # README's "BSD sockets" section).
 source "$(dirname "$0")/../lib.sh"
-require_priv python3
+require_priv python3 tcpdump
 HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$GNT_BIN/tests/conformance
 PEER_MAC=02:00:00:00:77:01
@@ -22,6 +22,34 @@ done
 start_bg "$TMP/peer" python3 -u "$HERE/peer.py" 200
 wait_line "$TMP/peer" READY 10
 
+# Capture on the peer's side of the link while a run goes on.
+start_cap() {
+    ip netns exec "$NS" tcpdump -i "$1" -nn -U -s 256 -w "$2" 2>"$2.log" &
+    CAP_PID=$!
+    PIDS+=($CAP_PID)
+    wait_for 10 grep -q "listening on" "$2.log" || fail "tcpdump did not start on $1"
+}
+stop_cap() {
+    sleep 0.3
+    kill -INT "$CAP_PID" 2>/dev/null
+    wait "$CAP_PID" 2>/dev/null
+}
+# What the wire cases must show, one line each, appended to a run's output.
+wire_facts() {
+    local f=$1 n
+    rd() { tcpdump -nn -v -r "$f" "$@" 2>/dev/null; }
+    n=$(rd 'src host 192.168.77.2 and udp dst port 7005 and ip[8] = 7 and ip[1] = 0x10' | grep -c 'tos 0x10, ttl 7,')
+    printf '%-44s %s\n' wire.seen_ttl7_tos0x10 "$([ "$n" -ge 1 ] && echo yes || echo no)"
+    n=$(rd 'src host 192.168.77.2 and dst host 192.168.77.255 and udp' | grep -c .)
+    printf '%-44s %s\n' wire.seen_broadcast "$([ "$n" -ge 1 ] && echo yes || echo no)"
+    n=$(rd 'src host 192.168.77.2 and igmp' | grep -c '239.1.2.3')
+    printf '%-44s %s\n' wire.seen_igmp_join_and_leave "$([ "$n" -ge 2 ] && echo yes || echo no)"
+    n=$(rd 'ip6 and src host fe80::12:34ff:fe56:78ab' | grep -i 'multicast listener report' | grep -c 'ff02::1:3')
+    printf '%-44s %s\n' wire.seen_mld_join "$([ "$n" -ge 1 ] && echo yes || echo no)"
+    n=$(rd 'src host 192.168.77.2 and tcp dst port 7004 and tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) = 0' | grep -c 'length 0')
+    printf '%-44s %s\n' wire.keepalive_probes_at_least_2 "$([ "$n" -ge 3 ] && echo yes || echo "no ($n)")"
+}
+
 # --- kernel run: the device is namespace D behind a veth named like ours.
 ip netns add "$DNS" || fail "cannot create $DNS"
 ip -n "$DNS" link set lo up
@@ -34,8 +62,11 @@ ip -n "$DNS" addr add 192.168.77.2/24 dev tp0
 ip -n "$NS" link set v0 up
 ip -n "$DNS" link set tp0 up
 ip -n "$DNS" route add default via 192.168.77.1
+start_cap v0 "$TMP/kernel.pcap"
 timeout 120 ip netns exec "$DNS" "$BIN/conformance_kernel" >"$TMP/kernel.out" 2>"$TMP/kernel.err" ||
     { cat "$TMP/kernel.err"; fail "kernel run exited with $?"; }
+stop_cap
+wire_facts "$TMP/kernel.pcap" >>"$TMP/kernel.out"
 ip netns del "$DNS"
 
 # --- gonetif run: the device is our stack on a TAP in P.
@@ -44,9 +75,12 @@ ip -n "$NS" tuntap add dev tap0 mode tap || fail "cannot create TAP"
 ip -n "$NS" link set tap0 address $PEER_MAC
 ip -n "$NS" addr add 192.168.77.1/24 dev tap0
 ip -n "$NS" link set tap0 up
+start_cap tap0 "$TMP/ours.pcap"
 GONETIF_TAP=tap0 GONETIF_MAC=$DEV_MAC GONETIF_LOG_LEVEL=${GONETIF_LOG_LEVEL:-error} \
     timeout 120 ip netns exec "$NS" "$BIN/conformance_gonetif" >"$TMP/ours.out" 2>"$TMP/ours.err" ||
     { cat "$TMP/ours.err"; fail "gonetif run exited with $?"; }
+stop_cap
+wire_facts "$TMP/ours.pcap" >>"$TMP/ours.out"
 
 # --- compare.
 n=$(grep -c . "$TMP/kernel.out")
@@ -56,11 +90,14 @@ while IFS= read -r d; do
     name=$(echo "$d" | sed -E 's/^[<>] *//' | awk '{print $1}')
     skip=0
     for a in "${allowed[@]}"; do [ "$a" = "$name" ] && skip=1; done
-    [ $skip = 1 ] && continue
+    if [ $skip = 1 ]; then
+        echo "allowed difference: $d"
+        continue
+    fi
     echo "DIFF $d"
     bad=1
 done < <(diff "$TMP/kernel.out" "$TMP/ours.out" | grep '^[<>]')
-if [ -n "${GNT_KEEP:-}" ]; then cp "$TMP/kernel.out" "$TMP/ours.out" "$GNT_KEEP"/; fi
+if [ -n "${GNT_KEEP:-}" ]; then cp "$TMP"/kernel.* "$TMP"/ours.* "$GNT_KEEP"/; fi
 echo "$n cases"
 [ "$n" -ge $MIN_CASES ] || { bad=1; echo "only $n cases (want >= $MIN_CASES)"; }
 [ "$(grep -c . "$TMP/ours.out")" = "$n" ] || { bad=1; echo "case counts differ"; }
