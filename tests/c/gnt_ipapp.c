@@ -21,7 +21,8 @@
  *           dns SLOT ADDR                   esp_netif_set_dns_info (SLOT main|backup|fallback)
  *           resolve NAME FAMILY             getaddrinfo (FAMILY 4|6|any), prints RESOLVED/GAI
  *           hostbyname NAME                 gethostbyname
- *           tcp-echo HOST PORT MSG          connect (v4 or v6), send, print REPLY
+ *           tcp-echo HOST PORT MSG          connect (v4 or v6, HOST%N or HOST% for a scope), send, print REPLY
+ *           tcp-echo-dev KEY HOST PORT MSG  the same through SO_BINDTODEVICE(KEY)
  *           ping6-wait SECS                 just sleep: the host pings us
  */
 #define _GNU_SOURCE
@@ -208,14 +209,23 @@ static int resolve(const char *name, const char *fam)
     return 0;
 }
 
-static int tcp_echo(const char *host, int port, const char *msg)
+/* HOST may be IPv6 with "%N" (scope id N) or "%" (the first netif's
+ * index); dev, if not NULL, is bound with SO_BINDTODEVICE. */
+static int tcp_echo(const char *host, int port, const char *msg, const char *dev)
 {
     struct sockaddr_storage ss = {0};
     socklen_t len;
     int fam;
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
     struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+    char addr[64];
+    snprintf(addr, sizeof(addr), "%s", host);
+    char *pct = strchr(addr, '%');
+    if (pct) {
+        *pct++ = 0;
+        s6->sin6_scope_id = *pct ? (uint32_t)atoi(pct) : (uint32_t)esp_netif_get_netif_impl_index(ifs[0]);
+    }
+    if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
         fam = AF_INET6;
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons(port);
@@ -230,6 +240,10 @@ static int tcp_echo(const char *host, int port, const char *msg)
         return 1;
     }
     int s = socket(fam, SOCK_STREAM, 0);
+    if (s >= 0 && dev && setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev)) != 0) {
+        fprintf(stderr, "FAIL SO_BINDTODEVICE %s: %s\n", dev, strerror(errno));
+        return 1;
+    }
     if (s < 0 || connect(s, (struct sockaddr *)&ss, len) != 0) {
         fprintf(stderr, "FAIL connect %s: %s\n", host, strerror(errno));
         return 1;
@@ -391,10 +405,15 @@ int main(int argc, char **argv)
             }
             i++;
         } else if (!strcmp(a, "tcp-echo")) {
-            if (tcp_echo(b, atoi(c), i + 3 < argc ? argv[i + 3] : "hi")) {
+            if (tcp_echo(b, atoi(c), i + 3 < argc ? argv[i + 3] : "hi", NULL)) {
                 return 1;
             }
             i += 3;
+        } else if (!strcmp(a, "tcp-echo-dev")) {
+            if (i + 4 >= argc || tcp_echo(c, atoi(argv[i + 3]), argv[i + 4], b)) {
+                return 1;
+            }
+            i += 4;
         } else {
             fprintf(stderr, "unknown action %s\n", a);
             return 2;

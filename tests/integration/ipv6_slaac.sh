@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # IPv6: the link-local address (esp_netif_create_ip6_linklocal, got-ip6),
 # a SLAAC address from dnsmasq's router advertisements (got-ip6 with a
-# global address), the host pings both, and a TCP exchange over IPv6.
+# global address), the host pings both, TCP over IPv6 to the host's global
+# and (with a scope id) link-local addresses.
 source "$(dirname "$0")/../lib.sh"
 require_priv dnsmasq
 IPAPP=$GNT_BIN/tests/gnt_ipapp
 make_ns
 make_tap tap0 192.168.5.1/24
 in_ns ip addr add fd00:5::1/64 dev tap0 nodad
+# The kernel makes its own link-local only once the TAP has a reader: pin one.
+in_ns ip addr add fe80::1/64 dev tap0 nodad
 cat >"$TMP/dnsmasq.conf" <<CONF
 interface=tap0
 bind-interfaces
@@ -20,9 +23,9 @@ wait_line "$TMP/dnsmasq.log" "started"
 start_bg "$TMP/server" socat TCP6-LISTEN:3333,fork,reuseaddr SYSTEM:'printf "from=%s " "$SOCAT_PEERADDR"; cat'
 wait_listen_tcp 3333
 start_bg "$TMP/out" timeout 40 "$IPAPP" --if tap0,192.168.5.100/24,192.168.5.1 ll6 wait-ip6 15 global info \
-    tcp-echo fd00:5::1 3333 six sleep 20
+    tcp-echo fd00:5::1 3333 six tcp-echo "fe80::1%" 3333 ll sleep 20
 APP_PID=$LAST_PID
-wait_line "$TMP/out" "^REPLY" 20
+wait_line "$TMP/out" "^REPLY.*ll$" 20
 ll=$(grep -o "^INFO6 TAP0 fe80[0-9a-f:]*" "$TMP/out" | head -1 | awk '{print $3}')
 global=$(grep -o "^INFO6 TAP0 fd00[0-9a-f:]*" "$TMP/out" | head -1 | awk '{print $3}')
 [ -n "$ll" ] && [ -n "$global" ] || { cat "$TMP/out"; fail "addresses missing"; }
@@ -36,4 +39,5 @@ grep -Eq "^EVENT6 TAP0 fd00:0005:0000:0000:[0-9a-f:]+ type=4 index=[1-9] thread=
     fail "no SLAAC got-ip6"
 grep -Eq "^LL6 fe80:[0-9a-f:]+ zone=[1-9]" "$TMP/out" || fail "esp_netif_get_ip6_linklocal"
 grep -Eq "^REPLY from=\[$global\] ?six$" "$TMP/out" || fail "TCP over IPv6 (not from the SLAAC address)"
+grep -Eq "^REPLY from=\[$ll(%tap0)?\] ?ll$" "$TMP/out" || fail "TCP to the host's link-local address"
 pass
