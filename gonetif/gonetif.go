@@ -44,7 +44,7 @@ func New(opts stack.Options) (*Stack, error) {
 	}
 	s := &Stack{gv: gv, ndp: ndp, Netifs: netif.NewManager(gv), Sockets: socket.NewTable()}
 	s.Netifs.AttachNDP(ndp)
-	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6}
+	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6, Logf: s.Netifs.Logf}
 	return s, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,8 @@ type Resolver struct {
 	// PreferIPv6 orders AAAA answers first for family 0 (Linux does so
 	// when the host has a global IPv6 source address). Nil: IPv4 first.
 	PreferIPv6 func() bool
+	// Logf, if set, reports failed tries (for diagnosis).
+	Logf func(format string, args ...any)
 }
 
 // Result is what a lookup found.
@@ -178,6 +181,9 @@ func (r *Resolver) query(ctx context.Context, name dnsmessage.Name, t dnsmessage
 				return Result{}, err // an authoritative "no": other servers would agree
 			}
 			last = err
+			if r.Logf != nil {
+				r.Logf("dns: %s %v at %v: %v", name, t, srv, err)
+			}
 			if !isTimeout(err) {
 				kind = Failed
 			}
@@ -255,12 +261,15 @@ func (r *Resolver) askTCP(ctx context.Context, srv netip.Addr, q []byte, id uint
 	return res, err
 }
 
+// fullAddr is port 53 of a server; a zone (a link-local server learnt
+// from a router advertisement) names the NIC to use.
 func fullAddr(a netip.Addr) (tcpip.FullAddress, tcpip.NetworkProtocolNumber) {
 	a = a.Unmap()
 	if a.Is4() {
 		return tcpip.FullAddress{Addr: tcpip.AddrFrom4(a.As4()), Port: 53}, ipv4.ProtocolNumber
 	}
-	return tcpip.FullAddress{Addr: tcpip.AddrFrom16(a.As16()), Port: 53}, ipv6.ProtocolNumber
+	nic, _ := strconv.Atoi(a.Zone())
+	return tcpip.FullAddress{Addr: tcpip.AddrFrom16(a.As16()), Port: 53, NIC: tcpip.NICID(nic)}, ipv6.ProtocolNumber
 }
 
 func buildQuery(id uint16, name dnsmessage.Name, t dnsmessage.Type) ([]byte, error) {

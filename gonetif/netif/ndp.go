@@ -3,6 +3,7 @@ package netif
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -90,11 +91,14 @@ func (d *NDP) OnAutoGenAddressInvalidated(tcpip.NICID, tcpip.AddressWithPrefix) 
 
 // OnRecursiveDNSServerOption implements ipv6.NDPDispatcher: RDNSS fills
 // an empty DNS slot (DHCP or the application keep theirs).
-func (d *NDP) OnRecursiveDNSServerOption(_ tcpip.NICID, addrs []tcpip.Address, lifetime time.Duration) {
+func (d *NDP) OnRecursiveDNSServerOption(nic tcpip.NICID, addrs []tcpip.Address, lifetime time.Duration) {
 	if lifetime == 0 || len(addrs) == 0 {
 		return
 	}
 	a, _ := netip.AddrFromSlice(addrs[0].AsSlice())
+	if a.IsLinkLocalUnicast() { // only reachable through the NIC it came from
+		a = a.WithZone(strconv.Itoa(int(nic)))
+	}
 	d.post(func(m *Manager) {
 		m.mu.Lock()
 		defer m.mu.Unlock()

@@ -151,6 +151,9 @@ func (m *Manager) OnLog(fn func(string)) {
 	m.mu.Unlock()
 }
 
+// Logf writes a diagnostic line where OnLog said.
+func (m *Manager) Logf(format string, args ...any) { m.logf("")(format, args...) }
+
 func (m *Manager) logf(prefix string) func(string, ...any) {
 	return func(format string, args ...any) {
 		m.mu.Lock()

@@ -2,7 +2,8 @@
 # IPv6: the link-local address (esp_netif_create_ip6_linklocal, got-ip6),
 # a SLAAC address from dnsmasq's router advertisements (got-ip6 with a
 # global address), the host pings both, TCP over IPv6 to the host's global
-# and (with a scope id) link-local addresses.
+# and (with a scope id) link-local addresses; the RA's RDNSS option
+# becomes the DNS server, asked over IPv6.
 source "$(dirname "$0")/../lib.sh"
 require_priv dnsmasq
 IPAPP=$GNT_BIN/tests/gnt_ipapp
@@ -13,8 +14,14 @@ in_ns ip addr add fd00:5::1/64 dev tap0 nodad
 in_ns ip addr add fe80::1/64 dev tap0 nodad
 cat >"$TMP/dnsmasq.conf" <<CONF
 interface=tap0
-bind-interfaces
-port=0
+bind-dynamic
+# RDNSS: the pinned link-local (the kernel's own is still tentative, and
+# drops queries, for a moment after the app opens the TAP).
+dhcp-option=option6:dns-server,[fe80::1]
+no-resolv
+no-hosts
+local=/test/
+host-record=v6.test,fd00:5::1
 enable-ra
 dhcp-range=fd00:5::,ra-only,64,1h
 CONF
@@ -23,7 +30,7 @@ wait_line "$TMP/dnsmasq.log" "started"
 start_bg "$TMP/server" socat TCP6-LISTEN:3333,fork,reuseaddr SYSTEM:'printf "from=%s " "$SOCAT_PEERADDR"; cat'
 wait_listen_tcp 3333
 start_bg "$TMP/out" timeout 40 "$IPAPP" --if tap0,192.168.5.100/24,192.168.5.1 ll6 wait-ip6 15 global info \
-    tcp-echo fd00:5::1 3333 six tcp-echo "fe80::1%" 3333 ll sleep 20
+    resolve v6.test any tcp-echo fd00:5::1 3333 six tcp-echo "fe80::1%" 3333 ll sleep 20
 APP_PID=$LAST_PID
 wait_line "$TMP/out" "^REPLY.*ll$" 20
 ll=$(grep -o "^INFO6 TAP0 fe80[0-9a-f:]*" "$TMP/out" | head -1 | awk '{print $3}')
@@ -40,4 +47,6 @@ grep -Eq "^EVENT6 TAP0 fd00:0005:0000:0000:[0-9a-f:]+ type=4 index=[1-9] thread=
 grep -Eq "^LL6 fe80:[0-9a-f:]+ zone=[1-9]" "$TMP/out" || fail "esp_netif_get_ip6_linklocal"
 grep -Eq "^REPLY from=\[$global\] ?six$" "$TMP/out" || fail "TCP over IPv6 (not from the SLAAC address)"
 grep -Eq "^REPLY from=\[$ll(%tap0)?\] ?ll$" "$TMP/out" || fail "TCP to the host's link-local address"
+grep -q "^DNS main fe80:0000:0000:0000:0000:0000:0000:0001$" "$TMP/out" || fail "RDNSS did not fill the DNS slot"
+grep -Eq "^RESOLVED v6.test fd00:5::1 canon=v6.test \(0\.[0-9]s\)$" "$TMP/out" || fail "AAAA lookup over IPv6"
 pass
