@@ -100,8 +100,13 @@ static int resolve(const char *node, int family, struct found *f)
         return job;
     }
     /* The resolver bounds the lookup itself (timeouts × servers). */
+    /* Close efd only once Go has written it, or the number could be
+     * reused under Go's feet. */
     struct pollfd p = {.fd = efd, .events = POLLIN};
-    while (poll(&p, 1, -1) < 0 && errno == EINTR) {
+    while (!(p.revents & POLLIN)) {
+        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+            usleep(1000);
+        }
     }
     close(efd);
     int fams[MAX_ADDRS];
