@@ -10,7 +10,10 @@ package main
 import "C"
 
 import (
+	"os"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gonetif/gonetif/gonetif"
 	"github.com/gonetif/gonetif/gonetif/stack"
@@ -47,6 +50,10 @@ func ensureStack() (*gonetif.Stack, error) {
 		theStack = s
 		s.Netifs.OnEvent(forwardEvent)
 		s.Netifs.OnLog(func(line string) { logf(logInfo, "%s", line) })
+		// The lost-IP timer, shorter for tests (IDF: 120 s, a Kconfig value).
+		if ms, err := strconv.Atoi(os.Getenv("GONETIF_IP_LOST_TIMER_MS")); err == nil && ms > 0 {
+			s.Netifs.LostIPDelay = time.Duration(ms) * time.Millisecond
+		}
 	})
 	return theStack, initErr
 }

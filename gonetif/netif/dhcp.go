@@ -171,6 +171,7 @@ func (n *Netif) dhcpBound(l dhcp.Lease) {
 		return
 	}
 	old := n.ip
+	n.stopLostTimerLocked()
 	err := n.applyIPLocked(info)
 	if err == nil {
 		for i, d := range l.DNS {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -99,8 +100,9 @@ type Netif struct {
 	dhcpStatus  DHCPStatus
 	dhcpc       *dhcp.Client
 	dhcpOpts    DHCPOptions
-	ip6Routes   []ip6Route // from router advertisements
-	ll6Reported bool       // got-ip6 posted for the link-local address
+	ip6Routes   []ip6Route  // from router advertisements
+	ll6Reported bool        // got-ip6 posted for the link-local address
+	lostTimer   *time.Timer // IDF's lost-IP timer after a disconnect
 }
 
 // Key returns the interface key.
@@ -126,6 +128,11 @@ type Manager struct {
 	onEvent       func(Event)
 	onLog         func(string)
 	dns           [DNSMax]netip.Addr
+
+	// LostIPDelay is how long after esp_netif_action_disconnected lost-IP
+	// is raised if no address came back (0: DefaultLostIPDelay). Set it
+	// before creating interfaces.
+	LostIPDelay time.Duration
 }
 
 // NewManager returns a manager for interfaces on s.
@@ -525,10 +532,13 @@ func (n *Netif) Connected() error {
 	}
 	m := n.m
 	m.mu.Lock()
+	n.stopLostTimerLocked()
 	info, status := n.ip, n.dhcpStatus
 	var err error
 	if status == DHCPInit && n.cfg.Flags&FlagDHCPClient != 0 {
 		err = n.startDHCPLocked()
+	} else if status == DHCPStopped && info.HasIP() {
+		err = n.applyIPLocked(info) // Disconnected took it off the stack
 	}
 	m.mu.Unlock()
 	if status == DHCPStopped && info.HasIP() {
@@ -550,8 +560,53 @@ func (n *Netif) Disconnected() error {
 	if n.state != StateCreated {
 		n.removeIPLocked()
 	}
+	n.startLostTimerLocked()
 	n.m.mu.Unlock()
 	return n.Down()
+}
+
+// DefaultLostIPDelay is IDF's CONFIG_ESP_NETIF_IP_LOST_TIMER_INTERVAL.
+const DefaultLostIPDelay = 120 * time.Second
+
+// startLostTimerLocked arms IDF's lost-IP timer: unless the interface is
+// up with an address again when it fires, lost-IP is raised.
+func (n *Netif) startLostTimerLocked() {
+	n.stopLostTimerLocked()
+	m := n.m
+	delay := m.LostIPDelay
+	if delay <= 0 {
+		delay = DefaultLostIPDelay
+	}
+	var t *time.Timer
+	t = time.AfterFunc(delay, func() {
+		m.mu.Lock()
+		if n.lostTimer != t {
+			m.mu.Unlock()
+			return
+		}
+		n.lostTimer = nil
+		lost := n.state != StateUp || !n.stackHasIPLocked()
+		m.mu.Unlock()
+		if lost {
+			m.emit(Event{Kind: EventLostIP, Netif: n})
+		}
+	})
+	n.lostTimer = t
+}
+
+func (n *Netif) stopLostTimerLocked() {
+	if n.lostTimer != nil {
+		n.lostTimer.Stop()
+		n.lostTimer = nil
+	}
+}
+
+func (n *Netif) stackHasIPLocked() bool {
+	if n.nic == 0 {
+		return false
+	}
+	a, err := n.m.stack.GetMainNICAddress(n.nic, ipv4.ProtocolNumber)
+	return err == nil && a.Address.Len() != 0 && a.Address != header.IPv4Any
 }
 
 // State returns the life-cycle state.

@@ -17,6 +17,7 @@
  *           prio N P                        esp_netif_set_route_prio(Nth netif, P)
  *           dhcp-stop | dhcp-start          on the first DHCP netif (else the first)
  *           connected N                     esp_netif_action_connected(Nth netif)
+ *           disconnected N                  esp_netif_action_disconnected(Nth netif)
  *           set-ip IP/PREFIX[,GW]           esp_netif_set_ip_info on the first netif
  *           dns SLOT ADDR                   esp_netif_set_dns_info (SLOT main|backup|fallback)
  *           resolve NAME FAMILY             getaddrinfo (FAMILY 4|6|any), prints RESOLVED/GAI
@@ -346,6 +347,9 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(a, "connected")) {
             esp_netif_action_connected(ifs[atoi(b)], NULL, 0, NULL);
+            i++;
+        } else if (!strcmp(a, "disconnected")) {
+            esp_netif_action_disconnected(ifs[atoi(b)], NULL, 0, NULL);
             i++;
         } else if (!strcmp(a, "set-default")) {
             int k = atoi(b);
