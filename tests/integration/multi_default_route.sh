@@ -3,7 +3,7 @@
 # on tap1 (route_prio 100). Traffic to an off-link address leaves through
 # the default interface: the higher priority first, then the one forced by
 # esp_netif_set_default_netif, then (back to priorities) the one whose
-# esp_netif_set_route_prio was raised.
+# esp_netif_set_route_prio was raised. Then DHCP on both TAPs at once.
 source "$(dirname "$0")/../lib.sh"
 require_priv dnsmasq
 IPAPP=$GNT_BIN/tests/gnt_ipapp
@@ -13,10 +13,13 @@ make_tap tap1 192.168.6.1/24
 in_ns ip addr add 10.9.9.9/32 dev lo
 cat >"$TMP/dnsmasq.conf" <<CONF
 interface=tap1
+interface=tap0
 bind-interfaces
 port=0
 dhcp-range=192.168.6.50,192.168.6.60,255.255.255.0,2m
-dhcp-option=option:router,192.168.6.1
+dhcp-range=192.168.5.50,192.168.5.60,255.255.255.0,2m
+dhcp-option=tag:tap1,option:router,192.168.6.1
+dhcp-option=tag:tap0,option:router,192.168.5.1
 dhcp-leasefile=$TMP/leases
 CONF
 start_bg "$TMP/dnsmasq.log" dnsmasq -d -C "$TMP/dnsmasq.conf" --pid-file="$TMP/dnsmasq.pid"
@@ -34,4 +37,11 @@ grep -q "^INFO TAP0 ip=192.168.5.100 .* dhcp=2$" "$TMP/out" || fail "static on t
 grep -Eq "^REPLY from=192\.168\.6\.(5[0-9]|60) ?one$" "$TMP/out" || fail "route by priority (tap1)"
 grep -Eq "^REPLY from=192\.168\.5\.100 ?two$" "$TMP/out" || fail "forced default (tap0)"
 grep -Eq "^REPLY from=192\.168\.5\.100 ?three$" "$TMP/out" || fail "raised priority (tap0)"
+# Two DHCP clients at once, one per TAP (two port-68 sockets, one per NIC).
+in_ns timeout 30 "$IPAPP" --dhcp tap0 --dhcp tap1 wait-ip 15 info >"$TMP/out2" 2>&1 ||
+    { cat "$TMP/out2"; fail "app with two DHCP clients failed"; }
+grep -Eq "^INFO TAP0 ip=192\.168\.5\.(5[0-9]|60) mask=255\.255\.255\.0 gw=192\.168\.5\.1 dhcp=1$" "$TMP/out2" ||
+    { cat "$TMP/out2"; fail "DHCP on tap0"; }
+grep -Eq "^INFO TAP1 ip=192\.168\.6\.(5[0-9]|60) mask=255\.255\.255\.0 gw=192\.168\.6\.1 dhcp=1$" "$TMP/out2" ||
+    { cat "$TMP/out2"; fail "DHCP on tap1"; }
 pass
