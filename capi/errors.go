@@ -30,6 +30,7 @@ const (
 	netifDHCPNotStopped   = 0x5007
 	netifAttachFailed     = 0x5008
 	netifInitFailed       = 0x5009
+	netifMLD6Failed       = 0x500B
 	netifIP6AddrFailed    = 0x500C
 	netifTxFailed         = 0x500E
 )
@@ -50,6 +51,7 @@ var netifCodes = map[netif.Code]C.int{
 	netif.ErrNotFound:           espErrNotFound,
 	netif.ErrInvalidArg:         espErrInvalidArg,
 	netif.ErrIP6AddrFailed:      netifIP6AddrFailed,
+	netif.ErrMLD6Failed:         netifMLD6Failed,
 }
 
 // espErr is the one place where Go errors become esp_err_t. It also logs

@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"net/netip"
 	"unsafe"
 )
 
@@ -54,4 +55,49 @@ func gonetif_netif_ip6_addrs(id C.int, kind C.int, out *C.uint8_t, zones *C.int,
 		n++
 	}
 	return C.int(n)
+}
+
+func ip6Of(p *C.uint8_t) netip.Addr {
+	return netip.AddrFrom16([16]byte(C.GoBytes(unsafe.Pointer(p), 16)))
+}
+
+// gonetif_netif_ip6_addr adds (add = 1, preferred or not) or removes an
+// IPv6 address.
+//
+//export gonetif_netif_ip6_addr
+func gonetif_netif_ip6_addr(id C.int, addr *C.uint8_t, add, preferred C.int) C.int {
+	cn, rc := lookupNetif(id)
+	if cn == nil || addr == nil {
+		return rc
+	}
+	if add != 0 {
+		return espErr(cn.n.AddIP6(ip6Of(addr), preferred != 0))
+	}
+	return espErr(cn.n.RemoveIP6(ip6Of(addr)))
+}
+
+//export gonetif_netif_ip6_mcast
+func gonetif_netif_ip6_mcast(id C.int, addr *C.uint8_t, join C.int) C.int {
+	cn, rc := lookupNetif(id)
+	if cn == nil || addr == nil {
+		return rc
+	}
+	return espErr(cn.n.JoinIP6Group(ip6Of(addr), join != 0))
+}
+
+// gonetif_netif_arp_lookup finds the IPv4 address of a MAC in the ARP
+// table; ESP_FAIL when absent.
+//
+//export gonetif_netif_arp_lookup
+func gonetif_netif_arp_lookup(id C.int, mac *C.uint8_t, ip *C.uint32_t) C.int {
+	cn, rc := lookupNetif(id)
+	if cn == nil || mac == nil || ip == nil {
+		return rc
+	}
+	a, ok := cn.n.NeighborIP4(goMAC(mac))
+	if !ok {
+		return espFail
+	}
+	*ip = ip4Value(a)
+	return espOK
 }

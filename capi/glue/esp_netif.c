@@ -683,6 +683,90 @@ int esp_netif_get_all_preferred_ip6(esp_netif_t *netif, esp_ip6_addr_t if_ip6[])
     return esp_netif_get_all_ip6(netif, if_ip6); /* DAD is off: all are preferred */
 }
 
+esp_err_t esp_netif_add_ip6_address(esp_netif_t *netif, const esp_ip6_addr_t addr, bool preferred)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_ip6_addr(netif->id, (uint8_t *)addr.addr, 1, preferred);
+}
+
+esp_err_t esp_netif_remove_ip6_address(esp_netif_t *netif, const esp_ip6_addr_t *addr)
+{
+    if (!gonetif_netif_valid(netif) || !addr) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_ip6_addr(netif->id, (uint8_t *)addr->addr, 0, 0);
+}
+
+esp_err_t esp_netif_join_ip6_multicast_group(esp_netif_t *netif, const esp_ip6_addr_t *addr)
+{
+    if (!gonetif_netif_valid(netif) || !addr) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_ip6_mcast(netif->id, (uint8_t *)addr->addr, 1);
+}
+
+esp_err_t esp_netif_leave_ip6_multicast_group(esp_netif_t *netif, const esp_ip6_addr_t *addr)
+{
+    if (!gonetif_netif_valid(netif) || !addr) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_ip6_mcast(netif->id, (uint8_t *)addr->addr, 0);
+}
+
+void esp_netif_action_add_ip6_address(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data)
+{
+    (void)base, (void)event_id;
+    const ip_event_add_ip6_t *ev = data;
+    if (ev) {
+        esp_netif_add_ip6_address(esp_netif, ev->addr, ev->preferred);
+    }
+}
+
+void esp_netif_action_remove_ip6_address(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data)
+{
+    (void)base, (void)event_id;
+    esp_netif_remove_ip6_address(esp_netif, data);
+}
+
+void esp_netif_action_join_ip6_multicast_group(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data)
+{
+    (void)base, (void)event_id;
+    esp_netif_join_ip6_multicast_group(esp_netif, data);
+}
+
+void esp_netif_action_leave_ip6_multicast_group(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data)
+{
+    (void)base, (void)event_id;
+    esp_netif_leave_ip6_multicast_group(esp_netif, data);
+}
+
+esp_err_t esp_netif_arp_get_client_by_mac(esp_netif_t *netif, esp_netif_pair_mac_ip_t *mac_ip)
+{
+    if (!gonetif_netif_valid(netif) || !mac_ip) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    return gonetif_netif_arp_lookup(netif->id, mac_ip->mac, &mac_ip->ip.addr);
+}
+
+/* gonetif has no DHCP server and no NAT. */
+esp_err_t esp_netif_dhcps_get_clients_by_mac(esp_netif_t *netif, int num, esp_netif_pair_mac_ip_t *mac_ip_pair)
+{
+    (void)num, (void)mac_ip_pair;
+    return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+}
+
+esp_err_t esp_netif_napt_enable(esp_netif_t *netif)
+{
+    return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+}
+
+esp_err_t esp_netif_napt_disable(esp_netif_t *netif)
+{
+    return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+}
+
 esp_ip6_addr_type_t esp_netif_ip6_get_addr_type(const esp_ip6_addr_t *a)
 {
     if (!a) {

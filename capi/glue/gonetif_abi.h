@@ -100,6 +100,10 @@ int gonetif_dns_get(int slot, uint8_t *addr);
  * bytes into addrs and their zones into zones; returns the count. */
 int gonetif_netif_create_ip6_linklocal(int netif);
 int gonetif_netif_ip6_addrs(int netif, int kind, uint8_t *addrs, int *zones, int max);
+int gonetif_netif_ip6_addr(int netif, uint8_t *addr, int add, int preferred);
+int gonetif_netif_ip6_mcast(int netif, uint8_t *addr, int join);
+/* ARP table: the IPv4 address (network order) of mac; ESP_FAIL if none. */
+int gonetif_netif_arp_lookup(int netif, uint8_t *mac, uint32_t *ip);
 
 /* DNS lookups (family 0, 4 or 6). start returns a job id or an EAI_* code
  * (< 0) and writes to eventfd efd when the job is done; result returns the

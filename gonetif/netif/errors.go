@@ -23,6 +23,7 @@ const (
 	ErrNotFound
 	ErrInvalidArg // esp_err_t's generic INVALID_ARG, where IDF uses it
 	ErrIP6AddrFailed
+	ErrMLD6Failed
 )
 
 var codeNames = map[Code]string{
@@ -41,6 +42,7 @@ var codeNames = map[Code]string{
 	ErrNotFound:           "not found",
 	ErrInvalidArg:         "invalid argument",
 	ErrIP6AddrFailed:      "IPv6 address failed",
+	ErrMLD6Failed:         "MLD6 failed",
 }
 
 func (c Code) String() string {

@@ -1,6 +1,7 @@
 package netif
 
 import (
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 )
@@ -201,4 +203,85 @@ func (n *Netif) CreateIP6LinkLocal() error {
 		}
 	}
 	return newError(ErrIP6AddrFailed, n.cfg.Key, "create ip6 linklocal", errText("no link-local address"))
+}
+
+// AddIP6 is esp_netif_add_ip6_address: a static IPv6 address (no prefix,
+// as lwIP's); a preferred one is reported with got-ip6.
+func (n *Netif) AddIP6(a netip.Addr, preferred bool) error {
+	const op = "add ip6 address"
+	if !a.Is6() || a.Is4In6() || a.IsUnspecified() || a.IsMulticast() {
+		return newError(ErrInvalidParams, n.cfg.Key, op, errText("not a unicast IPv6 address"))
+	}
+	m := n.m
+	m.mu.Lock()
+	if n.nic == 0 {
+		m.mu.Unlock()
+		return newError(ErrIfNotReady, n.cfg.Key, op, nil)
+	}
+	pa := tcpip.ProtocolAddress{Protocol: ipv6.ProtocolNumber,
+		AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom16(a.As16()), PrefixLen: 128}}
+	err := m.stack.AddProtocolAddress(n.nic, pa, gvstack.AddressProperties{
+		Lifetimes: gvstack.AddressLifetimes{Deprecated: !preferred}})
+	m.mu.Unlock()
+	if err != nil {
+		return newError(ErrIP6AddrFailed, n.cfg.Key, op, tcpipError{err})
+	}
+	if preferred {
+		m.emit(Event{Kind: EventGotIP6, Netif: n, IP6: a, IP6Index: max(slices.Index(n.IP6Addrs(), a), 0)})
+	}
+	return nil
+}
+
+// RemoveIP6 is esp_netif_remove_ip6_address.
+func (n *Netif) RemoveIP6(a netip.Addr) error {
+	nic := n.NICID()
+	if nic == 0 {
+		return newError(ErrIfNotReady, n.cfg.Key, "remove ip6 address", nil)
+	}
+	if err := n.m.stack.RemoveAddress(nic, tcpip.AddrFrom16(a.As16())); err != nil {
+		return newError(ErrIP6AddrFailed, n.cfg.Key, "remove ip6 address", tcpipError{err})
+	}
+	return nil
+}
+
+// JoinIP6Group joins (or leaves) an IPv6 multicast group (MLD).
+func (n *Netif) JoinIP6Group(group netip.Addr, join bool) error {
+	const op = "ip6 multicast group"
+	nic := n.NICID()
+	if nic == 0 {
+		return newError(ErrIfNotReady, n.cfg.Key, op, nil)
+	}
+	if !group.Is6() || !group.IsMulticast() {
+		return newError(ErrInvalidParams, n.cfg.Key, op, errText("not an IPv6 multicast address"))
+	}
+	g := tcpip.AddrFrom16(group.As16())
+	var err tcpip.Error
+	if join {
+		err = n.m.stack.JoinGroup(ipv6.ProtocolNumber, nic, g)
+	} else {
+		err = n.m.stack.LeaveGroup(ipv6.ProtocolNumber, nic, g)
+	}
+	if err != nil {
+		return newError(ErrMLD6Failed, n.cfg.Key, op, tcpipError{err})
+	}
+	return nil
+}
+
+// NeighborIP4 returns the IPv4 address the ARP table holds for mac.
+func (n *Netif) NeighborIP4(mac net.HardwareAddr) (netip.Addr, bool) {
+	nic := n.NICID()
+	if nic == 0 {
+		return netip.Addr{}, false
+	}
+	entries, err := n.m.stack.Neighbors(nic, ipv4.ProtocolNumber)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	for _, e := range entries {
+		if string(e.LinkAddr) == string(mac) {
+			a, ok := netip.AddrFromSlice(e.Addr.AsSlice())
+			return a, ok
+		}
+	}
+	return netip.Addr{}, false
 }

@@ -13,6 +13,8 @@
  *           sleep SECS                      keep running, events keep printing
  *           info                            print addresses, DNS, default netif, DHCP status
  *           ll6                             esp_netif_create_ip6_linklocal + get_ip6_linklocal
+ *           add6 ADDR                       esp_netif_add_ip6_address(first netif, preferred)
+ *           arp MAC                         esp_netif_arp_get_client_by_mac(first netif)
  *           set-default N                   esp_netif_set_default_netif(Nth netif; -1: NULL)
  *           prio N P                        esp_netif_set_route_prio(Nth netif, P)
  *           dhcp-stop | dhcp-start          on the first DHCP netif (else the first)
@@ -350,6 +352,21 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "disconnected")) {
             esp_netif_action_disconnected(ifs[atoi(b)], NULL, 0, NULL);
+            i++;
+        } else if (!strcmp(a, "add6")) {
+            esp_ip6_addr_t a6 = {0};
+            esp_netif_str_to_ip6(b, &a6);
+            printf("ADD6 %d\n", esp_netif_add_ip6_address(ifs[0], a6, true));
+            i++;
+        } else if (!strcmp(a, "arp")) {
+            esp_netif_pair_mac_ip_t p = {0};
+            unsigned m[6];
+            sscanf(b, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]);
+            for (int k = 0; k < 6; k++) {
+                p.mac[k] = (uint8_t)m[k];
+            }
+            esp_err_t err = esp_netif_arp_get_client_by_mac(ifs[0], &p);
+            printf("ARP %d " IPSTR "\n", err, IP2STR(&p.ip));
             i++;
         } else if (!strcmp(a, "set-default")) {
             int k = atoi(b);
