@@ -56,6 +56,9 @@ type Socket struct {
 	shutWrite  bool
 	shutRead   bool
 	errTaken   bool // the connection's error was reported once
+	synCount   int  // TCP_SYNCNT as set; gVisor's active open ignores it
+	synTimer   *time.Timer
+	synExpired bool
 	listening  bool
 	closed     bool
 }
@@ -180,6 +183,20 @@ func (so *Socket) Connect(addr tcpip.FullAddress) error {
 	if _, started := err.(*tcpip.ErrConnectStarted); started {
 		so.connecting = true
 		so.inProgress = true
+		if so.synCount > 0 && so.synCount < 30 {
+			// Linux gives up after the SYN and synCount retries, the
+			// timeout doubling from 1 s.
+			ep := so.ep
+			so.synTimer = time.AfterFunc(time.Duration(1<<(so.synCount+1)-1)*time.Second, func() {
+				so.mu.Lock()
+				expired := so.ep == ep && so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0
+				so.synExpired = so.synExpired || expired
+				so.mu.Unlock()
+				if expired {
+					ep.Abort()
+				}
+			})
+		}
 		return unix.EINPROGRESS
 	}
 	return errOrNil(err)
@@ -250,8 +267,16 @@ func (so *Socket) finishConnectLocked() {
 		return
 	}
 	so.connecting = false
+	if so.synTimer != nil {
+		so.synTimer.Stop()
+		so.synTimer = nil
+	}
 	if err := so.takeError(); err != 0 {
 		so.connectErr = err
+	}
+	if so.synExpired {
+		so.connectErr = unix.ETIMEDOUT
+		so.synExpired = false
 	}
 }
 
@@ -422,6 +447,9 @@ func (so *Socket) Close() error {
 		return unix.EBADF
 	}
 	so.closed = true
+	if so.synTimer != nil {
+		so.synTimer.Stop()
+	}
 	so.mu.Unlock()
 	so.ep.Close()
 	so.onEvent(allEvents)

@@ -191,6 +191,20 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 				return unix.EINVAL
 			}
 			return errOrNil(so.ep.SetSockOptInt(tcpip.KeepaliveCountOption, v))
+		case unix.TCP_SYNCNT:
+			if err := so.ep.SetSockOptInt(tcpip.TCPSynCountOption, v); err != nil {
+				return errnoOf(err)
+			}
+			so.mu.Lock()
+			so.synCount = v
+			so.mu.Unlock()
+			return nil
+		case unix.TCP_USER_TIMEOUT:
+			if v < 0 {
+				return unix.EINVAL
+			}
+			o := tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)
+			return errOrNil(so.ep.SetSockOpt(&o))
 		default:
 			return unix.ENOPROTOOPT
 		}
@@ -346,6 +360,15 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 		case unix.TCP_KEEPCNT:
 			v, err := so.ep.GetSockOptInt(tcpip.KeepaliveCountOption)
 			return v, errOrNil(err)
+		case unix.TCP_SYNCNT:
+			v, err := so.ep.GetSockOptInt(tcpip.TCPSynCountOption)
+			return v, errOrNil(err)
+		case unix.TCP_USER_TIMEOUT:
+			var o tcpip.TCPUserTimeoutOption
+			if err := so.ep.GetSockOpt(&o); err != nil {
+				return 0, errnoOf(err)
+			}
+			return int(time.Duration(o) / time.Millisecond), nil
 		}
 		return 0, unix.ENOPROTOOPT
 	case unix.IPPROTO_IP:

@@ -706,6 +706,17 @@ static void t_connect(void)
     CHECK("blocking_connect_sndtimeo", connect(s, SA(nowhere), sizeof(nowhere)));
     close(s);
 
+    /* Off-link and dropped by the gateway: SYN retries run out. */
+    struct sockaddr_in offlink = sin4("10.99.99.99", P_ECHO);
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    show_int_opt("syncnt_default", s, IPPROTO_TCP, TCP_SYNCNT);
+    CHECK("syncnt_set", set_int(s, IPPROTO_TCP, TCP_SYNCNT, 1));
+    show_int_opt("syncnt_get", s, IPPROTO_TCP, TCP_SYNCNT);
+    CHECK("syncnt_zero", set_int(s, IPPROTO_TCP, TCP_SYNCNT, 0));
+    CHECK("connect_timedout", connect(s, SA(offlink), sizeof(offlink)));
+    show_int_opt("so_error_after_timedout", s, SOL_SOCKET, SO_ERROR);
+    close(s);
+
     /* connect to the device's own listener, and ephemeral ports. */
     int port;
     int l = listener(&port);
@@ -862,7 +873,7 @@ static void *recv_thread(void *arg)
 static void t_threads(void)
 {
     SECTION("thread");
-    enum { N = 8 };
+    enum { N = 32 };
     int c[N], a[N];
     struct rx x[N];
     pthread_t th[N];

@@ -64,7 +64,7 @@ ip -n "$DNS" link set tp0 up
 ip -n "$DNS" route add default via 192.168.77.1
 start_cap v0 "$TMP/kernel.pcap"
 timeout 120 ip netns exec "$DNS" "$BIN/conformance_kernel" >"$TMP/kernel.out" 2>"$TMP/kernel.err" ||
-    { cat "$TMP/kernel.err"; fail "kernel run exited with $?"; }
+    { rc=$?; tail -5 "$TMP/kernel.out"; cat "$TMP/kernel.err"; fail "kernel run exited with $rc"; }
 stop_cap
 wire_facts "$TMP/kernel.pcap" >>"$TMP/kernel.out"
 ip netns del "$DNS"
@@ -78,7 +78,7 @@ ip -n "$NS" link set tap0 up
 start_cap tap0 "$TMP/ours.pcap"
 GONETIF_TAP=tap0 GONETIF_MAC=$DEV_MAC GONETIF_LOG_LEVEL=${GONETIF_LOG_LEVEL:-error} \
     timeout 120 ip netns exec "$NS" "$BIN/conformance_gonetif" >"$TMP/ours.out" 2>"$TMP/ours.err" ||
-    { cat "$TMP/ours.err"; fail "gonetif run exited with $?"; }
+    { rc=$?; tail -5 "$TMP/ours.out"; cat "$TMP/ours.err"; fail "gonetif run exited with $rc"; }
 stop_cap
 wire_facts "$TMP/ours.pcap" >>"$TMP/ours.out"
 
