@@ -173,6 +173,9 @@ func (so *Socket) Connect(addr tcpip.FullAddress) error {
 		if _, err := so.ep.GetRemoteAddress(); err == nil {
 			return unix.EISCONN
 		}
+		if tcp.EndpointState(so.ep.State()) == tcp.StateListen {
+			return unix.EISCONN // Linux: only a closed socket may connect
+		}
 		if tcp.EndpointState(so.ep.State()) == tcp.StateError {
 			if err := so.renewLocked(); err != nil {
 				return err

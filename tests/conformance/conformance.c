@@ -497,6 +497,10 @@ static void t_tcp_peer(void)
     show_name("getsockname_fresh", s, 0);
     CHECK("connect", connect(s, SA(echo), sizeof(echo)));
     CHECK("connect_again", connect(s, SA(echo), sizeof(echo)));
+    struct sockaddr_in elsewhere = sin4(PEER_IP, P_LEN);
+    CHECK("sendto_connected_tcp_other_addr", sendto(s, "", 0, 0, SA(elsewhere), sizeof(elsewhere)));
+    CHECK("recv_peek_dontwait_empty", recv(s, buf, 4, MSG_PEEK | MSG_DONTWAIT));
+    show_int_opt("so_error_connected", s, SOL_SOCKET, SO_ERROR);
     show_name("getpeername", s, 1);
     show_name("getsockname", s, 0);
     CHECK("send", send(s, "hello", 5, 0));
@@ -845,6 +849,11 @@ static void t_listen(void)
     close(l);
 
     l = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK("listen_backlog_negative", listen(l, -5));
+    show_int_opt("so_error_listener", l, SOL_SOCKET, SO_ERROR);
+    CHECK("connect_on_listener", connect(l, SA(dst), sizeof(dst)));
+    close(l);
+    l = socket(AF_INET, SOCK_STREAM, 0);
     CHECK("listen_unbound", listen(l, 1));
     ml = sizeof(me);
     getsockname(l, SA(me), &ml);
@@ -1162,12 +1171,19 @@ static void t_udp(void)
     CHECK("broadcast_limited_send", sendto(s, "bb", 2, 0, SA(lbc), sizeof(lbc)));
     close(s);
 
+    s = udp_sock();
+    show_name("sockname_unbound", s, 0);
+    CHECK("recv_waitall_dontwait", recv(s, buf, sizeof(buf), MSG_WAITALL | MSG_DONTWAIT));
+    close(s);
+
     /* connected UDP */
     s = udp_sock();
     CHECK("connect", connect(s, SA(echo), sizeof(echo)));
     show_name("getpeername", s, 1);
     CHECK("send", send(s, "conn", 4, 0));
     CHECKDATA("recv", (wait_ev(s, POLLIN, 2000), recv(s, buf, sizeof(buf), 0)), buf);
+    CHECK("sendto_connected_udp_other", sendto(s, "abc", 3, 0, SA(lenp), sizeof(lenp)));
+    CHECKDATA("recv_from_other_filtered", (wait_ev(s, POLLIN, 300), recv(s, buf, sizeof(buf), MSG_DONTWAIT)), buf);
     CHECK("connect_again_other", connect(s, SA(lenp), sizeof(lenp)));
     CHECK("send_other", send(s, "four", 4, 0));
     CHECKDATA("recv_other", (wait_ev(s, POLLIN, 2000), recv(s, buf, sizeof(buf), 0)), buf);
@@ -1485,6 +1501,18 @@ static void t_icmp(void)
         out("raw_reply", "%s", found ? extra : "none");
         close(s);
     }
+    struct sockaddr_in6 p6 = sin6(PEER_LL, 0);
+    CHECKFD("dgram6_socket", socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6), s);
+    unsigned char e6[16] = {128, 0, 0, 0, 0, 0, 0, 3, 'p', 'i', 'n', 'g', '6', '6', '6', '6'};
+    CHECK("dgram6_send", sendto(s, e6, sizeof(e6), 0, SA(p6), sizeof(p6)));
+    memset(in, 0, sizeof(in));
+    wait_ev(s, POLLIN, 2000);
+    errno = 0;
+    r = recv(s, in, sizeof(in), 0);
+    snprintf(extra, sizeof(extra), "type=%d seq=%d data='%.8s'", (unsigned char)in[0],
+             ((unsigned char)in[6] << 8) | (unsigned char)in[7], in + 8);
+    res("dgram6_reply", r, errno, extra);
+    close(s);
     CHECK("raw_udp_proto_v4", (s = socket(AF_INET, SOCK_RAW, 0)) >= 0 ? (close(s), 0) : -1);
 }
 
