@@ -299,6 +299,18 @@ func gonetif_sock_getsockopt(fd, level, name C.int, val unsafe.Pointer, n *C.uin
 	return 0
 }
 
+//export gonetif_sock_fin_pending
+func gonetif_sock_fin_pending(fd C.int) C.int {
+	so, rc := getSocket(fd)
+	if so == nil {
+		return rc
+	}
+	if so.FinPending() {
+		return 1
+	}
+	return 0
+}
+
 //export gonetif_sock_fionread
 func gonetif_sock_fionread(fd C.int) C.int {
 	so, rc := getSocket(fd)

@@ -29,7 +29,7 @@ struct gonetif_wait_slot {
     uint32_t open;
     uint32_t nonblock;
     uint32_t stream;
-    uint32_t pad_;
+    uint32_t linger_s; /* SO_LINGER seconds when on and > 0: close waits */
     int64_t rcvtimeo_us; /* 0 = wait forever */
     int64_t sndtimeo_us;
 };
@@ -136,6 +136,7 @@ int gonetif_exit_drain(int timeout_ms);
 int gonetif_poll_arm(int *fds, short *events, short *revents, int n, int efd);
 void gonetif_poll_disarm(int *fds, int n, int efd);
 int gonetif_sock_fionread(int fd); /* FIONREAD value or -errno */
+int gonetif_sock_fin_pending(int fd); /* 1 while a stream's FIN is unsent or unacked */
 
 #ifdef __cplusplus
 }

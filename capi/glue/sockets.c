@@ -77,6 +77,7 @@ static void open_slot(int fd, int type)
     s->stream = (type & 0xf) == SOCK_STREAM;
     s->rcvtimeo_us = 0;
     s->sndtimeo_us = 0;
+    s->linger_s = 0;
     __atomic_store_n(&s->open, 1, __ATOMIC_RELEASE);
 }
 
@@ -184,11 +185,34 @@ int lwip_shutdown(int s, int how)
     return r < 0 ? gonetif_fail(r) : 0;
 }
 
+/* SO_LINGER with a time: close sends the FIN and waits until it is
+ * acknowledged or the time is up, as Linux does. */
+static void linger_wait(int s, struct gonetif_wait_slot *slot)
+{
+    if (gonetif_sock_fin_pending(s) != 1) {
+        return;
+    }
+    gonetif_sock_shutdown(s, SHUT_WR);
+    int64_t deadline = now_us() + (int64_t)slot->linger_s * 1000000;
+    for (;;) {
+        uint32_t seen = seq_of(slot);
+        if (gonetif_sock_fin_pending(s) != 1 || now_us() >= deadline) {
+            return;
+        }
+        /* Not every state change is signalled: look again every 20 ms. */
+        int64_t step = now_us() + 20000;
+        wait_slot(slot, seen, step < deadline ? step : deadline);
+    }
+}
+
 int lwip_close(int s)
 {
     struct gonetif_wait_slot *slot = gonetif_slot(s);
     if (!slot) {
         return (int)syscall(SYS_close, s);
+    }
+    if (slot->stream && slot->linger_s > 0) {
+        linger_wait(s, slot);
     }
     __atomic_store_n(&slot->open, 0, __ATOMIC_RELEASE);
     int r = gonetif_sock_close(s);
@@ -311,6 +335,10 @@ int lwip_setsockopt(int s, int level, int optname, const void *optval, socklen_t
         return bind_to_device(s, optval, optlen);
     }
     int r = gonetif_sock_setsockopt(s, level, optname, (void *)optval, optlen);
+    if (r == 0 && level == SOL_SOCKET && optname == SO_LINGER) {
+        const struct linger *l = optval;
+        slot->linger_s = l->l_onoff && l->l_linger > 0 ? (uint32_t)l->l_linger : 0;
+    }
     return r < 0 ? gonetif_fail(r) : 0;
 }
 

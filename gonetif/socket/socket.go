@@ -461,6 +461,19 @@ func (so *Socket) Close() error {
 	return nil
 }
 
+// FinPending says whether a stream socket's FIN still waits to be sent or
+// acknowledged (what a lingering close waits for, as Linux's does).
+func (so *Socket) FinPending() bool {
+	if so.Type != unix.SOCK_STREAM {
+		return false
+	}
+	switch tcp.EndpointState(so.ep.State()) {
+	case tcp.StateEstablished, tcp.StateCloseWait, tcp.StateFinWait1, tcp.StateClosing, tcp.StateLastAck:
+		return true
+	}
+	return false
+}
+
 // Readiness returns which of mask's events are ready now.
 func (so *Socket) Readiness(mask waiter.EventMask) waiter.EventMask {
 	return so.ep.Readiness(mask)

@@ -1323,6 +1323,30 @@ static void t_options(void)
     t = tcp_to(PEER_IP, P_ECHO);
     show_int_opt("nodelay_connected_default", t, IPPROTO_TCP, TCP_NODELAY);
     close(t);
+    /* SO_LINGER with a time: close waits for the FIN's ACK, up to the time. */
+    struct linger one = {1, 1};
+    t = tcp_to(PEER_IP, P_ECHO);
+    send(t, "bye", 3, 0);
+    setsockopt(t, SOL_SOCKET, SO_LINGER, &one, sizeof(one));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK("linger1_close_acked", close(t));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    out("linger1_close_acked_fast", "%d", ms < 500);
+    t = tcp_to(PEER_IP, P_HOLD);
+    static char fill[65536];
+    for (int round = 0; round < 4; round++) {
+        while (send(t, fill, sizeof(fill), MSG_DONTWAIT) > 0) {
+        }
+        msleep(150);
+    }
+    setsockopt(t, SOL_SOCKET, SO_LINGER, &one, sizeof(one));
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK("linger1_close_window_shut", close(t));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    out("linger1_close_waited", "%s", ms >= 900 && ms < 1600 ? "about 1s" : "wrong");
     /* SO_LINGER 0: close sends a reset. */
     int c, a;
     local_pair(&c, &a);
