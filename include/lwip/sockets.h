@@ -100,4 +100,11 @@ void lwip_socket_thread_cleanup(void);
 #define closesocket(s) lwip_close(s)
 #endif
 
+/* lwIP's IPv6 text helpers, on struct in6_addr (IDF's IPv6 examples use
+ * inet6_aton): 1 on success, 0 otherwise, like inet_aton. */
+#ifndef inet6_aton
+#define inet6_aton(cp, addr) (lwip_inet_pton(AF_INET6, (cp), (addr)) == 1)
+#define inet6_ntoa_r(addr, buf, buflen) lwip_inet_ntop(AF_INET6, &(addr), (buf), (buflen))
+#endif
+
 #endif /* GONETIF_LWIP_SOCKETS_H */
