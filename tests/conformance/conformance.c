@@ -1319,6 +1319,24 @@ static void t_options(void)
     close(t);
     close(u);
 
+    /* Multicast to a group this socket joined comes back while
+     * IP_MULTICAST_LOOP is on. */
+    u = udp_sock();
+    struct sockaddr_in mca = sin4("0.0.0.0", 7788), grp = sin4("239.1.2.4", 7788);
+    set_int(u, SOL_SOCKET, SO_REUSEADDR, 1);
+    CHECK("mcast_bind", bind(u, SA(mca), sizeof(mca)));
+    inet_pton(AF_INET, "239.1.2.4", &mr.imr_multiaddr);
+    inet_pton(AF_INET, DEV_IP, &mr.imr_interface);
+    CHECK("mcast_join_on_addr", setsockopt(u, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)));
+    setsockopt(u, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof(mif));
+    CHECK("mcast_send_loop", sendto(u, "mc1", 3, 0, SA(grp), sizeof(grp)));
+    memset(b, 0, sizeof(b));
+    CHECKDATA("mcast_recv_loop", (wait_ev(u, POLLIN, 1000), recv(u, b, sizeof(b), MSG_DONTWAIT)), b);
+    set_int(u, IPPROTO_IP, IP_MULTICAST_LOOP, 0);
+    CHECK("mcast_send_noloop", sendto(u, "mc2", 3, 0, SA(grp), sizeof(grp)));
+    CHECKDATA("mcast_recv_noloop", (wait_ev(u, POLLIN, 300), recv(u, b, sizeof(b), MSG_DONTWAIT)), b);
+    close(u);
+
     /* Nagle on by default: two small writes on a fresh connection. */
     t = tcp_to(PEER_IP, P_ECHO);
     show_int_opt("nodelay_connected_default", t, IPPROTO_TCP, TCP_NODELAY);
@@ -1537,6 +1555,24 @@ static void t_icmp(void)
              ((unsigned char)in[6] << 8) | (unsigned char)in[7], in + 8);
     res("dgram6_reply", r, errno, extra);
     close(s);
+    CHECKFD("raw6_socket", socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6), s);
+    if (s >= 0) {
+        unsigned char q6[16] = {128, 0, 0, 0, 0x42, 0x43, 0, 4, 'r', 'a', 'w', '6', '6', '6', '6', '6'};
+        CHECK("raw6_send", sendto(s, q6, sizeof(q6), 0, SA(p6), sizeof(p6)));
+        int found = 0;
+        for (int i = 0; i < 8 && !found; i++) {
+            if (wait_ev(s, POLLIN, 1000) <= 0) {
+                break;
+            }
+            r = recv(s, in, sizeof(in), 0);
+            if (r >= 8 && (unsigned char)in[0] == 129 && in[4] == 0x42 && in[5] == 0x43) {
+                found = 1;
+                snprintf(extra, sizeof(extra), "type=%d seq=%d len=%ld", (unsigned char)in[0], in[7], r);
+            }
+        }
+        out("raw6_reply", "%s", found ? extra : "none");
+        close(s);
+    }
     CHECK("raw_udp_proto_v4", (s = socket(AF_INET, SOCK_RAW, 0)) >= 0 ? (close(s), 0) : -1);
 }
 
