@@ -41,9 +41,10 @@ type Options struct {
 func New(opts Options) (*gvstack.Stack, error) {
 	s := gvstack.New(gvstack.Options{
 		NetworkProtocols: []gvstack.NetworkProtocolFactory{
-			// IGMP on, as on Linux: IPv4 multicast joins are announced.
+			// IGMP and MLD on, as on Linux: multicast joins are announced.
 			ipv4.NewProtocolWithOptions(ipv4.Options{IGMP: ipv4.IGMPOptions{Enabled: true}}),
 			ipv6.NewProtocolWithOptions(ipv6.Options{
+				MLD:              ipv6.MLDOptions{Enabled: true},
 				AutoGenLinkLocal: true,
 				DADConfigs:       gvstack.DADConfigurations{DupAddrDetectTransmits: 0},
 				NDPConfigs:       ndpConfig(),
