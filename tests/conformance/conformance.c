@@ -1607,6 +1607,23 @@ static void t_wire(void)
     CHECK("mld_join", setsockopt(u, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof(m6)));
     msleep(300);
     close(u);
+    /* Nagle: eleven 1-byte writes in a row leave in a few segments; with
+     * TCP_NODELAY each leaves at once. */
+    for (int nodelay = 0; nodelay <= 1; nodelay++) {
+        int c = tcp_to(PEER_IP, nodelay ? 7008 : 7007);
+        set_int(c, IPPROTO_TCP, TCP_NODELAY, nodelay);
+        int sent = 0;
+        for (int i = 0; i < 11; i++) {
+            sent += send(c, "n", 1, 0) == 1;
+            if (nodelay) {
+                msleep(2); /* let each one leave before the next */
+            }
+        }
+        char nb[16];
+        out(nodelay ? "nodelay_sent" : "nagle_sent", "%d", sent);
+        out(nodelay ? "nodelay_echoed" : "nagle_echoed", "%d", read_n(c, nb, 11));
+        close(c);
+    }
     /* Keepalive probes: idle 1 s, interval 1 s, to a peer that never sends. */
     int t = tcp_to(PEER_IP, P_HOLD);
     CHECK("keepalive_on", set_int(t, SOL_SOCKET, SO_KEEPALIVE, 1));

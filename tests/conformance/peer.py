@@ -4,7 +4,8 @@
 tcp 7001 echo | tcp 7002 reset at once (linger 0) | tcp 7003 send "hello\\n"
 then close | tcp 7004 accept and hold, never read | udp 7001 echo |
 udp 7005 reply with the datagram length | tcp 7006 read one line "PORT n",
-connect back to the client's address on port n, send "back\\n", close.
+connect back to the client's address on port n, send "back\\n", close |
+tcp 7007, 7008 echo (for the Nagle wire check).
 Prints READY when every port listens. Exits after --seconds.
 """
 import socket
@@ -98,6 +99,8 @@ def main():
     serve_tcp(7003, hello)
     serve_tcp(7004, hold)
     serve_tcp(7006, back)
+    serve_tcp(7007, echo)  # Nagle on the wire
+    serve_tcp(7008, echo)  # TCP_NODELAY on the wire
     serve_udp(7001, lambda b: b)
     serve_udp(7005, lambda b: str(len(b)).encode())
     print("READY", flush=True)

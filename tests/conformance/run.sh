@@ -46,6 +46,10 @@ wire_facts() {
     printf '%-44s %s\n' wire.seen_igmp_join_and_leave "$([ "$n" -ge 2 ] && echo yes || echo no)"
     n=$(rd 'ip6 and src host fe80::12:34ff:fe56:78ab' | grep -i 'multicast listener report' | grep -c 'ff02::1:3')
     printf '%-44s %s\n' wire.seen_mld_join "$([ "$n" -ge 1 ] && echo yes || echo no)"
+    # (How far Nagle coalesces depends on the link's delay: over a veth the
+    # peer's ACK is back before the next write, so it is not compared.)
+    n=$(rd 'src host 192.168.77.2 and tcp dst port 7008' | grep -cE 'Flags .*length [1-9][0-9]*$')
+    printf '%-44s %s\n' wire.nodelay_segments_11 "$([ "$n" -ge 10 ] && echo yes || echo "no ($n)")"
     n=$(rd 'src host 192.168.77.2 and tcp dst port 7004 and tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) = 0' | grep -c 'length 0')
     printf '%-44s %s\n' wire.keepalive_probes_at_least_2 "$([ "$n" -ge 3 ] && echo yes || echo "no ($n)")"
 }
