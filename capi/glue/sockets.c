@@ -176,6 +176,25 @@ int lwip_accept(int s, struct sockaddr *addr, socklen_t *addrlen)
     }
 }
 
+int lwip_accept4(int s, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+    if (!gonetif_slot(s)) {
+        return (int)syscall(SYS_accept4, s, addr, addrlen, flags);
+    }
+    if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = lwip_accept(s, addr, addrlen);
+    if (fd >= 0) {
+        gonetif_slots[fd].nonblock = (flags & SOCK_NONBLOCK) != 0;
+        if (flags & SOCK_CLOEXEC) {
+            syscall(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+        }
+    }
+    return fd;
+}
+
 int lwip_shutdown(int s, int how)
 {
     if (!gonetif_slot(s)) {

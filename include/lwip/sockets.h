@@ -42,6 +42,8 @@ int lwip_socket(int domain, int type, int protocol);
 int lwip_bind(int s, const struct sockaddr *name, socklen_t namelen);
 int lwip_listen(int s, int backlog);
 int lwip_accept(int s, struct sockaddr *addr, socklen_t *addrlen);
+/* Linux's accept4 (flags SOCK_NONBLOCK, SOCK_CLOEXEC); not an lwIP name. */
+int lwip_accept4(int s, struct sockaddr *addr, socklen_t *addrlen, int flags);
 int lwip_connect(int s, const struct sockaddr *name, socklen_t namelen);
 int lwip_shutdown(int s, int how);
 int lwip_close(int s);
@@ -83,6 +85,7 @@ void lwip_socket_thread_cleanup(void);
 #define bind(s, name, namelen) lwip_bind(s, name, namelen)
 #define listen(s, backlog) lwip_listen(s, backlog)
 #define accept(s, addr, addrlen) lwip_accept(s, addr, addrlen)
+#define accept4(s, addr, addrlen, flags) lwip_accept4(s, addr, addrlen, flags)
 #define connect(s, name, namelen) lwip_connect(s, name, namelen)
 #define shutdown(s, how) lwip_shutdown(s, how)
 #define getsockname(s, name, namelen) lwip_getsockname(s, name, namelen)

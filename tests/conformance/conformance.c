@@ -795,6 +795,15 @@ static void t_listen(void)
     close(a);
     close(c);
     CHECK("accept_null_addrlen", accept(l, SA(peer), NULL));
+    c = tcp_to(DEV_IP, port);
+    wait_ev(l, POLLIN, 2000);
+    CHECKFD("accept4", accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), a);
+    out("accept4_flags", "nonblock=%d cloexec=%d", !!(fcntl(a, F_GETFL) & O_NONBLOCK),
+        !!(fcntl(a, F_GETFD) & FD_CLOEXEC));
+    CHECK("accept4_recv_nonblock", recv(a, buf, sizeof(buf), 0));
+    close(a);
+    close(c);
+    CHECK("accept4_bad_flags", accept4(l, NULL, NULL, 0x1234));
 
     /* Address reuse. */
     int l2 = socket(AF_INET, SOCK_STREAM, 0);
