@@ -25,7 +25,7 @@ const (
 	msgPeek     = 0x2
 	msgTrunc    = 0x20
 	msgDontWait = 0x40
-	msgMore  = 0x8000
+	msgMore     = 0x8000
 )
 
 // futex(2) FUTEX_WAKE | FUTEX_PRIVATE_FLAG; x/sys does not name it.

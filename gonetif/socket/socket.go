@@ -45,7 +45,7 @@ type Socket struct {
 	wq       *waiter.Queue
 	stack    *gvstack.Stack
 	netProto tcpip.NetworkProtocolNumber
-	entry waiter.Entry
+	entry    waiter.Entry
 
 	notify atomic.Pointer[func(waiter.EventMask)]
 
