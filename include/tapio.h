@@ -13,15 +13,20 @@
  *
  * ---- run-time environment ---------------------------------------------
  * tapio_create() (and every field left NULL/0 in tapio_create_with()) reads:
- *   GONETIF_TAP        TAP device name                  (default tap0)
- *   GONETIF_MAC        MAC as aa:bb:cc:dd:ee:ff         (default 02:12:34:56:78:ab)
+ *   GONETIF_TAP        TAP device name; a comma list gives the n-th device of
+ *                      the process the n-th name       (default tap0, then tap1...)
+ *   GONETIF_MAC        MAC as aa:bb:cc:dd:ee:ff, or a comma list
+ *                                                      (default 02:12:34:56:78:ab, +n for the n-th)
  *   GONETIF_MTU        link MTU                         (default 1500)
  *   GONETIF_TAP_PLAIN  1: no IFF_VNET_HDR / offloads    (default: offloads on)
  *   GONETIF_TAP_NETNS  path of a network namespace to open the TAP in
  *                      (e.g. /var/run/netns/dut)        (default: current)
  *   GONETIF_IN_LOSS    percentage of received frames to drop (default 0)
  *   GONETIF_OUT_LOSS   percentage of sent frames to drop     (default 0)
- *   GONETIF_PCAP       write every frame to this pcap file   (default: none)
+ *   GONETIF_PCAP       write every frame to this pcap file   (default: none;
+ *                      "%d" in the path is the device index)
+ *   GONETIF_TUN_DEVICE TUN/TAP clone device             (default /dev/net/tun)
+ *   GONETIF_TAP_NETPOLL 0: read the TAP with a poll(2) thread (default: Go's netpoller)
  *   GONETIF_LOG_LEVEL  none|error|warn|info|debug|verbose    (default info)
  */
 #ifndef GONETIF_TAPIO_H
