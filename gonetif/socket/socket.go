@@ -163,6 +163,14 @@ func (so *Socket) Bind(addr tcpip.FullAddress) error {
 func (so *Socket) Connect(addr tcpip.FullAddress) error {
 	so.mu.Lock()
 	defer so.mu.Unlock()
+	// gVisor's TCP picks the route before it looks at SO_BINDTODEVICE, so
+	// a connect from a device that is not the default one would leave by
+	// the wrong interface. Name the device in the address instead.
+	if addr.NIC == 0 {
+		if dev := so.ep.SocketOptions().GetBindToDevice(); dev != 0 {
+			addr.NIC = tcpip.NICID(dev)
+		}
+	}
 	if so.inProgress {
 		if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0 {
 			return unix.EALREADY
