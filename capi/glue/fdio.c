@@ -72,6 +72,16 @@ int fcntl(int fd, int cmd, ...)
     return (int)syscall(SYS_fcntl, fd, cmd, arg);
 }
 
+/* With _FILE_OFFSET_BITS=64 glibc's headers rename fcntl to fcntl64. */
+int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    return fcntl(fd, cmd, arg);
+}
+
 int ioctl(int fd, unsigned long request, ...)
 {
     va_list ap;
