@@ -482,19 +482,30 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
     return n;
 }
 
+/* Checks an iovec array and allocates a bounce buffer for all of it;
+ * NULL with errno set on failure. */
+static char *bounce_for(const struct iovec *iov, int iovcnt, size_t *total)
+{
+    if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    *total = iov_total(iov, iovcnt);
+    char *buf = malloc(*total ? *total : 1);
+    if (!buf) {
+        errno = ENOMEM;
+    }
+    return buf;
+}
+
 ssize_t lwip_writev(int s, const struct iovec *iov, int iovcnt)
 {
     if (!gonetif_slot(s)) {
         return syscall(SYS_writev, s, iov, iovcnt);
     }
-    if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov)) {
-        errno = EINVAL;
-        return -1;
-    }
-    size_t total = iov_total(iov, iovcnt);
-    char *buf = malloc(total ? total : 1);
+    size_t total;
+    char *buf = bounce_for(iov, iovcnt, &total);
     if (!buf) {
-        errno = ENOMEM;
         return -1;
     }
     size_t off = 0;
@@ -512,14 +523,9 @@ ssize_t lwip_readv(int s, const struct iovec *iov, int iovcnt)
     if (!gonetif_slot(s)) {
         return syscall(SYS_readv, s, iov, iovcnt);
     }
-    if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov)) {
-        errno = EINVAL;
-        return -1;
-    }
-    size_t total = iov_total(iov, iovcnt);
-    char *buf = malloc(total ? total : 1);
+    size_t total;
+    char *buf = bounce_for(iov, iovcnt, &total);
     if (!buf) {
-        errno = ENOMEM;
         return -1;
     }
     ssize_t r = lwip_recvfrom(s, buf, total, 0, NULL, NULL);
