@@ -129,9 +129,6 @@ func gonetif_sock_connect(fd C.int, addr unsafe.Pointer, addrlen C.uint32_t) C.i
 	if err != nil {
 		return negErrno(err)
 	}
-	if err := needScope(so, full); err != nil {
-		return negErrno(err)
-	}
 	return negErrno(so.Connect(full))
 }
 
@@ -179,9 +176,6 @@ func gonetif_sock_send(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, ad
 	var to *tcpip.FullAddress
 	if addr != nil && so.Type != unix.SOCK_STREAM {
 		full, err := parseSockaddr(so.Family, addr, addrlen)
-		if err == nil {
-			err = needScope(so, full)
-		}
 		if err != nil {
 			return C.ssize_t(negErrno(err))
 		}
@@ -372,20 +366,6 @@ func gonetif_sock_count() C.int {
 		return 0
 	}
 	return C.int(theStack.Sockets.Len())
-}
-
-// needScope: Linux refuses a link-local destination without a scope id
-// unless the socket is bound to a device.
-func needScope(so *socket.Socket, full tcpip.FullAddress) error {
-	if full.Addr.Len() == 16 && full.NIC == 0 {
-		a := full.Addr.As16()
-		if a[0] == 0xfe && a[1]&0xc0 == 0x80 {
-			if v, _ := so.OptionInt(unix.SOL_SOCKET, unix.SO_BINDTODEVICE); v == 0 {
-				return unix.EINVAL
-			}
-		}
-	}
-	return nil
 }
 
 // parseSockaddr reads a Linux sockaddr_in / sockaddr_in6 for a socket of

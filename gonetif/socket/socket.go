@@ -161,6 +161,9 @@ func (so *Socket) Bind(addr tcpip.FullAddress) error {
 // error), later ones EISCONN. An AF_UNSPEC address (Unspec) dissolves a
 // datagram socket's association.
 func (so *Socket) Connect(addr tcpip.FullAddress) error {
+	if err := so.needScope(addr); err != nil {
+		return err
+	}
 	so.mu.Lock()
 	defer so.mu.Unlock()
 	// gVisor's TCP picks the route before it looks at SO_BINDTODEVICE, so
@@ -413,6 +416,11 @@ var readerPool = sync.Pool{New: func() any { return new(bytes.Reader) }}
 // Send queues b for transmission, to the connected peer or to `to`. It may
 // accept only part of b; it returns EAGAIN when no byte fits now.
 func (so *Socket) Send(b []byte, to *tcpip.FullAddress, flags SendFlags) (int, error) {
+	if to != nil {
+		if err := so.needScope(*to); err != nil {
+			return 0, err
+		}
+	}
 	r := readerPool.Get().(*bytes.Reader)
 	r.Reset(b)
 	n, err := so.ep.Write(r, tcpip.WriteOptions{To: to, More: flags.More})
@@ -531,4 +539,16 @@ func errOrNil(err tcpip.Error) error {
 		return nil
 	}
 	return errnoOf(err)
+}
+
+// needScope: Linux refuses a link-local IPv6 destination without a scope
+// id unless the socket is bound to a device.
+func (so *Socket) needScope(full tcpip.FullAddress) error {
+	if full.Addr.Len() != 16 || full.NIC != 0 {
+		return nil
+	}
+	if a := full.Addr.As16(); a[0] == 0xfe && a[1]&0xc0 == 0x80 && so.ep.SocketOptions().GetBindToDevice() == 0 {
+		return unix.EINVAL
+	}
+	return nil
 }
