@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"unsafe"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -25,6 +26,9 @@ type cNetif struct {
 	cookie unsafe.Pointer // the C esp_netif_t, passed back in callbacks
 	tap    *tapio.Driver  // set when our TAP driver is attached
 	tapID  int            // its link handle, for tapio_output
+	// The C driver's link, kept here so esp_netif_receive does not look
+	// it up (under the manager's lock) for every frame.
+	drv atomic.Pointer[driver.Endpoint]
 }
 
 var (
@@ -133,7 +137,11 @@ func gonetif_netif_attach_driver(id C.int) C.int {
 			return nil
 		},
 	})
-	return espErr(cn.n.Attach(ep))
+	if err := cn.n.Attach(ep); err != nil {
+		return espErr(err)
+	}
+	cn.drv.Store(ep)
+	return espOK
 }
 
 // defaultDriverMAC is the MAC a C driver's interface starts with when its
@@ -177,6 +185,7 @@ func gonetif_netif_stop(id C.int) C.int {
 		return rc
 	}
 	cn.tap, cn.tapID = nil, 0 // closed with the NIC
+	cn.drv.Store(nil)
 	return espErr(theStack.StopInterface(cn.n))
 }
 
@@ -226,8 +235,8 @@ func gonetif_netif_receive(id C.int, frame unsafe.Pointer, n C.size_t) C.int {
 		logf(logWarn, "%s: empty frame received", cn.n.Key())
 		return espErrInvalidArg
 	}
-	ep, ok := cn.n.Link().(*driver.Endpoint)
-	if !ok {
+	ep := cn.drv.Load()
+	if ep == nil {
 		logf(logError, "%s: esp_netif_receive on an interface without a C driver", cn.n.Key())
 		return netifIfNotReady
 	}
