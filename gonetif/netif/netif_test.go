@@ -29,6 +29,24 @@ func newLink(t *testing.T) *pair.Pair {
 	return p
 }
 
+// startStatic starts an auto-up interface with a /24 static address on a
+// fresh in-memory link.
+func startStatic(t *testing.T, m *netif.Manager, key string, prio int, ip, gw string) *netif.Netif {
+	t.Helper()
+	n, err := m.New(netif.Config{Key: key, Flags: netif.FlagAutoUp, RoutePrio: prio, IPInfo: netif.IPInfo{
+		IP: netip.MustParseAddr(ip), Netmask: netip.MustParseAddr("255.255.255.0"), Gateway: netip.MustParseAddr(gw)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Attach(newLink(t).A); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func code(err error) netif.Code {
 	var e *netif.Error
 	if errors.As(err, &e) {
@@ -124,22 +142,8 @@ func TestLifecycleAndEvents(t *testing.T) {
 
 func TestDefaultFollowsRoutePrio(t *testing.T) {
 	m := newManager(t)
-	mk := func(key string, prio int, ip, gw string, link *pair.Pair) *netif.Netif {
-		n, err := m.New(netif.Config{Key: key, Flags: netif.FlagAutoUp, RoutePrio: prio, IPInfo: netif.IPInfo{
-			IP: netip.MustParseAddr(ip), Netmask: netip.MustParseAddr("255.255.255.0"), Gateway: netip.MustParseAddr(gw)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Attach(link.A); err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	low := mk("low", 10, "10.1.0.2", "10.1.0.1", newLink(t))
-	high := mk("high", 100, "10.2.0.2", "10.2.0.1", newLink(t))
+	low := startStatic(t, m, "low", 10, "10.1.0.2", "10.1.0.1")
+	high := startStatic(t, m, "high", 100, "10.2.0.2", "10.2.0.1")
 	if m.Default() != high {
 		t.Fatal("default is not the highest priority interface")
 	}
