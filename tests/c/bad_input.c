@@ -14,21 +14,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "esp_netif.h"
 #include "lwip/tapif.h"
 #include "tapio.h"
 
-static int passed, failed;
 
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (cond) {                                                                                          \
-            passed++;                                                                                        \
-        } else {                                                                                             \
-            failed++;                                                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s (errno %d)\n", __FILE__, __LINE__, #cond, errno);               \
-        }                                                                                                    \
-    } while (0)
 
 static err_t unknown_init(struct netif *n)
 {
@@ -130,6 +121,5 @@ int main(int argc, char **argv)
             CHECK(tapio_create_with(&cfg) == NULL);
         }
     }
-    printf("bad_input: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary("bad_input");
 }

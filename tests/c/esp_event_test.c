@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
+
+#include "check.h"
 #include <string.h>
 #include <unistd.h>
 
@@ -13,14 +15,6 @@
 ESP_EVENT_DEFINE_BASE(TEST_BASE);
 ESP_EVENT_DEFINE_BASE(OTHER_BASE);
 
-static int failures;
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                  \
-            failures++;                                                                                      \
-        }                                                                                                    \
-    } while (0)
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static char trace[256];
@@ -144,10 +138,5 @@ int main(void)
     CHECK(esp_event_loop_delete(loop) == ESP_OK);
     CHECK(esp_event_loop_delete_default() == ESP_OK);
 
-    if (failures) {
-        fprintf(stderr, "%d failures\n", failures);
-        return 1;
-    }
-    printf("PASS esp_event\n");
-    return 0;
+    return check_summary("esp_event");
 }

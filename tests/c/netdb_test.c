@@ -8,17 +8,11 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+
+#include "check.h"
 #include <string.h>
 #include <sys/socket.h>
 
-static int failures;
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                  \
-            failures++;                                                                                      \
-        }                                                                                                    \
-    } while (0)
 
 static int count(struct addrinfo *ai)
 {
@@ -121,10 +115,5 @@ int main(void)
     struct hostent *h = gethostbyname("localhost");
     CHECK(h && !strcmp(inet_ntop(AF_INET, h->h_addr_list[0], buf, sizeof(buf)), "127.0.0.1"));
 
-    if (failures) {
-        fprintf(stderr, "%d failures\n", failures);
-        return 1;
-    }
-    printf("PASS netdb\n");
-    return 0;
+    return check_summary("netdb");
 }

@@ -10,21 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "esp_netif.h"
 #include "esp_netif_net_stack.h"
 #include "lwip/tapif.h"
 
-static int passed, failed;
 
-#define CHECK(cond)                                                                                          \
-    do {                                                                                                     \
-        if (cond) {                                                                                          \
-            passed++;                                                                                        \
-        } else {                                                                                             \
-            failed++;                                                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                  \
-        }                                                                                                    \
-    } while (0)
 
 struct capture_driver {
     esp_netif_driver_base_t base;
@@ -182,6 +173,5 @@ int main(void)
     esp_netif_destroy(a);
     CHECK(esp_netif_get_nr_of_ifs() == 0 && esp_netif_get_default_netif() == NULL);
 
-    printf("netif_api: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary("netif_api");
 }
