@@ -297,8 +297,8 @@ func (s Setting) enumIndex(text string) (int, bool) {
 
 // checkIfName: Linux interface names are 1..15 bytes without '/' or blanks.
 func checkIfName(s string) error {
-	if len(s) > 15 || strings.ContainsAny(s, "/ \t") || s == "." || s == ".." {
-		return errors.New("interface names of at most 15 characters, no '/' or blanks")
+	if len(s) > 15 || strings.ContainsAny(s, "/: \t\n") || s == "." || s == ".." {
+		return errors.New("interface names of at most 15 characters, no '/', ':' or blanks")
 	}
 	return nil
 }
