@@ -38,25 +38,11 @@ func cLookupEnv(name string) (string, bool) {
 	return C.GoString(v), true
 }
 
-// reported holds the bad settings already explained (by reportBadSettings
-// or by C through gonetif_setting_error), so each gets one line.
-var (
-	reportedMu sync.Mutex
-	reported   = map[string]bool{}
-)
-
-func firstReport(name string) bool {
-	reportedMu.Lock()
-	defer reportedMu.Unlock()
-	first := !reported[name]
-	reported[name] = true
-	return first
-}
-
-// reportBadSettings logs one IDF-format error line per bad setting.
+// reportBadSettings logs one IDF-format error line per bad setting (the
+// C log reports the rows it reads itself).
 func reportBadSettings(v *config.Values) {
 	for _, s := range config.Table {
-		if err := v.Err(s.Name); err != nil && firstReport(s.Name) {
+		if err := v.Err(s.Name); err != nil && !s.LoggedByC {
 			logf(logError, "%v", err)
 		}
 	}
@@ -65,7 +51,7 @@ func reportBadSettings(v *config.Values) {
 // gonetif_setting_uint gives C a validated number setting (a Uint's value,
 // an Enum's index, a Bool as 0/1): ESP_OK, ESP_ERR_NOT_FOUND for a name
 // missing from the table, ESP_ERR_INVALID_ARG for a bad value (out then
-// holds the default and the reason is in gonetif_setting_error).
+// holds the default; the reason was logged at start-up).
 //
 //export gonetif_setting_uint
 func gonetif_setting_uint(name *C.char, out *C.ulonglong) C.int {
@@ -82,30 +68,4 @@ func gonetif_setting_uint(name *C.char, out *C.ulonglong) C.int {
 		return espErrInvalidArg
 	}
 	return espOK
-}
-
-// gonetif_setting_error writes why a setting is bad (NUL-terminated,
-// truncated to len) and returns its length; 0 when it is good or was
-// already explained (the caller logs what it gets).
-//
-//export gonetif_setting_error
-func gonetif_setting_error(name *C.char, buf *C.char, n C.size_t) C.int {
-	if name == nil {
-		return 0
-	}
-	if _, ok := config.Lookup(C.GoString(name)); !ok {
-		return 0
-	}
-	v, _ := settings()
-	err := v.Err(C.GoString(name))
-	if err == nil || !firstReport(C.GoString(name)) {
-		return 0
-	}
-	msg := err.Error()
-	if buf != nil && n > 0 {
-		dst := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n))
-		k := copy(dst[:len(dst)-1], msg)
-		dst[k] = 0
-	}
-	return C.int(len(msg))
 }

@@ -7,8 +7,11 @@
  * - Run-time levels: a default level plus a small table of per-tag levels,
  *   all behind one mutex.  A cached maximum over all of them lets messages
  *   that nobody wants be dropped without taking the lock.
- * - Initial default level from GONETIF_LOG_LEVEL (names or 0..5), else INFO,
- *   taken from gonetif's settings table (a bad value is an E line).
+ * - Initial default level from GONETIF_LOG_LEVEL (names or 0..5), else INFO.
+ *   Read here, in C, because apps log before the Go runtime has started
+ *   (constructors): a call into Go then would wait for it forever. The
+ *   syntax is the row of gonetif/config.Table; a bad value gets one E line
+ *   here, and esp_netif_init() refuses it too (tests/settings checks both).
  * - Colours when the app was compiled with CONFIG_LOG_COLORS: its
  *   esp_log.h turns them on at start-up (gonetif_log_colors), since this
  *   file is compiled once, without the app's sdkconfig.h.
@@ -36,7 +39,6 @@
 #include <unistd.h>
 
 #include "esp_log.h"
-#include "gonetif_abi.h"
 
 /* ---- state ------------------------------------------------------------------ */
 
@@ -54,9 +56,38 @@ static size_t           s_tag_cap;
 static int              s_max_level = ESP_LOG_VERBOSE;  /* atomic; highest level in use */
 static int              s_colors;               /* atomic; set from the app's CONFIG_LOG_COLORS */
 static int              s_level_error;          /* atomic; GONETIF_LOG_LEVEL was bad, not yet said */
+static char             s_level_error_text[160];
 
 static int builtin_vprintf(const char *format, va_list args);
 static vprintf_like_t   s_vprintf = builtin_vprintf;
+
+/* ---- GONETIF_LOG_LEVEL ------------------------------------------------------ */
+
+static const char *const s_level_names[] = { "none", "error", "warn", "info", "debug", "verbose" };
+
+/* A name (any case) or its number, surrounding blanks ignored: 0 on
+ * success. */
+static int parse_level(const char *s, esp_log_level_t *out)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n') {
+        s++;
+    }
+    size_t len = strlen(s);
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n')) {
+        len--;
+    }
+    if (len == 1 && s[0] >= '0' && s[0] <= '5') {
+        *out = (esp_log_level_t)(s[0] - '0');
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(s_level_names) / sizeof(s_level_names[0]); i++) {
+        if (strlen(s_level_names[i]) == len && strncasecmp(s, s_level_names[i], len) == 0) {
+            *out = (esp_log_level_t)i;
+            return 0;
+        }
+    }
+    return -1;
+}
 
 static esp_log_level_t clamp_level(int level)
 {
@@ -90,12 +121,16 @@ static void log_init(void)
     pthread_mutex_init(&s_lock, &attr);
     pthread_mutexattr_destroy(&attr);
 
-    unsigned long long level;
-    int rc = gonetif_setting_uint("GONETIF_LOG_LEVEL", &level);
-    if (rc == 0) {
-        s_default_level = clamp_level((int)level);
-    } else {
-        __atomic_store_n(&s_level_error, 1, __ATOMIC_RELEASE); /* said once the lock works */
+    const char *env = getenv("GONETIF_LOG_LEVEL");
+    esp_log_level_t level;
+    if (env != NULL && env[strspn(env, " \t\n")] != '\0') {
+        if (parse_level(env, &level) == 0) {
+            s_default_level = level;
+        } else {
+            snprintf(s_level_error_text, sizeof(s_level_error_text),
+                     "GONETIF_LOG_LEVEL=\"%.64s\": want one of none|error|warn|info|debug|verbose (or 0..5)", env);
+            __atomic_store_n(&s_level_error, 1, __ATOMIC_RELEASE); /* said once the lock works */
+        }
     }
     update_max_level();
 }
@@ -104,10 +139,7 @@ static void log_prefixed(esp_log_level_t level, const char *tag, const char *msg
 
 static void report_level_error(void)
 {
-    char msg[256];
-    if (gonetif_setting_error("GONETIF_LOG_LEVEL", msg, sizeof(msg)) > 0) {
-        log_prefixed(ESP_LOG_ERROR, "gonetif", msg, strlen(msg));
-    }
+    log_prefixed(ESP_LOG_ERROR, "gonetif", s_level_error_text, strlen(s_level_error_text));
 }
 
 static inline void ensure_init(void)

@@ -866,6 +866,9 @@ static void init_once(void)
         .ip6_event = ip6_event_from_go,
     };
     init_rc = gonetif_abi_init(&cb, gonetif_slots, GONETIF_MAX_FDS);
+    if (init_rc == ESP_ERR_INVALID_ARG) {
+        ESP_LOGE(TAG, "gonetif did not start: bad GONETIF_* setting (see above)");
+    }
     if (init_rc == ESP_OK) {
         atexit(drain_at_exit);
     }

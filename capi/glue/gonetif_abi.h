@@ -140,10 +140,9 @@ int gonetif_sock_fionread(int fd); /* FIONREAD value or -errno */
 int gonetif_sock_fin_pending(int fd); /* 1 while a stream's FIN is unsent or unacked */
 
 /* Settings (the GONETIF_* table, read once): a number setting's value, or
- * ESP_ERR_INVALID_ARG (out = default) with the reason from
- * gonetif_setting_error; ESP_ERR_NOT_FOUND for an unknown name. */
+ * ESP_ERR_INVALID_ARG (out = default) for a bad one; ESP_ERR_NOT_FOUND for
+ * an unknown name. Needs the Go runtime: not for constructors. */
 int gonetif_setting_uint(char *name, unsigned long long *out);
-int gonetif_setting_error(char *name, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,10 @@ type Setting struct {
 	// Check, when set, further restricts a String or each List item. It
 	// returns what a valid value looks like.
 	Check func(string) error
+	// LoggedByC marks a setting the C side also reads itself, before the Go
+	// runtime runs (the log level: apps log from constructors), and whose
+	// bad value it reports; the C API's own report skips it.
+	LoggedByC bool
 }
 
 // Names of the settings, for the code that reads them.
@@ -92,7 +96,7 @@ var Table = []Setting{
 		Doc: "write every frame to this pcap file (`%d` = device index; else the n-th device appends `.n`); unset: none"},
 	{Name: TAPNetpoll, Kind: Bool, Default: "1",
 		Doc: "`0`: read the TAP with a poll(2) thread instead of Go's netpoller"},
-	{Name: LogLevel, Kind: Enum, Choices: LogLevels, Default: "info",
+	{Name: LogLevel, Kind: Enum, Choices: LogLevels, Default: "info", LoggedByC: true,
 		Doc: "level of gonetif's and the app's log lines, by name or number 0..5"},
 	{Name: ExitLingerMS, Kind: Uint, Min: 0, Max: 600000, Default: "2000",
 		Doc: "at exit, how long (ms) closed TCP connections may still send"},
