@@ -38,7 +38,7 @@ cmake -S "$TMP" -B "$TMP/b" -DCMAKE_PREFIX_PATH="$P" >"$TMP/cfg.log" 2>&1 || { c
 cmake --build "$TMP/b" >"$TMP/bld.log" 2>&1 || { cat "$TMP/bld.log"; fail "find_package: build"; }
 run find_package "$TMP/b/consumer"
 # A version this one cannot satisfy is refused.
-sed 's/find_package(gonetif 0.1 REQUIRED)/find_package(gonetif 99 REQUIRED)/' "$TMP/CMakeLists.txt" >"$TMP/v99.txt"
+sed 's/find_package(gonetif 0.2 REQUIRED)/find_package(gonetif 99 REQUIRED)/' "$TMP/CMakeLists.txt" >"$TMP/v99.txt"
 mkdir -p "$TMP/v99" && cp "$TMP/main.c" "$TMP/v99/" && cp "$TMP/v99.txt" "$TMP/v99/CMakeLists.txt"
 if cmake -S "$TMP/v99" -B "$TMP/v99/b" -DCMAKE_PREFIX_PATH="$P" >/dev/null 2>&1; then
     fail "find_package(gonetif 99) accepted version 0.x"
@@ -48,6 +48,8 @@ fi
 export PKG_CONFIG_PATH=$LIB/pkgconfig
 flags=$(pkg-config --cflags --libs gonetif) || fail "pkg-config gonetif"
 case "$flags" in *"$P/"*) ;; *) fail "pkg-config paths do not point into the moved prefix: $flags" ;; esac
+want_version=$(sed -n 's/^set(GONETIF_VERSION \([^)]*\))/\1/p' "$SRC/CMakeLists.txt")
+[ "$(pkg-config --modversion gonetif)" = "$want_version" ] || fail "gonetif.pc version $(pkg-config --modversion gonetif), want $want_version"
 # shellcheck disable=SC2086
 $CC -o "$TMP/consumer_pc" "$TMP/main.c" $flags || fail "pkg-config: build"
 run pkg-config "$TMP/consumer_pc"
