@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 /* glibc's <netinet/tcp.h> has a legacy TCP_MSS (512) that lwipopts.h
- * redefines (1460): the clash behind lab-facts 7. Nothing here uses it. */
+ * redefines (1460): the clash behind docs/DESIGN.md D12. Nothing here uses it. */
 #undef TCP_MSS
 #include "lwip/sockets.h"
 

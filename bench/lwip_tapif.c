@@ -2,13 +2,13 @@
  * bench/lwip_tapif.c — a TAP network interface for Debian's lwIP 2.1.3
  * (the "unix" port and sys_arch shipped in liblwip), written for the
  * benchmark because the packaged tapif corrupts the heap on frames above
- * ~592 bytes (lab-facts 7).
+ * ~592 bytes (docs/DESIGN.md D12).
  *
  * Receive: a thread reads each frame straight into a PBUF_RAM pbuf (one
  * contiguous buffer, trimmed to the frame) and hands it to tcpip_input.
  * Transmit: the pbuf chain goes out with one writev. The TAP is opened
  * plain (no vnet header) and its offloads are cleared explicitly, since a
- * persistent TAP keeps the flags of its previous user (lab-facts 2).
+ * persistent TAP keeps the flags of its previous user (docs/DESIGN.md D1).
  */
 #define _GNU_SOURCE
 #include <errno.h>

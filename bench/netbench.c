@@ -513,7 +513,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: stack did not come up\n", STACK_NAME);
         return 1;
     }
-    /* First contact (ARP, carrier-on: lab-facts 8) stays out of the timed
+    /* First contact (ARP, carrier-on: docs/DESIGN.md D9) stays out of the timed
      * tests: retry a 1-byte echo for up to 10 s. */
     int up = 0;
     for (double end = now_s() + 10; !up && now_s() < end;) {

@@ -10,12 +10,11 @@ package main
 import "C"
 
 import (
-	"os"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/config"
 	"github.com/gonetif/gonetif/gonetif/stack"
 )
 
@@ -42,6 +41,14 @@ var (
 // ensureStack builds the process-wide stack on first use.
 func ensureStack() (*gonetif.Stack, error) {
 	initOnce.Do(func() {
+		vals, err := settings()
+		if err != nil {
+			// Every bad setting gets its own line; the app gets
+			// ESP_ERR_INVALID_ARG from esp_netif_init (see errors.go).
+			reportBadSettings(vals)
+			initErr = &settingsError{err}
+			return
+		}
 		s, err := gonetif.New(stack.Options{})
 		if err != nil {
 			initErr = err
@@ -51,8 +58,8 @@ func ensureStack() (*gonetif.Stack, error) {
 		s.Netifs.OnEvent(forwardEvent)
 		s.Netifs.OnLog(func(line string) { logf(logInfo, "%s", line) })
 		// The lost-IP timer, shorter for tests (IDF: 120 s, a Kconfig value).
-		if ms, err := strconv.Atoi(os.Getenv("GONETIF_IP_LOST_TIMER_MS")); err == nil && ms > 0 {
-			s.Netifs.LostIPDelay = time.Duration(ms) * time.Millisecond
+		if vals.IsSet(config.IPLostTimerMS) {
+			s.Netifs.LostIPDelay = time.Duration(vals.Uint(config.IPLostTimerMS)) * time.Millisecond
 		}
 	})
 	return theStack, initErr
@@ -66,8 +73,17 @@ func gonetif_abi_init(cb *C.struct_gonetif_abi_callbacks, slots *C.struct_goneti
 	}
 	setWaitSlots(slots, int(nslots))
 	if _, err := ensureStack(); err != nil {
+		if _, bad := err.(*settingsError); bad {
+			return espErrInvalidArg // each bad setting was logged
+		}
 		logf(logError, "stack start failed: %v", err)
 		return espFail
 	}
 	return espOK
 }
+
+// settingsError is a start-up failure caused by bad GONETIF_* values.
+type settingsError struct{ err error }
+
+func (e *settingsError) Error() string { return e.err.Error() }
+func (e *settingsError) Unwrap() error { return e.err }

@@ -17,9 +17,10 @@ var tapOpens atomic.Int64
 
 //export gonetif_tap_open
 func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netns *C.char,
-	inLoss, outLoss C.int, pcap *C.char) C.int {
+	inLoss, outLoss C.int, pcap *C.char, appInLoss, appOutLoss C.int) C.int {
 	index := int(tapOpens.Add(1) - 1)
-	cfg, err := tapio.FromEnv(tapio.Config{
+	vals, _ := settings()
+	cfg, err := tapio.FromValues(tapio.Config{
 		Name:    goString(name),
 		MAC:     goMAC(mac),
 		MTU:     uint32(max(int(mtu), 0)),
@@ -28,7 +29,10 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 		InLoss:  int(inLoss),
 		OutLoss: int(outLoss),
 		PCAP:    goString(pcap),
-	}, index)
+		// The app's sdkconfig values, passed by tapio.h's inline part.
+		AppInLoss:  int(appInLoss),
+		AppOutLoss: int(appOutLoss),
+	}, vals, index)
 	if err != nil {
 		return -espErr(err)
 	}

@@ -7,7 +7,9 @@
  * Line format:  <L> (<ms>) <tag>: <message>\n
  *   L   one of E W I D V
  *   ms  esp_log_timestamp(): CLOCK_MONOTONIC in milliseconds, as uint32
- * With CONFIG_LOG_COLORS the E/W/I lines are wrapped in ANSI colours.
+ * With CONFIG_LOG_COLORS the E/W/I lines are wrapped in ANSI colours, the
+ * library's own lines too: an app compiled with it turns them on at
+ * start-up (see gonetif_log_colors below).
  *
  * Filtering:
  *   - compile time: a message above LOG_LOCAL_LEVEL is compiled out.
@@ -105,6 +107,20 @@ void esp_log_buffer_hexdump_internal(const char *tag, const void *buffer, uint16
  * filters; used by the Go side.
  */
 void gonetif_log_line(int level, const char *tag, const char *msg);
+
+/**
+ * gonetif extension: colour the lines the library itself prints (on != 0).
+ * The library is compiled without the app's sdkconfig.h, so an app
+ * compiled with CONFIG_LOG_COLORS calls this before main (below).
+ */
+void gonetif_log_colors(int on);
+
+#if defined(CONFIG_LOG_COLORS) && CONFIG_LOG_COLORS
+__attribute__((constructor)) static void gonetif_log_colors_from_sdkconfig(void)
+{
+    gonetif_log_colors(1);
+}
+#endif
 
 /* ---- compile-time configuration ---------------------------------------- */
 

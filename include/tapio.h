@@ -21,13 +21,24 @@
  *   GONETIF_TAP_PLAIN  1: no IFF_VNET_HDR / offloads    (default: offloads on)
  *   GONETIF_TAP_NETNS  path of a network namespace to open the TAP in
  *                      (e.g. /var/run/netns/dut)        (default: current)
- *   GONETIF_IN_LOSS    percentage of received frames to drop (default 0)
- *   GONETIF_OUT_LOSS   percentage of sent frames to drop     (default 0)
+ *   GONETIF_IN_LOSS    percentage of received frames to drop (default: the
+ *                      app's CONFIG_EXAMPLE_CONNECT_TAPIF_IN_LOSS, else 0)
+ *   GONETIF_OUT_LOSS   percentage of sent frames to drop     (default: the
+ *                      app's CONFIG_EXAMPLE_CONNECT_TAPIF_OUT_LOSS, else 0)
  *   GONETIF_PCAP       write every frame to this pcap file   (default: none;
  *                      "%d" in the path is the device index)
  *   GONETIF_TUN_DEVICE TUN/TAP clone device             (default /dev/net/tun)
  *   GONETIF_TAP_NETPOLL 0: read the TAP with a poll(2) thread (default: Go's netpoller)
  *   GONETIF_LOG_LEVEL  none|error|warn|info|debug|verbose    (default info)
+ * (the full table with types and ranges: README, "Run-time configuration").
+ * A bad value fails esp_netif_init()/tapio_create() with an E line.
+ *
+ * ---- compile-time configuration -------------------------------------------
+ * The library is compiled once, without the app's sdkconfig.h; the
+ * tapio_create()/tapio_create_with() macros below pass the app's
+ * CONFIG_EXAMPLE_CONNECT_TAPIF_IN_LOSS/OUT_LOSS from the calling
+ * compilation unit.  Order: a tapio_config_t field, then GONETIF_*, then
+ * the app's CONFIG_*, then the default.
  */
 #ifndef GONETIF_TAPIO_H
 #define GONETIF_TAPIO_H
@@ -75,6 +86,38 @@ typedef struct {
 
 /** Like tapio_create() with explicit settings; cfg NULL = tapio_create(). */
 void *tapio_create_with(const tapio_config_t *cfg);
+
+/* The app's compile-time settings, handed over at run time. */
+typedef struct {
+    int in_loss;  /* CONFIG_EXAMPLE_CONNECT_TAPIF_IN_LOSS, 0 when undefined */
+    int out_loss; /* CONFIG_EXAMPLE_CONNECT_TAPIF_OUT_LOSS, 0 when undefined */
+} gonetif_tapio_app_config_t;
+
+/** tapio_create_with() with the app's compile-time settings. */
+void *gonetif_tapio_create_app(const tapio_config_t *cfg, const gonetif_tapio_app_config_t *app);
+
+#ifdef CONFIG_EXAMPLE_CONNECT_TAPIF_IN_LOSS
+#define GONETIF_APP_IN_LOSS (CONFIG_EXAMPLE_CONNECT_TAPIF_IN_LOSS)
+#else
+#define GONETIF_APP_IN_LOSS 0
+#endif
+#ifdef CONFIG_EXAMPLE_CONNECT_TAPIF_OUT_LOSS
+#define GONETIF_APP_OUT_LOSS (CONFIG_EXAMPLE_CONNECT_TAPIF_OUT_LOSS)
+#else
+#define GONETIF_APP_OUT_LOSS 0
+#endif
+
+/* Built in the app's compilation unit, so its sdkconfig.h counts. */
+static inline void *gonetif_tapio_create_here(const tapio_config_t *cfg)
+{
+    gonetif_tapio_app_config_t app = {GONETIF_APP_IN_LOSS, GONETIF_APP_OUT_LOSS};
+    return gonetif_tapio_create_app(cfg, &app);
+}
+
+/* Calls go through the app's settings; &tapio_create and (tapio_create)()
+ * still name the plain functions, which know no sdkconfig. */
+#define tapio_create() gonetif_tapio_create_here(NULL)
+#define tapio_create_with(cfg) gonetif_tapio_create_here(cfg)
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
  * esp_event on plain pthreads: loops with a bounded queue and one dispatch
  * thread each ("sys_evt" for the default loop). Handlers always run on that
  * C thread, never on the poster's thread: gonetif posts its IP events from
- * Go-created threads, which must not run application code (lab-facts 14).
+ * Go-created threads, which must not run application code (docs/DESIGN.md D2).
  */
 #include <errno.h>
 #include <pthread.h>

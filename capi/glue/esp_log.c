@@ -8,6 +8,13 @@
  *   all behind one mutex.  A cached maximum over all of them lets messages
  *   that nobody wants be dropped without taking the lock.
  * - Initial default level from GONETIF_LOG_LEVEL (names or 0..5), else INFO.
+ *   Read here, in C, because apps log before the Go runtime has started
+ *   (constructors): a call into Go then would wait for it forever. The
+ *   syntax is the row of gonetif/config.Table; a bad value gets one E line
+ *   here, and esp_netif_init() refuses it too (tests/settings checks both).
+ * - Colours when the app was compiled with CONFIG_LOG_COLORS: its
+ *   esp_log.h turns them on at start-up (gonetif_log_colors), since this
+ *   file is compiled once, without the app's sdkconfig.h.
  * - Each message is formatted into one buffer first and then written with
  *   one write(2) to stdout under the lock, so lines from different threads
  *   (C threads, FreeRTOS task threads, Go threads through gonetif_log_line)
@@ -47,27 +54,22 @@ static struct tag_level *s_tags;
 static size_t           s_tag_count;
 static size_t           s_tag_cap;
 static int              s_max_level = ESP_LOG_VERBOSE;  /* atomic; highest level in use */
+static int              s_colors;               /* atomic; set from the app's CONFIG_LOG_COLORS */
+static int              s_level_error;          /* atomic; GONETIF_LOG_LEVEL was bad, not yet said */
+static char             s_level_error_text[160];
 
 static int builtin_vprintf(const char *format, va_list args);
 static vprintf_like_t   s_vprintf = builtin_vprintf;
 
-/* ---- level parsing ------------------------------------------------------------ */
+/* ---- GONETIF_LOG_LEVEL ------------------------------------------------------ */
 
+static const char *const s_level_names[] = { "none", "error", "warn", "info", "debug", "verbose" };
+
+/* A name (any case) or its number, surrounding blanks ignored: 0 on
+ * success. */
 static int parse_level(const char *s, esp_log_level_t *out)
 {
-    static const struct {
-        const char     *name;
-        esp_log_level_t level;
-    } names[] = {
-        { "none", ESP_LOG_NONE },       { "n", ESP_LOG_NONE },
-        { "error", ESP_LOG_ERROR },     { "e", ESP_LOG_ERROR },
-        { "warn", ESP_LOG_WARN },       { "warning", ESP_LOG_WARN }, { "w", ESP_LOG_WARN },
-        { "info", ESP_LOG_INFO },       { "i", ESP_LOG_INFO },
-        { "debug", ESP_LOG_DEBUG },     { "d", ESP_LOG_DEBUG },
-        { "verbose", ESP_LOG_VERBOSE }, { "v", ESP_LOG_VERBOSE },
-    };
-
-    while (*s == ' ' || *s == '\t') {
+    while (*s == ' ' || *s == '\t' || *s == '\n') {
         s++;
     }
     size_t len = strlen(s);
@@ -78,9 +80,9 @@ static int parse_level(const char *s, esp_log_level_t *out)
         *out = (esp_log_level_t)(s[0] - '0');
         return 0;
     }
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strlen(names[i].name) == len && strncasecmp(s, names[i].name, len) == 0) {
-            *out = names[i].level;
+    for (size_t i = 0; i < sizeof(s_level_names) / sizeof(s_level_names[0]); i++) {
+        if (strlen(s_level_names[i]) == len && strncasecmp(s, s_level_names[i], len) == 0) {
+            *out = (esp_log_level_t)i;
             return 0;
         }
     }
@@ -120,21 +122,32 @@ static void log_init(void)
     pthread_mutexattr_destroy(&attr);
 
     const char *env = getenv("GONETIF_LOG_LEVEL");
-    if (env != NULL && env[0] != '\0') {
-        esp_log_level_t level;
+    esp_log_level_t level;
+    if (env != NULL && env[strspn(env, " \t\n")] != '\0') {
         if (parse_level(env, &level) == 0) {
             s_default_level = level;
         } else {
-            fprintf(stderr, "gonetif: ignoring GONETIF_LOG_LEVEL=\"%s\" "
-                            "(want none|error|warn|info|debug|verbose or 0..5)\n", env);
+            snprintf(s_level_error_text, sizeof(s_level_error_text),
+                     "GONETIF_LOG_LEVEL=\"%.64s\": want one of none|error|warn|info|debug|verbose (or 0..5)", env);
+            __atomic_store_n(&s_level_error, 1, __ATOMIC_RELEASE); /* said once the lock works */
         }
     }
     update_max_level();
 }
 
+static void log_prefixed(esp_log_level_t level, const char *tag, const char *msg, size_t msg_len);
+
+static void report_level_error(void)
+{
+    log_prefixed(ESP_LOG_ERROR, "gonetif", s_level_error_text, strlen(s_level_error_text));
+}
+
 static inline void ensure_init(void)
 {
     pthread_once(&s_once, log_init);
+    if (__atomic_load_n(&s_level_error, __ATOMIC_ACQUIRE) && __atomic_exchange_n(&s_level_error, 0, __ATOMIC_ACQ_REL)) {
+        report_level_error();
+    }
 }
 
 /* Caller holds s_lock. */
@@ -406,13 +419,13 @@ void esp_log_write(esp_log_level_t level, const char *tag, const char *format, .
 
 /* ---- prefixed lines ---------------------------------------------------------------- */
 
-#if defined(CONFIG_LOG_COLORS) && CONFIG_LOG_COLORS
 static const char *const s_color[] = { "", "\033[0;31m", "\033[0;33m", "\033[0;32m", "", "" };
 static const char s_reset[] = "\033[0m";
-#else
-static const char *const s_color[] = { "", "", "", "", "", "" };
-static const char s_reset[] = "";
-#endif
+
+void gonetif_log_colors(int on)
+{
+    __atomic_store_n(&s_colors, on != 0, __ATOMIC_RELEASE);
+}
 static const char s_letter[] = "NEWIDV";
 
 /*
@@ -431,7 +444,7 @@ static void log_prefixed(esp_log_level_t level, const char *tag, const char *msg
         msg_len = (size_t)INT32_MAX;
     }
     int idx = level >= ESP_LOG_ERROR && level <= ESP_LOG_VERBOSE ? (int)level : ESP_LOG_INFO;
-    const char *color = s_color[idx];
+    const char *color = __atomic_load_n(&s_colors, __ATOMIC_ACQUIRE) ? s_color[idx] : "";
     const char *reset = color[0] != '\0' ? s_reset : "";
 
     char stack[512];

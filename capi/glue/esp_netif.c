@@ -1,6 +1,7 @@
 /*
  * esp_netif on gonetif: IDF structs in, plain values to Go, esp_err_t out.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ static char *dup_or_null(const char *s)
 
 esp_err_t esp_netif_init(void)
 {
-    return gonetif_glue_init() == 0 ? ESP_OK : ESP_FAIL;
+    return gonetif_glue_init();
 }
 
 esp_err_t esp_netif_deinit(void)
@@ -845,14 +846,15 @@ static void log_from_go(int level, const char *tag, const char *msg)
     gonetif_log_line(level, tag, msg);
 }
 
-static int init_rc = -1;
+static esp_err_t init_rc = ESP_FAIL;
 
 /* Closed connections still sending would die with the process (the kernel
  * would finish them): give them a bounded moment. */
 static void drain_at_exit(void)
 {
-    const char *env = getenv("GONETIF_EXIT_LINGER_MS");
-    gonetif_exit_drain(env && *env ? atoi(env) : 2000);
+    unsigned long long ms = 0;
+    gonetif_setting_uint("GONETIF_EXIT_LINGER_MS", &ms); /* checked at start-up */
+    gonetif_exit_drain(ms > INT_MAX ? INT_MAX : (int)ms);
 }
 
 static void init_once(void)
@@ -863,8 +865,11 @@ static void init_once(void)
         .ip_event = ip_event_from_go,
         .ip6_event = ip6_event_from_go,
     };
-    init_rc = gonetif_abi_init(&cb, gonetif_slots, GONETIF_MAX_FDS) == ESP_OK ? 0 : -1;
-    if (init_rc == 0) {
+    init_rc = gonetif_abi_init(&cb, gonetif_slots, GONETIF_MAX_FDS);
+    if (init_rc == ESP_ERR_INVALID_ARG) {
+        ESP_LOGE(TAG, "gonetif did not start: bad GONETIF_* setting (see above)");
+    }
+    if (init_rc == ESP_OK) {
         atexit(drain_at_exit);
     }
 }

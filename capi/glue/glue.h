@@ -34,7 +34,8 @@ struct esp_netif_obj {
 
 void gonetif_log_line(int level, const char *tag, const char *msg);
 
-/* Starts the Go side once (callbacks, wait slots); 0 on success. */
+/* Starts the Go side once (callbacks, wait slots, settings checked):
+ * ESP_OK, or ESP_ERR_INVALID_ARG for a bad GONETIF_* setting (logged). */
 int gonetif_glue_init(void);
 
 /* Per-descriptor wait slots shared with Go. */

@@ -51,9 +51,10 @@ struct gonetif_abi_callbacks {
 int gonetif_abi_init(struct gonetif_abi_callbacks *cb, struct gonetif_wait_slot *slots, int nslots);
 
 /* TAP links. Returns link id or -err. mac may be NULL; strings may be NULL;
- * zero/NULL fields are taken from the GONETIF_* environment. */
+ * zero/NULL fields are taken from the GONETIF_* environment, then
+ * app_in_loss/app_out_loss (the app's compile-time CONFIG_*_LOSS). */
 int gonetif_tap_open(char *name, uint8_t *mac, int mtu, int plain, char *netns, int in_loss, int out_loss,
-                     char *pcap_path);
+                     char *pcap_path, int app_in_loss, int app_out_loss);
 int gonetif_tap_write(int link, void *frame, size_t len);
 void gonetif_link_close(int link);
 
@@ -137,6 +138,11 @@ int gonetif_poll_arm(int *fds, short *events, short *revents, int n, int efd);
 void gonetif_poll_disarm(int *fds, int n, int efd);
 int gonetif_sock_fionread(int fd); /* FIONREAD value or -errno */
 int gonetif_sock_fin_pending(int fd); /* 1 while a stream's FIN is unsent or unacked */
+
+/* Settings (the GONETIF_* table, read once): a number setting's value, or
+ * ESP_ERR_INVALID_ARG (out = default) for a bad one; ESP_ERR_NOT_FOUND for
+ * an unknown name. Needs the Go runtime: not for constructors. */
+int gonetif_setting_uint(char *name, unsigned long long *out);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
  * lwip_* sockets on gonetif. Go answers every call at once ("would block"
  * included); the waiting happens here, on the wait slot Go bumps whenever
  * the socket's readiness changes, so a blocked C thread never sits inside
- * Go (design decision 5). Descriptors that are not ours go to the kernel,
+ * Go (docs/DESIGN.md D2). Descriptors that are not ours go to the kernel,
  * so host sockets work through these names too and any other descriptor
  * gets the kernel's own errno.
  */

@@ -55,21 +55,20 @@ static esp_err_t tapio_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle
                : ESP_FAIL;
 }
 
-void *tapio_create_with(const tapio_config_t *cfg)
+/* The app's sdkconfig reaches us through tapio.h's macros (app); this
+ * file is compiled without it. */
+void *gonetif_tapio_create_app(const tapio_config_t *cfg, const gonetif_tapio_app_config_t *app)
 {
     tapio_config_t c = {0};
     if (cfg) {
         c = *cfg;
-    } else {
-#ifdef CONFIG_EXAMPLE_CONNECT_TAPIF_IN_LOSS
-        c.in_loss = CONFIG_EXAMPLE_CONNECT_TAPIF_IN_LOSS;
-#endif
-#ifdef CONFIG_EXAMPLE_CONNECT_TAPIF_OUT_LOSS
-        c.out_loss = CONFIG_EXAMPLE_CONNECT_TAPIF_OUT_LOSS;
-#endif
+    }
+    gonetif_tapio_app_config_t a = {0};
+    if (app) {
+        a = *app;
     }
     if (gonetif_glue_init() != 0) {
-        ESP_LOGE(TAG, "gonetif stack not available");
+        ESP_LOGE(TAG, "gonetif did not start (see the lines above)");
         return NULL;
     }
     struct gonetif_tapio *t = calloc(1, sizeof(*t));
@@ -78,7 +77,7 @@ void *tapio_create_with(const tapio_config_t *cfg)
         return NULL;
     }
     int link = gonetif_tap_open((char *)c.tap_name, (uint8_t *)c.mac, c.mtu, c.plain, (char *)c.netns, c.in_loss,
-                                c.out_loss, (char *)c.pcap_path);
+                                c.out_loss, (char *)c.pcap_path, a.in_loss, a.out_loss);
     if (link < 0) {
         free(t); /* Go logged the reason */
         return NULL;
@@ -92,9 +91,15 @@ void *tapio_create_with(const tapio_config_t *cfg)
     return t;
 }
 
-void *tapio_create(void)
+/* Parenthesised names: the plain functions, not tapio.h's macros. */
+void *(tapio_create_with)(const tapio_config_t *cfg)
 {
-    return tapio_create_with(NULL);
+    return gonetif_tapio_create_app(cfg, NULL);
+}
+
+void *(tapio_create)(void)
+{
+    return gonetif_tapio_create_app(NULL, NULL);
 }
 
 esp_err_t tapio_output(void *h, void *buffer, size_t len)

@@ -20,12 +20,12 @@ import (
 type Options struct {
 	// NoDelay turns Nagle's algorithm off for new TCP sockets. Linux and
 	// lwIP keep Nagle on until TCP_NODELAY is set, and so do we by default
-	// (gVisor's own default is off, lab-facts 4).
+	// (gVisor's own default is off, docs/DESIGN.md D6).
 	NoDelay bool
 
 	// RACK keeps gVisor's RACK loss detection on. It walks every in-flight
-	// segment on each ACK, which costs a lot with small segments (lab-facts
-	// 3), so the default is the classic NewReno-style recovery.
+	// segment on each ACK, which costs a lot with small segments
+	// (docs/DESIGN.md D6), so the default is the classic NewReno-style recovery.
 	RACK bool
 
 	// SendBufferMax and ReceiveBufferMax bound TCP's auto-tuned buffers

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
+	"github.com/gonetif/gonetif/gonetif/config"
 	"github.com/gonetif/gonetif/gonetif/link/capture"
 	"github.com/gonetif/gonetif/gonetif/link/loss"
 	"github.com/gonetif/gonetif/gonetif/link/tap"
@@ -26,17 +26,18 @@ import (
 // DefaultMAC is tapif_io's station address.
 var DefaultMAC = net.HardwareAddr{0x02, 0x12, 0x34, 0x56, 0x78, 0xab}
 
-// Environment variables read by FromEnv.
+// Environment variables read by FromEnv (rows of config.Table).
 const (
-	EnvTAP     = "GONETIF_TAP"        // TAP name(s), comma separated: the n-th driver takes the n-th
-	EnvMAC     = "GONETIF_MAC"        // MAC(s), comma separated, aa:bb:cc:dd:ee:ff
-	EnvMTU     = "GONETIF_MTU"        // IP MTU
-	EnvPlain   = "GONETIF_TAP_PLAIN"  // 1: no vnet header / offloads
-	EnvNetNS   = "GONETIF_TAP_NETNS"  // network namespace path holding the TAP
-	EnvInLoss  = "GONETIF_IN_LOSS"    // percent of received frames dropped
-	EnvOutLoss = "GONETIF_OUT_LOSS"   // percent of sent frames dropped
-	EnvPCAP    = "GONETIF_PCAP"       // capture file; with several drivers, "%d" is the driver index
-	EnvDevice  = "GONETIF_TUN_DEVICE" // TUN/TAP clone device, default /dev/net/tun
+	EnvTAP     = config.TAP        // TAP name(s), comma separated: the n-th driver takes the n-th
+	EnvMAC     = config.MAC        // MAC(s), comma separated, aa:bb:cc:dd:ee:ff
+	EnvMTU     = config.MTU        // IP MTU
+	EnvPlain   = config.TAPPlain   // 1: no vnet header / offloads
+	EnvNetNS   = config.TAPNetNS   // network namespace path holding the TAP
+	EnvInLoss  = config.InLoss     // percent of received frames dropped
+	EnvOutLoss = config.OutLoss    // percent of sent frames dropped
+	EnvPCAP    = config.PCAP       // capture file; with several drivers, "%d" is the driver index
+	EnvDevice  = config.TUNDevice  // TUN/TAP clone device, default /dev/net/tun
+	EnvNetpoll = config.TAPNetpoll // 0: poll(2) reader thread instead of Go's netpoller
 )
 
 // Config configures one TAP driver. Zero fields take defaults.
@@ -49,6 +50,12 @@ type Config struct {
 	InLoss, OutLoss int              // percent 0..100
 	PCAP            string           // capture file, "" → none
 	Device          string           // clone device, "" → /dev/net/tun
+	PollThread      bool             // read with a poll(2) thread instead of Go's netpoller
+
+	// AppInLoss and AppOutLoss are the loss percentages the app was
+	// compiled with (CONFIG_EXAMPLE_CONNECT_TAPIF_IN/OUT_LOSS): they apply
+	// when neither the field nor the environment gives one.
+	AppInLoss, AppOutLoss int
 }
 
 // Error reports a driver configuration or open failure.
@@ -64,65 +71,62 @@ func invalid(op, format string, args ...any) *Error {
 	return &Error{Op: op, Err: fmt.Errorf("%w: %s", unix.EINVAL, fmt.Sprintf(format, args...))}
 }
 
-// FromEnv fills the zero fields of base from the environment for the
-// index-th driver of the process (0-based). A malformed variable is an
-// error: a typo must not silently run with defaults.
+// FromEnv is FromValues with the process environment.
 func FromEnv(base Config, index int) (Config, error) {
+	v, _ := config.Environ()
+	return FromValues(base, v, index)
+}
+
+// FromValues fills the zero fields of base from settings for the index-th
+// driver of the process (0-based). A malformed setting is an error: a
+// typo must not silently run with defaults.
+func FromValues(base Config, v *config.Values, index int) (Config, error) {
+	for _, name := range []string{EnvTAP, EnvMAC, EnvMTU, EnvPlain, EnvNetNS, EnvInLoss, EnvOutLoss, EnvPCAP, EnvDevice, EnvNetpoll} {
+		if err := v.Err(name); err != nil {
+			return base, &Error{Op: "settings", Err: fmt.Errorf("%w: %v", unix.EINVAL, err)}
+		}
+	}
 	cfg := base
 	if cfg.Name == "" {
-		cfg.Name = nth(os.Getenv(EnvTAP), index)
+		cfg.Name = v.Nth(EnvTAP, index)
 		if cfg.Name == "" && index > 0 {
 			cfg.Name = "tap" + strconv.Itoa(index)
 		}
 	}
 	if cfg.MAC == nil {
-		if s := nth(os.Getenv(EnvMAC), index); s != "" {
-			mac, err := net.ParseMAC(s)
-			if err != nil || len(mac) != 6 {
-				return cfg, invalid("env", "%s=%q is not a MAC address", EnvMAC, s)
-			}
-			cfg.MAC = mac
+		if s := v.Nth(EnvMAC, index); s != "" {
+			cfg.MAC, _ = net.ParseMAC(s) // checked by config
 		} else if index > 0 {
 			// Distinct devices need distinct MACs.
 			cfg.MAC = append(net.HardwareAddr(nil), DefaultMAC...)
 			cfg.MAC[5] += byte(index)
 		}
 	}
-	var err error
-	if cfg.MTU == 0 {
-		if cfg.MTU, err = envUint(EnvMTU, 68, 65535); err != nil {
-			return cfg, err
-		}
+	if cfg.MTU == 0 && v.IsSet(EnvMTU) {
+		cfg.MTU = uint32(v.Uint(EnvMTU))
 	}
-	if !cfg.Plain {
-		v, err := envUint(EnvPlain, 0, 1)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.Plain = v == 1
-	}
+	cfg.Plain = cfg.Plain || v.Bool(EnvPlain)
+	cfg.PollThread = cfg.PollThread || !v.Bool(EnvNetpoll)
 	if cfg.NetNS == "" {
-		cfg.NetNS = os.Getenv(EnvNetNS)
+		cfg.NetNS = v.Text(EnvNetNS)
 	}
 	if cfg.InLoss == 0 {
-		v, err := envUint(EnvInLoss, 0, 100)
-		if err != nil {
-			return cfg, err
+		cfg.InLoss = cfg.AppInLoss
+		if v.IsSet(EnvInLoss) {
+			cfg.InLoss = int(v.Uint(EnvInLoss))
 		}
-		cfg.InLoss = int(v)
 	}
 	if cfg.OutLoss == 0 {
-		v, err := envUint(EnvOutLoss, 0, 100)
-		if err != nil {
-			return cfg, err
+		cfg.OutLoss = cfg.AppOutLoss
+		if v.IsSet(EnvOutLoss) {
+			cfg.OutLoss = int(v.Uint(EnvOutLoss))
 		}
-		cfg.OutLoss = int(v)
 	}
-	if cfg.Device == "" {
-		cfg.Device = os.Getenv(EnvDevice)
+	if cfg.Device == "" && v.IsSet(EnvDevice) {
+		cfg.Device = v.Text(EnvDevice)
 	}
 	if cfg.PCAP == "" {
-		if p := os.Getenv(EnvPCAP); p != "" {
+		if p := v.Text(EnvPCAP); p != "" {
 			if strings.Contains(p, "%d") {
 				p = fmt.Sprintf(p, index)
 			} else if index > 0 {
@@ -132,29 +136,6 @@ func FromEnv(base Config, index int) (Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-func nth(list string, i int) string {
-	if list == "" {
-		return ""
-	}
-	parts := strings.Split(list, ",")
-	if i < len(parts) {
-		return strings.TrimSpace(parts[i])
-	}
-	return ""
-}
-
-func envUint(name string, lo, hi uint64) (uint32, error) {
-	s := strings.TrimSpace(os.Getenv(name))
-	if s == "" {
-		return 0, nil
-	}
-	v, err := strconv.ParseUint(s, 10, 32)
-	if err != nil || v < lo || v > hi {
-		return 0, invalid("env", "%s=%q: want a number in %d..%d", name, s, lo, hi)
-	}
-	return uint32(v), nil
 }
 
 // Driver is an open TAP with its layers.
@@ -182,12 +163,13 @@ func Open(cfg Config) (*Driver, error) {
 		return nil, invalid("open", "loss percentages must be 0..100")
 	}
 	ep, err := tap.Open(tap.Options{
-		Name:   cfg.Name,
-		MAC:    tcpip.LinkAddress(mac),
-		MTU:    cfg.MTU,
-		Plain:  cfg.Plain,
-		NetNS:  cfg.NetNS,
-		Device: cfg.Device,
+		Name:       cfg.Name,
+		MAC:        tcpip.LinkAddress(mac),
+		MTU:        cfg.MTU,
+		Plain:      cfg.Plain,
+		NetNS:      cfg.NetNS,
+		Device:     cfg.Device,
+		PollThread: cfg.PollThread,
 	})
 	if err != nil {
 		return nil, &Error{Op: "open", Err: err}

@@ -81,3 +81,35 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// The app's compile-time loss applies only when neither the field nor the
+// environment gives one.
+func TestAppLossPrecedence(t *testing.T) {
+	cfg, err := FromEnv(Config{AppInLoss: 100, AppOutLoss: 7}, 0)
+	if err != nil || cfg.InLoss != 100 || cfg.OutLoss != 7 {
+		t.Fatalf("app loss not applied: %+v %v", cfg, err)
+	}
+	t.Setenv(EnvInLoss, "0")
+	cfg, _ = FromEnv(Config{AppInLoss: 100}, 0)
+	if cfg.InLoss != 0 {
+		t.Fatalf("GONETIF_IN_LOSS=0 did not override the app's 100: %d", cfg.InLoss)
+	}
+	cfg, _ = FromEnv(Config{InLoss: 3, AppInLoss: 100}, 0)
+	if cfg.InLoss != 3 {
+		t.Fatalf("explicit field lost: %d", cfg.InLoss)
+	}
+}
+
+func TestNetpollSwitch(t *testing.T) {
+	if cfg, _ := FromEnv(Config{}, 0); cfg.PollThread {
+		t.Fatal("poll thread on by default")
+	}
+	t.Setenv(EnvNetpoll, "0")
+	if cfg, _ := FromEnv(Config{}, 0); !cfg.PollThread {
+		t.Fatal("GONETIF_TAP_NETPOLL=0 did not select the poll thread")
+	}
+	t.Setenv(EnvNetpoll, "2")
+	if _, err := FromEnv(Config{}, 0); !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("GONETIF_TAP_NETPOLL=2: %v, want EINVAL", err)
+	}
+}

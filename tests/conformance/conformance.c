@@ -312,7 +312,7 @@ static int setup(void)
         return -1;
     }
 #endif
-    /* Wait for the link (lab-facts 8): the peer's echo answers. */
+    /* Wait for the link (docs/DESIGN.md D9): the peer's echo answers. */
     for (int i = 0; i < 100; i++) {
         int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         struct sockaddr_in a = sin4(PEER_IP, P_ECHO);

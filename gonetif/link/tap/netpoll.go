@@ -15,13 +15,8 @@ import (
 // woke, and no P sits behind a blocked system call waiting for sysmon to
 // hand it off. That removes thread wake-ups from every round trip.
 //
-// It is the default; GONETIF_TAP_NETPOLL=0 selects the poll(2) reader
-// (readLoop), the fallback.
-
-// netpollWanted reads the switch.
-func netpollWanted() bool {
-	return os.Getenv("GONETIF_TAP_NETPOLL") != "0"
-}
+// It is the default; Options.PollThread (GONETIF_TAP_NETPOLL=0 through
+// tapio) selects the poll(2) reader (readLoop), the fallback.
 
 // readLoopNetpoll reads on a duplicate of the TAP descriptor that it owns
 // and registers with the netpoller (it shares the open file, so the same

@@ -65,6 +65,10 @@ type Options struct {
 	// Device is the path of the TUN/TAP clone device. Empty means
 	// DefaultDevice ("/dev/net/tun").
 	Device string
+
+	// PollThread reads the TAP with a thread blocked in poll(2) instead of
+	// Go's netpoller (the default, see netpoll.go): the fallback switch.
+	PollThread bool
 }
 
 // normalize applies defaults and validates; errors unwrap to EINVAL.

@@ -117,7 +117,7 @@ func Open(opts Options) (*Endpoint, error) {
 		unix.Close(fd)
 		return nil, newErr(opts.Name, "eventfd", err)
 	}
-	e := &Endpoint{name: opts.Name, fd: fd, evfd: evfd, vnet: !opts.Plain, netpoll: netpollWanted()}
+	e := &Endpoint{name: opts.Name, fd: fd, evfd: evfd, vnet: !opts.Plain, netpoll: !opts.PollThread}
 	e.mtu.Store(opts.MTU)
 	mac := opts.MAC
 	e.addr.Store(&mac)

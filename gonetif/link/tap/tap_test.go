@@ -2,6 +2,7 @@ package tap_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"runtime"
@@ -307,6 +308,35 @@ func TestDestroyUnderLoad(t *testing.T) {
 				return len(left) == 0
 			}) {
 				t.Fatalf("goroutines left after Destroy:\n%s", strings.Join(left, "\n\n"))
+			}
+		})
+	}
+}
+
+// Options.PollThread (GONETIF_TAP_NETPOLL=0 through tapio) selects the
+// poll(2) reader; it must carry traffic both ways like the default one.
+func TestPollThreadReader(t *testing.T) {
+	netnstest.Require(t)
+	const size = 2 << 20
+	file, data, sum := randomFile(t, size)
+	for _, pollThread := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pollthread=%v", pollThread), func(t *testing.T) {
+			ns := netnstest.New(t)
+			ns.AddTap(t, tapName, hostCIDR, -1)
+			ep, err := tap.Open(tap.Options{Name: tapName, NetNS: ns.Path, PollThread: pollThread})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ep.UsesNetpoll() == pollThread {
+				t.Fatalf("PollThread %v, but the netpoll reader is %v", pollThread, ep.UsesNetpoll())
+			}
+			r := &rig{ns: ns, ep: ep, s: newStack(t, ep)}
+			s := r.s
+			t.Cleanup(func() { destroy(t, s) })
+			waitPing(t, ns, stackIP)
+			sendToHost(t, r, 5001, data, sum)
+			if n := recvFromHost(t, r, 5002, file, sum); n != size {
+				t.Fatalf("received %d bytes, want %d", n, size)
 			}
 		})
 	}

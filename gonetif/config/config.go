@@ -1,0 +1,325 @@
+// Package config is the one table of gonetif's run-time settings (the
+// GONETIF_* environment variables): name, type, range, default and
+// documentation of each, read in one place (Load), validated there, and
+// handed to the rest of the library as values. The README's table is
+// generated from Table (see Markdown) and checked against it by a test.
+//
+// Adding a setting is one row in Table and one read of it where it is used.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Kind says how a setting's text is parsed and checked.
+type Kind int
+
+const (
+	// String is free text; Setting.Check may restrict it.
+	String Kind = iota
+	// Uint is a decimal integer in Min..Max.
+	Uint
+	// Bool is 0 or 1.
+	Bool
+	// Enum is one of Choices, or its index as a number.
+	Enum
+	// List is a comma-separated list; Setting.Check applies to each item.
+	List
+	// MACList is a comma-separated list of 6-byte MAC addresses.
+	MACList
+)
+
+// Setting is one row of the table.
+type Setting struct {
+	Name    string
+	Kind    Kind
+	Min     uint64   // Uint: smallest value
+	Max     uint64   // Uint: largest value
+	Choices []string // Enum: the names, in index order
+	Default string   // the value when unset, in the setting's own syntax; "" = none
+	Doc     string   // one line for the README
+	Syntax  string   // how the README names the values; "" = derived from Kind
+	// Check, when set, further restricts a String or each List item. It
+	// returns what a valid value looks like.
+	Check func(string) error
+	// LoggedByC marks a setting the C side also reads itself, before the Go
+	// runtime runs (the log level: apps log from constructors), and whose
+	// bad value it reports; the C API's own report skips it.
+	LoggedByC bool
+}
+
+// Names of the settings, for the code that reads them.
+const (
+	TAP           = "GONETIF_TAP"
+	MAC           = "GONETIF_MAC"
+	MTU           = "GONETIF_MTU"
+	TAPPlain      = "GONETIF_TAP_PLAIN"
+	TAPNetNS      = "GONETIF_TAP_NETNS"
+	TUNDevice     = "GONETIF_TUN_DEVICE"
+	InLoss        = "GONETIF_IN_LOSS"
+	OutLoss       = "GONETIF_OUT_LOSS"
+	PCAP          = "GONETIF_PCAP"
+	TAPNetpoll    = "GONETIF_TAP_NETPOLL"
+	LogLevel      = "GONETIF_LOG_LEVEL"
+	ExitLingerMS  = "GONETIF_EXIT_LINGER_MS"
+	IPLostTimerMS = "GONETIF_IP_LOST_TIMER_MS"
+)
+
+// LogLevels are esp_log_level_t's names in value order.
+var LogLevels = []string{"none", "error", "warn", "info", "debug", "verbose"}
+
+// Table is every setting gonetif reads. Keep it in the order the README
+// shows.
+var Table = []Setting{
+	{Name: TAP, Kind: List, Default: "tap0", Check: checkIfName, Syntax: "name, comma list",
+		Doc: "TAP name; a comma list gives the n-th `tapio_create()` the n-th name (unset: `tap0`, then `tap1`, …)"},
+	{Name: MAC, Kind: MACList, Default: "02:12:34:56:78:ab",
+		Doc: "MAC, or a comma list (unset: the default, +n for the n-th device)"},
+	{Name: MTU, Kind: Uint, Min: 68, Max: 65535, Default: "1500",
+		Doc: "IP MTU"},
+	{Name: TAPPlain, Kind: Bool, Default: "0",
+		Doc: "`1`: no vnet header/offloads (the safe fallback)"},
+	{Name: TAPNetNS, Kind: String, Check: checkAbsPath, Syntax: "absolute path",
+		Doc: "path of a network namespace holding the TAP (needs CAP_SYS_ADMIN); unset: the current one"},
+	{Name: TUNDevice, Kind: String, Default: "/dev/net/tun", Check: checkAbsPath, Syntax: "absolute path",
+		Doc: "TUN/TAP clone device"},
+	{Name: InLoss, Kind: Uint, Min: 0, Max: 100, Default: "0",
+		Doc: "percent of received frames dropped (unset: the app's `CONFIG_EXAMPLE_CONNECT_TAPIF_IN_LOSS`, else 0)"},
+	{Name: OutLoss, Kind: Uint, Min: 0, Max: 100, Default: "0",
+		Doc: "percent of sent frames dropped (unset: the app's `CONFIG_EXAMPLE_CONNECT_TAPIF_OUT_LOSS`, else 0)"},
+	{Name: PCAP, Kind: String, Check: checkPCAPPattern, Syntax: "file path",
+		Doc: "write every frame to this pcap file (`%d` = device index; else the n-th device appends `.n`); unset: none"},
+	{Name: TAPNetpoll, Kind: Bool, Default: "1",
+		Doc: "`0`: read the TAP with a poll(2) thread instead of Go's netpoller"},
+	{Name: LogLevel, Kind: Enum, Choices: LogLevels, Default: "info", LoggedByC: true,
+		Doc: "level of gonetif's and the app's log lines, by name or number 0..5"},
+	{Name: ExitLingerMS, Kind: Uint, Min: 0, Max: 600000, Default: "2000",
+		Doc: "at exit, how long (ms) closed TCP connections may still send"},
+	{Name: IPLostTimerMS, Kind: Uint, Min: 1, Max: 86400000, Default: "120000",
+		Doc: "after a disconnect, how long (ms) before lost-IP is posted (IDF's 120 s)"},
+}
+
+// Lookup finds a row by name.
+func Lookup(name string) (Setting, bool) {
+	for _, s := range Table {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Setting{}, false
+}
+
+// Error is a setting whose value does not parse.
+type Error struct {
+	Name  string
+	Value string
+	Want  string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s=%q: want %s", e.Name, e.Value, e.Want)
+}
+
+// Values are the settings read once from an environment.
+type Values struct {
+	raw  map[string]string
+	errs map[string]error
+}
+
+// Load reads and checks every setting of Table through lookup (os.LookupEnv,
+// or a map in tests). The Values are usable even when some settings are bad:
+// those read as their default and report their error through Err; the
+// returned error joins every bad setting's error.
+func Load(lookup func(string) (string, bool)) (*Values, error) {
+	v := &Values{raw: map[string]string{}, errs: map[string]error{}}
+	var all []error
+	for _, s := range Table {
+		text, ok := lookup(s.Name)
+		text = strings.TrimSpace(text)
+		if !ok || text == "" {
+			continue
+		}
+		if err := s.validate(text); err != nil {
+			v.errs[s.Name] = err
+			all = append(all, err)
+			continue
+		}
+		v.raw[s.Name] = text
+	}
+	return v, errors.Join(all...)
+}
+
+// Environ loads the settings from the process environment.
+func Environ() (*Values, error) { return Load(os.LookupEnv) }
+
+// Defaults is Values with nothing set.
+func Defaults() *Values {
+	v, _ := Load(func(string) (string, bool) { return "", false })
+	return v
+}
+
+// Err is the error of one setting, nil when it is unset or valid.
+func (v *Values) Err(name string) error {
+	mustKnow(name)
+	return v.errs[name]
+}
+
+// IsSet reports whether a valid value was given for name.
+func (v *Values) IsSet(name string) bool {
+	mustKnow(name)
+	_, ok := v.raw[name]
+	return ok
+}
+
+// Text is the setting as given, or its default.
+func (v *Values) Text(name string) string {
+	s := mustKnow(name)
+	if t, ok := v.raw[name]; ok {
+		return t
+	}
+	return s.Default
+}
+
+// Uint is a Uint setting's value (or an Enum's index, or a Bool as 0/1).
+func (v *Values) Uint(name string) uint64 {
+	s := mustKnow(name)
+	t := v.Text(name)
+	if t == "" {
+		return 0
+	}
+	if s.Kind == Enum {
+		i, _ := s.enumIndex(t)
+		return uint64(i)
+	}
+	n, _ := strconv.ParseUint(t, 10, 64)
+	return n
+}
+
+// Bool is a Bool setting's value.
+func (v *Values) Bool(name string) bool { return v.Uint(name) == 1 }
+
+// List is a List or MACList setting's items ([] when unset and no default).
+func (v *Values) List(name string) []string {
+	t := v.Text(name)
+	if t == "" {
+		return nil
+	}
+	parts := strings.Split(t, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
+
+// Nth is the i-th item of a list setting as given, "" when the list is
+// unset or shorter (the default applies only through Text).
+func (v *Values) Nth(name string, i int) string {
+	if !v.IsSet(name) {
+		return ""
+	}
+	items := v.List(name)
+	if i < len(items) {
+		return items[i]
+	}
+	return ""
+}
+
+// mustKnow panics on a name missing from Table: that is a bug in gonetif,
+// caught by its tests, not a user error.
+func mustKnow(name string) Setting {
+	s, ok := Lookup(name)
+	if !ok {
+		panic("config: " + name + " is not in config.Table")
+	}
+	return s
+}
+
+// validate checks one value against its row.
+func (s Setting) validate(text string) error {
+	bad := func(want string) error { return &Error{Name: s.Name, Value: text, Want: want} }
+	switch s.Kind {
+	case Uint:
+		n, err := strconv.ParseUint(text, 10, 64)
+		if err != nil || n < s.Min || n > s.Max {
+			return bad(fmt.Sprintf("a whole number in %d..%d", s.Min, s.Max))
+		}
+	case Bool:
+		if text != "0" && text != "1" {
+			return bad("0 or 1")
+		}
+	case Enum:
+		if _, ok := s.enumIndex(text); !ok {
+			return bad(fmt.Sprintf("one of %s (or 0..%d)", strings.Join(s.Choices, "|"), len(s.Choices)-1))
+		}
+	case List:
+		for _, item := range strings.Split(text, ",") {
+			item = strings.TrimSpace(item)
+			if item == "" {
+				return bad("a comma list without empty items")
+			}
+			if s.Check != nil {
+				if err := s.Check(item); err != nil {
+					return bad(err.Error())
+				}
+			}
+		}
+	case MACList:
+		for _, item := range strings.Split(text, ",") {
+			mac, err := net.ParseMAC(strings.TrimSpace(item))
+			if err != nil || len(mac) != 6 {
+				return bad("MAC addresses aa:bb:cc:dd:ee:ff, comma separated")
+			}
+		}
+	case String:
+		if s.Check != nil {
+			if err := s.Check(text); err != nil {
+				return bad(err.Error())
+			}
+		}
+	default:
+		return bad("a known kind of setting")
+	}
+	return nil
+}
+
+func (s Setting) enumIndex(text string) (int, bool) {
+	for i, c := range s.Choices {
+		if strings.EqualFold(text, c) {
+			return i, true
+		}
+	}
+	if n, err := strconv.Atoi(text); err == nil && n >= 0 && n < len(s.Choices) {
+		return n, true
+	}
+	return 0, false
+}
+
+// checkIfName: Linux interface names are 1..15 bytes without '/' or blanks.
+func checkIfName(s string) error {
+	if len(s) > 15 || strings.ContainsAny(s, "/: \t\n") || s == "." || s == ".." {
+		return errors.New("interface names of at most 15 characters, no '/', ':' or blanks")
+	}
+	return nil
+}
+
+func checkAbsPath(s string) error {
+	if !strings.HasPrefix(s, "/") {
+		return errors.New("an absolute path")
+	}
+	return nil
+}
+
+// checkPCAPPattern allows one "%d" and no other verb: the path is a format
+// with the device index as its only argument.
+func checkPCAPPattern(s string) error {
+	rest := strings.Replace(s, "%d", "", 1)
+	if strings.Contains(rest, "%") {
+		return errors.New("a file path with at most one %d and no other %")
+	}
+	return nil
+}

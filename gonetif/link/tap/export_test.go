@@ -1,0 +1,4 @@
+package tap
+
+// UsesNetpoll reports which reader the endpoint runs, for tests.
+func (e *Endpoint) UsesNetpoll() bool { return e.netpoll }

@@ -1,0 +1,78 @@
+package socket_test
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/link/pair"
+	"github.com/gonetif/gonetif/gonetif/netif"
+	"github.com/gonetif/gonetif/gonetif/socket"
+	"github.com/gonetif/gonetif/gonetif/stack"
+)
+
+// BSD sockets with Linux answers: every call is one non-blocking try that
+// reports EAGAIN/EINPROGRESS, and Wait blocks for readiness (the C API
+// waits on a futex instead).
+func Example() {
+	cable := pair.New(tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01"), tcpip.LinkAddress("\x02\x00\x00\x00\x00\x02"), 0)
+	defer cable.Close()
+	mask := netip.MustParseAddr("255.255.255.0")
+	peer, _ := gonetif.New(stack.Options{})
+	defer peer.Close()
+	peer.AddInterface(netif.Config{Key: "peer", Flags: netif.FlagAutoUp,
+		IPInfo: netif.IPInfo{IP: netip.MustParseAddr("10.0.0.2"), Netmask: mask}}, cable.B)
+	device, _ := gonetif.New(stack.Options{})
+	defer device.Close()
+	device.AddInterface(netif.Config{Key: "dev", Flags: netif.FlagAutoUp,
+		IPInfo: netif.IPInfo{IP: netip.MustParseAddr("10.0.0.1"), Netmask: mask}}, cable.A)
+	ln, _ := peer.Listen("tcp4", ":7")
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Write([]byte("hello"))
+			c.Close()
+		}
+	}()
+
+	so, err := socket.New(device.Gvisor(), unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer so.Close()
+	server := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 0, 0, 2}), Port: 7}
+	err = so.Connect(server)
+	fmt.Println("connect:", err == unix.EINPROGRESS)
+	deadline := time.Now().Add(5 * time.Second)
+	so.Wait(socket.EventOut, deadline)
+	fmt.Println("result:", so.ConnectResult())
+
+	buf := make([]byte, 16)
+	for {
+		res, err := so.Recv(buf, socket.RecvFlags{})
+		if err == unix.EAGAIN {
+			so.Wait(socket.EventIn, deadline)
+			continue
+		}
+		if err != nil || res.EOF {
+			break
+		}
+		fmt.Printf("recv: %q\n", buf[:res.N])
+	}
+
+	refused, _ := socket.New(device.Gvisor(), unix.AF_INET, unix.SOCK_STREAM, 0)
+	defer refused.Close()
+	refused.Connect(tcpip.FullAddress{Addr: server.Addr, Port: 8}) // nobody listens on 8
+	refused.Wait(socket.EventOut, deadline)
+	fmt.Println("port 8:", refused.ConnectResult())
+	// Output:
+	// connect: true
+	// result: <nil>
+	// recv: "hello"
+	// port 8: connection refused
+}
