@@ -53,7 +53,7 @@ int gonetif_abi_init(struct gonetif_abi_callbacks *cb, struct gonetif_wait_slot 
 /* TAP links. Returns link id or -err. mac may be NULL; strings may be NULL;
  * zero/NULL fields are taken from the GONETIF_* environment. */
 int gonetif_tap_open(char *name, uint8_t *mac, int mtu, int plain, char *netns, int in_loss, int out_loss,
-                     char *pcap_path);
+                     char *pcap_path, char *link, char *hostfwd);
 int gonetif_tap_write(int link, void *frame, size_t len);
 void gonetif_link_close(int link);
 

@@ -78,7 +78,7 @@ void *tapio_create_with(const tapio_config_t *cfg)
         return NULL;
     }
     int link = gonetif_tap_open((char *)c.tap_name, (uint8_t *)c.mac, c.mtu, c.plain, (char *)c.netns, c.in_loss,
-                                c.out_loss, (char *)c.pcap_path);
+                                c.out_loss, (char *)c.pcap_path, (char *)c.link, (char *)c.hostfwd);
     if (link < 0) {
         free(t); /* Go logged the reason */
         return NULL;

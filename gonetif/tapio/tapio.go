@@ -1,13 +1,15 @@
 // Package tapio is the TAP driver of ESP-IDF's tapif_io, done in Go: it
-// opens a TAP device and stacks the optional layers (loss injection, pcap
-// capture) on it, configured by a Config or by GONETIF_* environment
-// variables, so one binary can run as several simulated devices.
+// opens a TAP device (or, with Link "user", a user-mode network that needs
+// no TAP) and stacks the optional layers (loss injection, pcap capture) on
+// it, configured by a Config or by GONETIF_* environment variables, so one
+// binary can run as several simulated devices.
 package tapio
 
 import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -21,6 +23,7 @@ import (
 	"github.com/gonetif/gonetif/gonetif/link/capture"
 	"github.com/gonetif/gonetif/gonetif/link/loss"
 	"github.com/gonetif/gonetif/gonetif/link/tap"
+	"github.com/gonetif/gonetif/gonetif/link/usernet"
 )
 
 // DefaultMAC is tapif_io's station address.
@@ -37,6 +40,15 @@ const (
 	EnvOutLoss = "GONETIF_OUT_LOSS"   // percent of sent frames dropped
 	EnvPCAP    = "GONETIF_PCAP"       // capture file; with several drivers, "%d" is the driver index
 	EnvDevice  = "GONETIF_TUN_DEVICE" // TUN/TAP clone device, default /dev/net/tun
+	EnvLink    = "GONETIF_LINK"       // link kind(s), comma separated: tap (default) or user
+	EnvHostFwd = "GONETIF_HOSTFWD"    // user link: port forwards, QEMU hostfwd syntax
+	EnvUserNet = "GONETIF_USER_NET"   // user link: network, default 10.0.2.0/24
+)
+
+// Link kinds.
+const (
+	LinkTAP  = "tap"
+	LinkUser = "user" // user-mode network: no TAP, no privileges
 )
 
 // Config configures one TAP driver. Zero fields take defaults.
@@ -49,6 +61,12 @@ type Config struct {
 	InLoss, OutLoss int              // percent 0..100
 	PCAP            string           // capture file, "" → none
 	Device          string           // clone device, "" → /dev/net/tun
+	Link            string           // LinkTAP or LinkUser, "" → LinkTAP
+
+	// User-mode link only (see package usernet).
+	HostFwd string       // port forwards, e.g. "tcp:127.0.0.1:8080-:80"
+	UserNet netip.Prefix // zero → 10.0.2.0/24 (gateway .2, DNS .3, DHCP from .15)
+	OnError func(error)  // the running network's errors, for logs
 }
 
 // Error reports a driver configuration or open failure.
@@ -121,6 +139,27 @@ func FromEnv(base Config, index int) (Config, error) {
 	if cfg.Device == "" {
 		cfg.Device = os.Getenv(EnvDevice)
 	}
+	if cfg.Link == "" {
+		cfg.Link = nth(os.Getenv(EnvLink), index)
+	}
+	switch cfg.Link {
+	case "", LinkTAP, LinkUser:
+	default:
+		return cfg, invalid("env", "link %q: want %s or %s", cfg.Link, LinkTAP, LinkUser)
+	}
+	// One host port serves one device: the forwards go to the first.
+	if cfg.HostFwd == "" && index == 0 {
+		cfg.HostFwd = os.Getenv(EnvHostFwd)
+	}
+	if !cfg.UserNet.IsValid() {
+		if s := strings.TrimSpace(os.Getenv(EnvUserNet)); s != "" {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return cfg, invalid("env", "%s=%q is not a network like 10.0.2.0/24", EnvUserNet, s)
+			}
+			cfg.UserNet = p
+		}
+	}
 	if cfg.PCAP == "" {
 		if p := os.Getenv(EnvPCAP); p != "" {
 			if strings.Contains(p, "%d") {
@@ -157,11 +196,12 @@ func envUint(name string, lo, hi uint64) (uint32, error) {
 	return uint32(v), nil
 }
 
-// Driver is an open TAP with its layers.
+// Driver is an open TAP (or user-mode network) with its layers.
 type Driver struct {
 	id   int
 	cfg  Config
 	tap  *tap.Endpoint
+	user *usernet.Network
 	link stack.LinkEndpoint
 
 	closeOnce sync.Once
@@ -181,22 +221,39 @@ func Open(cfg Config) (*Driver, error) {
 	if cfg.InLoss < 0 || cfg.InLoss > 100 || cfg.OutLoss < 0 || cfg.OutLoss > 100 {
 		return nil, invalid("open", "loss percentages must be 0..100")
 	}
-	ep, err := tap.Open(tap.Options{
-		Name:   cfg.Name,
-		MAC:    tcpip.LinkAddress(mac),
-		MTU:    cfg.MTU,
-		Plain:  cfg.Plain,
-		NetNS:  cfg.NetNS,
-		Device: cfg.Device,
-	})
-	if err != nil {
-		return nil, &Error{Op: "open", Err: err}
+	d := &Driver{id: int(lastID.Add(1)), cfg: cfg}
+	switch cfg.Link {
+	case "", LinkTAP:
+		ep, err := tap.Open(tap.Options{
+			Name:   cfg.Name,
+			MAC:    tcpip.LinkAddress(mac),
+			MTU:    cfg.MTU,
+			Plain:  cfg.Plain,
+			NetNS:  cfg.NetNS,
+			Device: cfg.Device,
+		})
+		if err != nil {
+			return nil, &Error{Op: "open", Err: err}
+		}
+		d.tap, d.link = ep, ep
+	case LinkUser:
+		fwds, err := usernet.ParseHostForwards(cfg.HostFwd)
+		if err != nil {
+			return nil, &Error{Op: "user network", Err: err}
+		}
+		n, err := usernet.New(usernet.Options{Net: cfg.UserNet, MAC: mac, MTU: cfg.MTU, HostForwards: fwds,
+			OnError: cfg.OnError})
+		if err != nil {
+			return nil, &Error{Op: "user network", Err: err}
+		}
+		d.user, d.link = n, n.Link()
+	default:
+		return nil, invalid("open", "link %q: want %s or %s", cfg.Link, LinkTAP, LinkUser)
 	}
-	d := &Driver{id: int(lastID.Add(1)), cfg: cfg, tap: ep, link: ep}
 	if cfg.InLoss != 0 || cfg.OutLoss != 0 {
 		l, err := loss.New(d.link, cfg.InLoss, cfg.OutLoss)
 		if err != nil {
-			ep.Close()
+			d.link.Close()
 			return nil, &Error{Op: "loss layer", Err: err}
 		}
 		d.link = l
@@ -204,7 +261,7 @@ func Open(cfg Config) (*Driver, error) {
 	if cfg.PCAP != "" {
 		l, _, err := capture.New(d.link, cfg.PCAP, 0) // closing the endpoint closes the file
 		if err != nil {
-			ep.Close()
+			d.link.Close()
 			return nil, &Error{Op: "capture " + cfg.PCAP, Err: err}
 		}
 		d.link = l
@@ -223,8 +280,25 @@ func (d *Driver) Config() Config { return d.cfg }
 // closes what it holds, the capture file included).
 func (d *Driver) Link() stack.LinkEndpoint { return d.link }
 
-// Tap returns the TAP endpoint under the layers.
+// Tap returns the TAP endpoint under the layers; nil on a user-mode link.
 func (d *Driver) Tap() *tap.Endpoint { return d.tap }
+
+// User returns the user-mode network under the layers; nil on a TAP.
+func (d *Driver) User() *usernet.Network { return d.user }
+
+// Describe says what the driver opened, for a log line.
+func (d *Driver) Describe() string {
+	if d.user != nil {
+		o := d.user.Options()
+		return fmt.Sprintf("user-mode network %s (gateway %s = host loopback, DNS %s, DHCP from %s, %d port forwards), MAC %s",
+			o.Net, o.Gateway, o.DNS, o.DHCPStart, len(o.HostForwards), net.HardwareAddr(o.MAC))
+	}
+	mode := "offload"
+	if d.cfg.Plain {
+		mode = "plain"
+	}
+	return fmt.Sprintf("TAP %s opened (%s, MAC %s)", d.tap.Name(), mode, d.tap.LinkAddress())
+}
 
 // ErrNotSupported is returned by WriteFrame when the TAP cannot take raw frames.
 var ErrNotSupported = errors.New("raw frame writes not supported")
@@ -232,6 +306,9 @@ var ErrNotSupported = errors.New("raw frame writes not supported")
 // WriteFrame writes one raw Ethernet frame to the TAP, bypassing the stack
 // (tapio_output).
 func (d *Driver) WriteFrame(frame []byte) error {
+	if d.user != nil {
+		return d.user.InjectFrame(frame)
+	}
 	if w, ok := any(d.tap).(interface{ WriteFrame([]byte) error }); ok {
 		return w.WriteFrame(frame)
 	}

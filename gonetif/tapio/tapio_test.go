@@ -3,9 +3,12 @@ package tapio
 import (
 	"errors"
 	"net"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gonetif/gonetif/gonetif/link/usernet"
 )
 
 func TestFromEnvListsAndDefaults(t *testing.T) {
@@ -79,5 +82,56 @@ func TestOpenRejectsBadConfig(t *testing.T) {
 		if _, err := Open(cfg); !errors.Is(err, unix.EINVAL) {
 			t.Errorf("Open(%+v) = %v, want EINVAL", cfg, err)
 		}
+	}
+}
+
+func TestFromEnvUserLink(t *testing.T) {
+	t.Setenv(EnvLink, "user,tap")
+	t.Setenv(EnvHostFwd, "tcp::8080-:80")
+	t.Setenv(EnvUserNet, "10.9.0.0/24")
+	first, err := FromEnv(Config{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Link != LinkUser || first.HostFwd != "tcp::8080-:80" || first.UserNet.String() != "10.9.0.0/24" {
+		t.Fatalf("first device: %+v", first)
+	}
+	// The forwards' host ports can serve one device: the first.
+	second, err := FromEnv(Config{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Link != LinkTAP || second.HostFwd != "" {
+		t.Fatalf("second device: %+v", second)
+	}
+	for _, tc := range []struct{ name, value string }{{EnvLink, "slirp"}, {EnvUserNet, "10.0.2.0"}} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			t.Setenv(tc.name, tc.value)
+			if _, err := FromEnv(Config{}, 0); !errors.Is(err, unix.EINVAL) {
+				t.Fatalf("got %v, want EINVAL", err)
+			}
+		})
+	}
+}
+
+func TestOpenUserLinkNeedsNoTAP(t *testing.T) {
+	// A clone device that does not exist: the user link must not touch it.
+	d, err := Open(Config{Link: LinkUser, Device: "/nonexistent/tun", PCAP: t.TempDir() + "/u.pcap", InLoss: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.User() == nil || d.Tap() != nil || !strings.Contains(d.Describe(), "user-mode network 10.0.2.0/24") {
+		t.Fatalf("driver %q", d.Describe())
+	}
+	// tapio_output's path: a raw frame goes to the gateway.
+	if err := d.WriteFrame(make([]byte, 60)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(Config{Link: LinkUser, HostFwd: "tcp:1.2.3.4"}); !errors.Is(err, usernet.ErrBadHostForward) {
+		t.Fatalf("bad forward: %v", err)
+	}
+	if _, err := Open(Config{Link: "bogus"}); !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("bad link: %v", err)
 	}
 }
