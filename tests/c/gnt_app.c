@@ -6,6 +6,7 @@
  *   gnt_app [--if TAP,IP/PREFIX[,GW]]... ACTION ARGS...
  *     serve-tcp PORT N          accept N connections, echo each until EOF
  *     serve-udp PORT N          echo N datagrams back to their senders
+ *     serve-http PORT N         answer N HTTP requests with "hello from gnt_app"
  *     tcp-echo HOST PORT MSG... connect, send MSG, print the reply (per triple)
  *     udp-echo HOST PORT MSG    send MSG in a datagram, print the reply
  *     sleep SECONDS             stay up (the host pings us)
@@ -127,6 +128,59 @@ static int serve_udp(int port, int n)
     return 0;
 }
 
+/* A minimal HTTP/1.0-style responder: reads the request head, answers
+ * 200 with a fixed body and closes, which is all curl needs. */
+static int serve_http(int port, int n)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+        bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 4)) {
+        return die("listen");
+    }
+    printf("LISTENING\n");
+    fflush(stdout);
+    static const char body[] = "hello from gnt_app\n";
+    for (int i = 0; i < n; i++) {
+        int c = accept(ls, NULL, NULL);
+        if (c < 0) {
+            return die("accept");
+        }
+        char req[4096];
+        size_t got = 0;
+        while (got < sizeof(req) - 1) {
+            ssize_t r = recv(c, req + got, sizeof(req) - 1 - got, 0);
+            if (r <= 0) {
+                break;
+            }
+            got += (size_t)r;
+            req[got] = 0;
+            if (strstr(req, "\r\n\r\n")) {
+                break;
+            }
+        }
+        req[got] = 0;
+        char *eol = strstr(req, "\r\n");
+        if (eol) {
+            *eol = 0;
+        }
+        printf("REQUEST %s\n", req);
+        fflush(stdout);
+        char resp[256];
+        int len = snprintf(resp, sizeof(resp),
+                           "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                           "Connection: close\r\n\r\n%s",
+                           sizeof(body) - 1, body);
+        if (send(c, resp, (size_t)len, 0) != len) {
+            return die("send");
+        }
+        close(c);
+    }
+    close(ls);
+    return 0;
+}
+
 static int echo_client(int type, const char *host, int port, const char *msg)
 {
     int s = socket(AF_INET, type, 0);
@@ -204,6 +258,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(action, "serve-udp") && i + 2 < argc) {
         return serve_udp(atoi(argv[i + 1]), atoi(argv[i + 2]));
+    }
+    if (!strcmp(action, "serve-http") && i + 2 < argc) {
+        return serve_http(atoi(argv[i + 1]), atoi(argv[i + 2]));
     }
     if (!strcmp(action, "tcp-echo") && i + 3 < argc) {
         for (i++; i + 2 < argc; i += 3) {
