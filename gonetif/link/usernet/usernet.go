@@ -250,8 +250,22 @@ func New(opts Options) (*Network, error) {
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
 	})
+	// The gateway is the active closer whenever the host closes first. A
+	// TIME_WAIT here would swallow the device's next SYN on the same
+	// ports (gVisor reuses a TIME_WAIT tuple only for a listener, and the
+	// forwarder is none), and the host's kernel keeps its own TIME_WAIT
+	// for the real connection: none here.
 	sack := tcpip.TCPSACKEnabled(true)
-	n.s.SetTransportProtocolOption(tcp.ProtocolNumber, &sack)
+	timeWait := tcpip.TCPTimeWaitTimeoutOption(0)
+	moderate := tcpip.TCPModerateReceiveBufferOption(true)
+	sendRange := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 4 << 20}
+	recvRange := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 4 << 20}
+	for _, opt := range []tcpip.SettableTransportProtocolOption{&sack, &timeWait, &moderate, &sendRange, &recvRange} {
+		if e := n.s.SetTransportProtocolOption(tcp.ProtocolNumber, opt); e != nil {
+			n.s.Close()
+			return nil, &Error{Kind: ErrBadOptions, Detail: "gateway TCP option", Err: errors.New(e.String())}
+		}
+	}
 	n.pair = pair.New(tcpip.LinkAddress(opts.MAC), gatewayMAC, opts.MTU)
 	n.dev = &deviceLink{Endpoint: n.pair.A, net: n}
 	if err := n.setUp(); err != nil {

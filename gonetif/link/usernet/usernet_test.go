@@ -591,3 +591,50 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestConnectionChurn opens and closes many short connections through the
+// gateway, the host closing first (netperf's TCP_CRR).
+func TestConnectionChurn(t *testing.T) {
+	l, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				b := make([]byte, 1)
+				if _, err := io.ReadFull(c, b); err == nil {
+					c.Write(b)
+				}
+				c.Close()
+			}()
+		}
+	}()
+	d := newDevice(t, usernet.Options{}, false)
+	to := netip.AddrPortFrom(gateway, uint16(l.Addr().(*net.TCPAddr).Port))
+	deadline := time.Now().Add(30 * time.Second)
+	for i := range 500 {
+		c, err := d.s.DialTCP(ctx(t), to)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		c.SetDeadline(deadline)
+		b := []byte{byte(i)}
+		if _, err := c.Write(b); err != nil {
+			t.Fatalf("connection %d: write %v", i, err)
+		}
+		r := make([]byte, 2)
+		if _, err := io.ReadFull(c, r[:1]); err != nil || r[0] != b[0] {
+			t.Fatalf("connection %d: echo %v", i, err)
+		}
+		if k, err := c.Read(r[1:]); k != 0 || err != io.EOF {
+			t.Fatalf("connection %d: want EOF, got %d, %v", i, k, err)
+		}
+		c.Close()
+	}
+}
