@@ -3,6 +3,7 @@ package usernet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -135,17 +136,32 @@ func (n *Network) forwardUDP(r *udp.ForwarderRequest) bool {
 	if !ok {
 		return false // the stack answers port unreachable
 	}
+	if n.udpFlows.Add(1) > maxUDPFlows {
+		n.udpFlows.Add(-1)
+		n.report(&Error{Kind: ErrDialFailed, Detail: "udp " + target,
+			Err: fmt.Errorf("%d UDP flows open: datagram dropped", maxUDPFlows)})
+		return true
+	}
 	var wq waiter.Queue
 	ep, terr := r.CreateEndpoint(&wq)
 	if terr != nil {
+		n.udpFlows.Add(-1)
 		return true // a flow for this id is already being set up
 	}
 	dev := gonet.NewUDPConn(&wq, ep)
-	if !n.spawn(func() { n.relayUDP(dev, id, target) }) {
+	if !n.spawn(func() {
+		defer n.udpFlows.Add(-1)
+		n.relayUDP(dev, id, target)
+	}) {
+		n.udpFlows.Add(-1)
 		dev.Close()
 	}
 	return true
 }
+
+// maxUDPFlows bounds the host sockets of outbound UDP flows (each lasts
+// until UDPIdleTimeout without traffic).
+const maxUDPFlows = 4096
 
 func (n *Network) relayUDP(dev *gonet.UDPConn, id stack.TransportEndpointID, target string) {
 	ctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -130,6 +131,8 @@ type Network struct {
 
 	spawnMu sync.Mutex // orders wg.Add against Close's wg.Wait
 	closing bool
+
+	udpFlows atomic.Int32
 }
 
 // withDefaults fills zero fields and checks the rest.
