@@ -30,8 +30,9 @@
  *   GONETIF_LOG_LEVEL  none|error|warn|info|debug|verbose    (default info)
  *   GONETIF_LINK       tap, or user: a user-mode network in the process, no
  *                      TAP and no privileges (gateway = host loopback, DHCP,
- *                      DNS, outbound TCP/UDP as host sockets); a comma list
- *                      gives the n-th device the n-th kind  (default tap)
+ *                      DNS, outbound TCP/UDP as host sockets), one network
+ *                      per device; a comma list gives the n-th device the
+ *                      n-th kind                            (default tap)
  *   GONETIF_USER_NET   user link: network; gateway .2, DNS .3, DHCP from .15
  *                                                       (default 10.0.2.0/24)
  *   GONETIF_HOSTFWD    user link: host ports into the first device, QEMU's

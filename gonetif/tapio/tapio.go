@@ -40,7 +40,7 @@ const (
 	EnvOutLoss = "GONETIF_OUT_LOSS"   // percent of sent frames dropped
 	EnvPCAP    = "GONETIF_PCAP"       // capture file; with several drivers, "%d" is the driver index
 	EnvDevice  = "GONETIF_TUN_DEVICE" // TUN/TAP clone device, default /dev/net/tun
-	EnvLink    = "GONETIF_LINK"       // link kind(s), comma separated: tap (default) or user
+	EnvLink    = "GONETIF_LINK"       // link kind of every device, or a comma list (n-th device, n-th kind): tap (default) or user
 	EnvHostFwd = "GONETIF_HOSTFWD"    // user link: port forwards, QEMU hostfwd syntax
 	EnvUserNet = "GONETIF_USER_NET"   // user link: network, default 10.0.2.0/24
 )
@@ -140,7 +140,13 @@ func FromEnv(base Config, index int) (Config, error) {
 		cfg.Device = os.Getenv(EnvDevice)
 	}
 	if cfg.Link == "" {
-		cfg.Link = nth(os.Getenv(EnvLink), index)
+		// One kind names the kind of every device; a list, each in turn.
+		kinds := os.Getenv(EnvLink)
+		if !strings.Contains(kinds, ",") {
+			cfg.Link = strings.TrimSpace(kinds)
+		} else {
+			cfg.Link = nth(kinds, index)
+		}
 	}
 	switch cfg.Link {
 	case "", LinkTAP, LinkUser:

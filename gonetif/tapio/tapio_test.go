@@ -104,6 +104,11 @@ func TestFromEnvUserLink(t *testing.T) {
 	if second.Link != LinkTAP || second.HostFwd != "" {
 		t.Fatalf("second device: %+v", second)
 	}
+	// A single kind is every device's.
+	t.Setenv(EnvLink, "user")
+	if third, err := FromEnv(Config{}, 2); err != nil || third.Link != LinkUser {
+		t.Fatalf("third device: %+v, %v", third, err)
+	}
 	for _, tc := range []struct{ name, value string }{{EnvLink, "slirp"}, {EnvUserNet, "10.0.2.0"}} {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			t.Setenv(tc.name, tc.value)
