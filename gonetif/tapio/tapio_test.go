@@ -3,12 +3,17 @@ package tapio
 import (
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gonetif/gonetif/gonetif"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
+	"github.com/gonetif/gonetif/gonetif/netif"
+	"github.com/gonetif/gonetif/gonetif/stack"
 )
 
 func TestFromEnvListsAndDefaults(t *testing.T) {
@@ -138,5 +143,40 @@ func TestOpenUserLinkNeedsNoTAP(t *testing.T) {
 	}
 	if _, err := Open(Config{Link: "bogus"}); !errors.Is(err, unix.EINVAL) {
 		t.Fatalf("bad link: %v", err)
+	}
+}
+
+// The layers work on the user-mode link: a DHCP exchange lands in the pcap.
+func TestUserLinkWithCapture(t *testing.T) {
+	pcap := t.TempDir() + "/u.pcap"
+	d, err := Open(Config{Link: LinkUser, PCAP: pcap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gonetif.New(stack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, err := s.AddInterface(netif.Config{Key: "U", Flags: netif.FlagAutoUp | netif.FlagDHCPClient}, d.Link())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Connected(); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(10 * time.Second); !n.IPInfo().HasIP(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("no lease on the user-mode link")
+		}
+	}
+	if got := n.IPInfo().IP.String(); got != "10.0.2.15" {
+		t.Fatalf("leased %s", got)
+	}
+	s.Close() // closes the link, the capture file with it
+	st, err := os.Stat(pcap)
+	// Header (24) + at least DISCOVER, OFFER, REQUEST, ACK of 300+ bytes.
+	if err != nil || st.Size() < 24+4*300 {
+		t.Fatalf("capture: %v, %v", st, err)
 	}
 }
