@@ -65,6 +65,11 @@ type Options struct {
 	// OnError receives the typed errors of the running network (dial
 	// failures, an exhausted DHCP pool, refused port forwards), for logs.
 	OnError func(error)
+	// GatewayLink, if set, is the gateway's own link (a port of a virtual
+	// LAN, so several devices share the gateway) instead of a private
+	// cable to one device; Link and DeviceEndpoint are then nil, and MAC
+	// is unused.
+	GatewayLink stack.LinkEndpoint
 }
 
 // Errors; each reaches OnError or a caller wrapped in *Error.
@@ -117,7 +122,8 @@ const gatewayNIC tcpip.NICID = 1
 type Network struct {
 	opts Options
 	s    *stack.Stack
-	pair *pair.Pair
+	pair   *pair.Pair         // nil with Options.GatewayLink
+	gwLink stack.LinkEndpoint // the gateway NIC's link
 	dev  *deviceLink
 
 	ctx    context.Context
@@ -269,8 +275,12 @@ func New(opts Options) (*Network, error) {
 			return nil, &Error{Kind: ErrBadOptions, Detail: "gateway TCP option", Err: errors.New(e.String())}
 		}
 	}
-	n.pair = pair.New(tcpip.LinkAddress(opts.MAC), gatewayMAC, opts.MTU)
-	n.dev = &deviceLink{Endpoint: n.pair.A, net: n}
+	n.gwLink = opts.GatewayLink
+	if n.gwLink == nil {
+		n.pair = pair.New(tcpip.LinkAddress(opts.MAC), gatewayMAC, opts.MTU)
+		n.dev = &deviceLink{Endpoint: n.pair.A, net: n}
+		n.gwLink = n.pair.B
+	}
 	if err := n.setUp(); err != nil {
 		n.Close()
 		return nil, err
@@ -282,7 +292,7 @@ func (n *Network) setUp() error {
 	fail := func(op string, e tcpip.Error) error {
 		return &Error{Kind: ErrBadOptions, Detail: op, Err: errors.New(e.String())}
 	}
-	if e := n.s.CreateNIC(gatewayNIC, n.pair.B); e != nil {
+	if e := n.s.CreateNIC(gatewayNIC, n.gwLink); e != nil {
 		return fail("create the gateway NIC", e)
 	}
 	// Promiscuous + spoofing: the gateway takes packets for any address
@@ -327,16 +337,29 @@ func (n *Network) setUp() error {
 // Link is the device's end of the virtual cable, to attach to the
 // device's interface. Closing it (the interface stopping) closes the
 // network.
-func (n *Network) Link() stack.LinkEndpoint { return n.dev }
+func (n *Network) Link() stack.LinkEndpoint {
+	if n.dev == nil {
+		return nil
+	}
+	return n.dev
+}
 
 // DeviceEndpoint is Link's underlying endpoint (its frame counters).
-func (n *Network) DeviceEndpoint() *driver.Endpoint { return n.pair.A }
+func (n *Network) DeviceEndpoint() *driver.Endpoint {
+	if n.pair == nil {
+		return nil
+	}
+	return n.pair.A
+}
 
 // InjectFrame hands one raw Ethernet frame from the device to the gateway,
 // bypassing the device's stack (tapio_output).
 func (n *Network) InjectFrame(frame []byte) error {
 	if n.ctx.Err() != nil {
 		return &Error{Kind: ErrClosed}
+	}
+	if n.pair == nil {
+		return &Error{Kind: ErrBadOptions, Detail: "no device cable: the gateway is on Options.GatewayLink"}
 	}
 	if !n.pair.B.Receive(frame) {
 		return &Error{Kind: ErrBadOptions, Detail: fmt.Sprintf("frame of %d bytes dropped", len(frame))}
@@ -364,7 +387,9 @@ func (n *Network) Close() {
 		n.wg.Wait()
 		n.s.Close()
 		n.s.Wait()
-		n.pair.Close()
+		if n.pair != nil {
+			n.pair.Close()
+		}
 	})
 }
 

@@ -22,6 +22,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 
 	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/link/driver"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
 	"github.com/gonetif/gonetif/gonetif/netif"
 	"github.com/gonetif/gonetif/gonetif/socket"
@@ -637,4 +638,82 @@ func TestConnectionChurn(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// TestSharedGatewayTwoDevices puts the gateway on a caller's link (here
+// a hub of two cables standing in for a virtual LAN): two devices lease
+// distinct addresses and both reach the host.
+func TestSharedGatewayTwoDevices(t *testing.T) {
+	l := hostEcho(t)
+	hub := newHub(t, 3)
+	n, err := usernet.New(usernet.Options{GatewayLink: hub.port(0, "\x52\x55\x0a\x00\x02\x02")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if n.Link() != nil {
+		t.Fatal("Link must be nil with GatewayLink")
+	}
+	var addrs []netip.Addr
+	for i := 1; i <= 2; i++ {
+		s, err := gonetif.New(stack.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		nif, err := s.AddInterface(netif.Config{Key: "D", Flags: netif.FlagAutoUp | netif.FlagDHCPClient,
+			MAC: net.HardwareAddr{2, 0, 0, 0, 0, byte(i)}}, hub.port(i, string([]byte{2, 0, 0, 0, 0, byte(i)})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nif.Connected()
+		for end := time.Now().Add(10 * time.Second); !nif.IPInfo().HasIP(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("device %d: no lease", i)
+			}
+		}
+		addrs = append(addrs, nif.IPInfo().IP)
+		c, err := s.DialTCP(ctx(t), netip.AddrPortFrom(gateway, uint16(l.Addr().(*net.TCPAddr).Port)))
+		if err != nil {
+			t.Fatalf("device %d: %v", i, err)
+		}
+		c.Write([]byte("x"))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+			t.Fatalf("device %d: echo %v", i, err)
+		}
+		c.Close()
+	}
+	if addrs[0] == addrs[1] || !netip.MustParsePrefix("10.0.2.0/24").Contains(addrs[1]) {
+		t.Fatalf("leases %v", addrs)
+	}
+}
+
+// hub is a minimal repeater for tests: every frame goes to every other port.
+type hub struct {
+	mu    sync.Mutex
+	ports []*driver.Endpoint
+}
+
+func newHub(t *testing.T, n int) *hub {
+	return &hub{ports: make([]*driver.Endpoint, n)}
+}
+
+func (h *hub) port(i int, mac string) *driver.Endpoint {
+	ep := driver.New(driver.Options{MAC: tcpip.LinkAddress(mac), Transmit: func(frame []byte) error {
+		h.mu.Lock()
+		ports := append([]*driver.Endpoint(nil), h.ports...)
+		h.mu.Unlock()
+		f := append([]byte(nil), frame...)
+		for j, p := range ports {
+			if j != i && p != nil {
+				go p.Receive(f)
+			}
+		}
+		return nil
+	}})
+	h.mu.Lock()
+	h.ports[i] = ep
+	h.mu.Unlock()
+	return ep
 }
