@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -76,7 +77,7 @@ func (n *Network) relayTCP(r *tcp.ForwarderRequest, id stack.TransportEndpointID
 		host.Close()
 		return
 	}
-	n.splice(gonet.NewTCPConn(&wq, ep), host)
+	n.splice(gonet.NewTCPConn(&wq, ep), ep, host)
 }
 
 // unreachableCode maps a host dial error to the ICMP code a router would
@@ -94,19 +95,28 @@ func unreachableCode(err error) (header.ICMPv4Code, bool) {
 }
 
 // splice copies both ways, passing half-closes on, until both ends are
-// done or the network closes.
-func (n *Network) splice(dev, host net.Conn) {
-	stop := context.AfterFunc(n.ctx, func() {
-		dev.Close()
-		host.Close()
-	})
+// done or the network closes. A reset on either side (any error) resets
+// the other, as a NAT would pass the RST on.
+func (n *Network) splice(dev net.Conn, devEP tcpip.Endpoint, host net.Conn) {
+	var once sync.Once
+	reset := func() {
+		once.Do(func() {
+			devEP.Abort()
+			if tc, ok := host.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
+			host.Close()
+			dev.Close()
+		})
+	}
+	stop := context.AfterFunc(n.ctx, reset)
 	defer stop()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		copyHalf(host, dev)
+		copyHalf(host, dev, reset)
 	}()
-	copyHalf(dev, host)
+	copyHalf(dev, host, reset)
 	<-done
 	dev.Close()
 	host.Close()
@@ -114,11 +124,9 @@ func (n *Network) splice(dev, host net.Conn) {
 
 type closeWriter interface{ CloseWrite() error }
 
-func copyHalf(dst, src net.Conn) {
+func copyHalf(dst, src net.Conn, reset func()) {
 	if _, err := io.Copy(dst, src); err != nil {
-		// A reset or a closed network: end both directions.
-		src.Close()
-		dst.Close()
+		reset()
 		return
 	}
 	if cw, ok := dst.(closeWriter); ok {

@@ -16,6 +16,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/waiter"
 )
 
 // HostForward is one inbound port forward: the host listens on Host and
@@ -174,7 +176,7 @@ func (n *Network) acceptForward(l *net.TCPListener, f HostForward, dev tcpip.Ful
 		}
 		if !n.spawn(func() {
 			ctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
-			conn, err := gonet.DialContextTCP(ctx, n.s, dev, ipv4.ProtocolNumber)
+			conn, ep, err := n.dialDevice(ctx, dev)
 			cancel()
 			if err != nil {
 				n.report(&Error{Kind: ErrForwardFailed, Detail: f.String(), Err: err})
@@ -182,12 +184,40 @@ func (n *Network) acceptForward(l *net.TCPListener, f HostForward, dev tcpip.Ful
 				host.Close()
 				return
 			}
-			n.splice(conn, host)
+			n.splice(conn, ep, host)
 		}) {
 			host.Close()
 			return
 		}
 	}
+}
+
+// dialDevice connects from the gateway into the device (gonet's dial,
+// keeping the endpoint so that a host reset can be passed on).
+func (n *Network) dialDevice(ctx context.Context, to tcpip.FullAddress) (net.Conn, tcpip.Endpoint, error) {
+	var wq waiter.Queue
+	ep, e := n.s.NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+	if e != nil {
+		return nil, nil, errors.New(e.String())
+	}
+	entry, ch := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventHUp | waiter.EventErr)
+	wq.EventRegister(&entry)
+	defer wq.EventUnregister(&entry)
+	e = ep.Connect(to)
+	if _, started := e.(*tcpip.ErrConnectStarted); started {
+		select {
+		case <-ctx.Done():
+			ep.Close()
+			return nil, nil, ctx.Err()
+		case <-ch:
+		}
+		e = ep.LastError()
+	}
+	if e != nil {
+		ep.Close()
+		return nil, nil, errors.New(e.String())
+	}
+	return gonet.NewTCPConn(&wq, ep), ep, nil
 }
 
 // serveUDPForward keeps one connected device-side socket per host peer,

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -716,4 +717,35 @@ func (h *hub) port(i int, mac string) *driver.Endpoint {
 	h.ports[i] = ep
 	h.mu.Unlock()
 	return ep
+}
+
+// TestHostResetReachesDevice: the host peer aborts; the app sees a reset,
+// not a clean end of stream.
+func TestHostResetReachesDevice(t *testing.T) {
+	l, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.AcceptTCP()
+		if err != nil {
+			return
+		}
+		io.ReadFull(c, make([]byte, 1))
+		c.SetLinger(0)
+		c.Close()
+	}()
+	d := newDevice(t, usernet.Options{}, false)
+	c, err := d.s.DialTCP(ctx(t), netip.AddrPortFrom(gateway, uint16(l.Addr().(*net.TCPAddr).Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("x"))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = c.Read(make([]byte, 1))
+	if err == nil || err == io.EOF || !strings.Contains(err.Error(), (&tcpip.ErrConnectionReset{}).String()) {
+		t.Fatalf("read %v, want a reset", err)
+	}
 }
