@@ -120,11 +120,11 @@ const gatewayNIC tcpip.NICID = 1
 
 // Network is one running user-mode network with its device link.
 type Network struct {
-	opts Options
-	s    *stack.Stack
+	opts   Options
+	s      *stack.Stack
 	pair   *pair.Pair         // nil with Options.GatewayLink
 	gwLink stack.LinkEndpoint // the gateway NIC's link
-	dev  *deviceLink
+	dev    *deviceLink
 
 	ctx    context.Context
 	cancel context.CancelFunc
