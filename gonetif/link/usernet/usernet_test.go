@@ -749,3 +749,41 @@ func TestHostResetReachesDevice(t *testing.T) {
 		t.Fatalf("read %v, want a reset", err)
 	}
 }
+
+// TestUDPToClosedHostPort: the host's ICMP port unreachable reaches the
+// app's connected UDP socket as ECONNREFUSED, as on a real network.
+func TestUDPToClosedHostPort(t *testing.T) {
+	hc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := uint16(hc.LocalAddr().(*net.UDPAddr).Port)
+	hc.Close()
+	d := newDevice(t, usernet.Options{}, false)
+	so, err := socket.New(d.s.Gvisor(), unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer so.Close()
+	if err := so.Connect(tcpip.FullAddress{Addr: tcpip.AddrFrom4(gateway.As4()), Port: closedPort}); err != nil {
+		t.Fatal(err)
+	}
+	// The first datagram opens the flow; the host's refusal of it (or of
+	// a later one) comes back as an error on the socket.
+	until := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := so.Send([]byte("x"), nil, socket.SendFlags{}); err == unix.ECONNREFUSED {
+			return
+		}
+		if so.Wait(socket.EventIn|socket.EventErr, time.Now().Add(200*time.Millisecond)) == nil {
+			_, err := so.Recv(make([]byte, 8), socket.RecvFlags{})
+			if err == unix.ECONNREFUSED {
+				return
+			}
+			t.Fatalf("recv %v, want ECONNREFUSED", err)
+		}
+		if time.Now().After(until) {
+			t.Fatal("no ECONNREFUSED within 10 s")
+		}
+	}
+}
