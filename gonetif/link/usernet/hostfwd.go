@@ -172,7 +172,17 @@ func (n *Network) acceptForward(l *net.TCPListener, f HostForward, dev tcpip.Ful
 	for {
 		host, err := l.AcceptTCP()
 		if err != nil {
-			return
+			if n.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// EMFILE and the like: say so, let the host retry.
+			n.report(&Error{Kind: ErrForwardFailed, Detail: f.String(), Err: err})
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
 		}
 		if !n.spawn(func() {
 			ctx, cancel := context.WithTimeout(n.ctx, n.opts.DialTimeout)
