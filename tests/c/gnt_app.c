@@ -9,12 +9,16 @@
  *     serve-http PORT N         answer N HTTP requests with "hello from gnt_app"
  *     tcp-echo HOST PORT MSG... connect, send MSG, print the reply (per triple)
  *     udp-echo HOST PORT MSG    send MSG in a datagram, print the reply
+ *     tcp-bulk HOST PORT BYTES  connect to an echo server, send BYTES of a
+ *                               pattern while reading the echo back, check it
  *     sleep SECONDS             stay up (the host pings us)
  * Without --if, one interface tap0 192.168.5.100/24 gw 192.168.5.1 (env
  * GONETIF_* applies as usual).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +185,84 @@ static int serve_http(int port, int n)
     return 0;
 }
 
+/* The bulk pattern: position-dependent, so a lost, duplicated or
+ * reordered chunk shows. */
+static uint8_t bulk_byte(size_t i)
+{
+    return (uint8_t)(i * 7 + (i >> 10));
+}
+
+struct bulk_sender {
+    int s;
+    size_t bytes;
+    int failed;
+};
+
+static void *bulk_send(void *arg)
+{
+    struct bulk_sender *b = arg;
+    uint8_t buf[16384];
+    for (size_t off = 0; off < b->bytes;) {
+        size_t n = b->bytes - off < sizeof(buf) ? b->bytes - off : sizeof(buf);
+        for (size_t k = 0; k < n; k++) {
+            buf[k] = bulk_byte(off + k);
+        }
+        ssize_t w = send(b->s, buf, n, 0);
+        if (w <= 0) {
+            b->failed = errno ? errno : EIO;
+            return NULL;
+        }
+        off += (size_t)w;
+    }
+    shutdown(b->s, SHUT_WR);
+    return NULL;
+}
+
+static int bulk_client(const char *host, int port, size_t bytes)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct timeval tv = {.tv_sec = 10};
+    if (s < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) || connect(s, (struct sockaddr *)&a, sizeof(a))) {
+        return die("bulk connect");
+    }
+    struct bulk_sender b = {.s = s, .bytes = bytes};
+    pthread_t t;
+    if (pthread_create(&t, NULL, bulk_send, &b)) {
+        return die("pthread_create");
+    }
+    uint8_t buf[16384];
+    size_t got = 0;
+    int bad = 0;
+    for (;;) {
+        ssize_t r = recv(s, buf, sizeof(buf), 0);
+        if (r < 0) {
+            pthread_join(t, NULL);
+            return die("bulk recv");
+        }
+        if (r == 0) {
+            break;
+        }
+        for (ssize_t k = 0; k < r && !bad; k++) {
+            if (buf[k] != bulk_byte(got + (size_t)k)) {
+                fprintf(stderr, "FAIL bulk: byte %zu differs\n", got + (size_t)k);
+                bad = 1;
+            }
+        }
+        got += (size_t)r;
+    }
+    pthread_join(t, NULL);
+    close(s);
+    if (b.failed || bad || got != bytes) {
+        fprintf(stderr, "FAIL bulk: sent %s, %zu of %zu bytes back%s\n", b.failed ? strerror(b.failed) : "all", got,
+                bytes, bad ? ", corrupted" : "");
+        return 1;
+    }
+    printf("BULK OK %zu\n", got);
+    return 0;
+}
+
 static int echo_client(int type, const char *host, int port, const char *msg)
 {
     int s = socket(AF_INET, type, 0);
@@ -269,6 +351,9 @@ int main(int argc, char **argv)
             }
         }
         return 0;
+    }
+    if (!strcmp(action, "tcp-bulk") && i + 3 < argc) {
+        return bulk_client(argv[i + 1], atoi(argv[i + 2]), (size_t)strtoull(argv[i + 3], NULL, 10));
     }
     if (!strcmp(action, "udp-echo") && i + 3 < argc) {
         return echo_client(SOCK_DGRAM, argv[i + 1], atoi(argv[i + 2]), argv[i + 3]);

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # User-mode link, no root: curl on the host reaches an HTTP server in the
 # app through GONETIF_HOSTFWD; 20 MB go through a forward to the app's echo
-# server and back byte-exact. A malformed forward and a taken host port
+# server and back byte-exact; a UDP forward echoes a datagram. A malformed forward and a taken host port
 # fail tapio_create with a log line.
 source "$(dirname "$0")/../lib.sh"
-require_tools curl nc ss python3 sha256sum head
+require_tools curl nc socat ss python3 sha256sum head
 user_app() { GONETIF_LINK=user unprivileged "$APP" --if tap0,10.0.2.15/24,10.0.2.2 "$@"; }
 
 http=$(free_port)
@@ -22,6 +22,13 @@ timeout 60 nc -N 127.0.0.1 "$echo_port" <"$TMP/blob" >"$TMP/back" || fail "bulk 
 [ "$(sha256sum <"$TMP/blob")" = "$(sha256sum <"$TMP/back")" ] || fail "bulk echo corrupted ($(stat -c %s "$TMP/back") bytes back)"
 wait_line "$TMP/echo" "ECHOED 20971520"
 grep -q "ACCEPTED 10.0.2.2" "$TMP/echo" || fail "forwarded connections should come from the gateway"
+
+udp_port=$(free_port)
+GONETIF_HOSTFWD=udp::$udp_port-:5353 host_bg "$TMP/udp" user_app serve-udp 5353 1
+wait_line "$TMP/udp" LISTENING
+reply=$(printf 'udp hello' | timeout 10 socat -t 2 - UDP:127.0.0.1:"$udp_port") || fail "socat udp failed"
+[ "$reply" = "udp hello" ] || fail "UDP forward echoed '$reply'"
+wait_line "$TMP/udp" "ECHOED 9"
 
 GONETIF_HOSTFWD=tcp:127.0.0.1:80 user_app sleep 1 >"$TMP/bad" 2>&1 && fail "a malformed forward was accepted"
 cat "$TMP/bad"

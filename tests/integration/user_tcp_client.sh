@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # User-mode link, no root: examples/c_tcp_client, run as nobody with no
 # capabilities and no TAP, reaches a socat echo on the host's loopback
-# through the gateway address (10.0.2.2 = the host's 127.0.0.1).
+# through the gateway address (10.0.2.2 = the host's 127.0.0.1); 20 MB go
+# out and come back intact; a closed port is refused.
 source "$(dirname "$0")/../lib.sh"
 require_tools socat ss python3
 port=$(free_port)
@@ -14,6 +15,12 @@ cat "$TMP/out"
 grep -q "user-mode network 10.0.2.0/24" "$TMP/out" || fail "no user-mode link log line"
 [ "$(grep -c 'Received 19 bytes from 10.0.2.2' "$TMP/out")" = 3 ] || fail "expected 3 replies"
 [ "$(grep -c ': Message from ESP32 $' "$TMP/out")" = 3 ] || fail "reply text differs"
+
+# 20 MB out through the gateway and back from the host's echo, checked
+# byte by byte.
+GONETIF_LINK=user unprivileged timeout 60 "$GNT_BIN/tests/gnt_app" --if tap0,10.0.2.15/24,10.0.2.2 \
+    tcp-bulk 10.0.2.2 "$port" 20971520 >"$TMP/bulk" 2>&1 || { cat "$TMP/bulk"; fail "bulk exited with $?"; }
+grep -q "^BULK OK 20971520" "$TMP/bulk" || { cat "$TMP/bulk"; fail "bulk echo incomplete"; }
 
 # A closed host port is refused as on a real network.
 closed=$(free_port)

@@ -114,9 +114,9 @@ func (n *Network) splice(dev net.Conn, devEP tcpip.Endpoint, host net.Conn) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		copyHalf(host, dev, reset)
+		n.copyHalf(host, dev, reset)
 	}()
-	copyHalf(dev, host, reset)
+	n.copyHalf(dev, host, reset)
 	<-done
 	dev.Close()
 	host.Close()
@@ -124,8 +124,8 @@ func (n *Network) splice(dev net.Conn, devEP tcpip.Endpoint, host net.Conn) {
 
 type closeWriter interface{ CloseWrite() error }
 
-func copyHalf(dst, src net.Conn, reset func()) {
-	if _, err := io.Copy(dst, src); err != nil {
+func (n *Network) copyHalf(dst, src net.Conn, reset func()) {
+	if _, err := io.Copy(transitWriter{dst, n}, transitReader{src, n}); err != nil {
 		reset()
 		return
 	}
@@ -225,7 +225,9 @@ func (n *Network) relayDatagrams(dev, host net.Conn, hostErr func(error)) {
 				return
 			}
 			last.touch()
+			n.inTransit.Add(int64(k))
 			dst.Write(buf[:k])
+			n.inTransit.Add(-int64(k))
 		}
 	}
 	done := make(chan struct{})
@@ -279,4 +281,30 @@ func (n *Network) sendUnreachable(id stack.TransportEndpointID, proto tcpip.Tran
 	copy(pkt.TransportHeader().Push(header.ICMPv4MinimumSize), icmpHdr)
 	pkt.TransportProtocolNumber = header.ICMPv4ProtocolNumber
 	r.WritePacket(stack.NetworkHeaderParams{Protocol: header.ICMPv4ProtocolNumber, TTL: 64}, pkt)
+}
+
+// transitReader and transitWriter count the bytes a relay holds between
+// reading them and writing them on (Flush waits for none). They also keep
+// io.Copy off net.TCPConn's ReadFrom/WriteTo, which would bypass them.
+type (
+	transitReader struct {
+		r io.Reader
+		n *Network
+	}
+	transitWriter struct {
+		w io.Writer
+		n *Network
+	}
+)
+
+func (t transitReader) Read(b []byte) (int, error) {
+	k, err := t.r.Read(b)
+	t.n.inTransit.Add(int64(k))
+	return k, err
+}
+
+func (t transitWriter) Write(b []byte) (int, error) {
+	k, err := t.w.Write(b)
+	t.n.inTransit.Add(-int64(len(b)))
+	return k, err
 }

@@ -138,7 +138,8 @@ type Network struct {
 	spawnMu sync.Mutex // orders wg.Add against Close's wg.Wait
 	closing bool
 
-	udpFlows atomic.Int32
+	udpFlows  atomic.Int32
+	inTransit atomic.Int64 // bytes relays have read and not yet written on
 }
 
 // withDefaults fills zero fields and checks the rest.
@@ -365,6 +366,27 @@ func (n *Network) InjectFrame(frame []byte) error {
 		return &Error{Kind: ErrBadOptions, Detail: fmt.Sprintf("frame of %d bytes dropped", len(frame))}
 	}
 	return nil
+}
+
+// Flush waits, up to timeout, until the frames on the cable have reached
+// the gateway and the relays have written on what they read: a process
+// about to exit calls it so that its last datagrams and bytes reach the
+// host, as a TAP write would have. It reports whether all was quiet.
+func (n *Network) Flush(timeout time.Duration) bool {
+	const poll, quietPolls = 2 * time.Millisecond, 5
+	end := time.Now().Add(timeout)
+	for quiet := 0; quiet < quietPolls; {
+		if time.Now().After(end) {
+			return false
+		}
+		time.Sleep(poll)
+		if n.inTransit.Load() == 0 && (n.pair == nil || n.pair.Pending() == 0) {
+			quiet++ // a few quiet polls: the gateway's readers wake asynchronously
+		} else {
+			quiet = 0
+		}
+	}
+	return true
 }
 
 // Options returns the options in effect, defaults filled in.
