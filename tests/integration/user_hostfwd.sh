@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # User-mode link, no root: curl on the host reaches an HTTP server in the
 # app through GONETIF_HOSTFWD; 20 MB go through a forward to the app's echo
-# server and back byte-exact; a UDP forward echoes a datagram. A malformed forward and a taken host port
-# fail tapio_create with a log line.
+# server and back byte-exact; a UDP forward echoes a datagram. A malformed
+# forward, a bad network, an unknown link kind and a taken host port fail
+# tapio_create with a log line.
 source "$(dirname "$0")/../lib.sh"
 require_tools curl nc socat ss python3 sha256sum head
 user_app() { GONETIF_LINK=user unprivileged "$APP" --if tap0,10.0.2.15/24,10.0.2.2 "$@"; }
@@ -33,6 +34,11 @@ wait_line "$TMP/udp" "ECHOED 9"
 GONETIF_HOSTFWD=tcp:127.0.0.1:80 user_app sleep 1 >"$TMP/bad" 2>&1 && fail "a malformed forward was accepted"
 cat "$TMP/bad"
 grep -q "invalid port forward" "$TMP/bad" || fail "no log line for the malformed forward"
+
+GONETIF_USER_NET=10.0.2.0/30 user_app sleep 1 >"$TMP/badnet" 2>&1 && fail "a /30 user network was accepted"
+grep -q "invalid user-mode network options: network 10.0.2.0/30" "$TMP/badnet" || { cat "$TMP/badnet"; fail "no log line for the bad network"; }
+GONETIF_LINK=slirp unprivileged "$APP" sleep 1 >"$TMP/badlink" 2>&1 && fail "an unknown link kind was accepted"
+grep -q 'link "slirp": want tap or user' "$TMP/badlink" || { cat "$TMP/badlink"; fail "no log line for the unknown link kind"; }
 
 host_bg "$TMP/squat" nc -l 127.0.0.1 "$http"
 wait_host_tcp "$http"
