@@ -33,7 +33,8 @@
  *                      DNS, outbound TCP/UDP as host sockets), one network
  *                      per device; a comma list gives the n-th device the
  *                      n-th kind                            (default tap)
- *   GONETIF_USER_NET   user link: network; gateway .2, DNS .3, DHCP from .15
+ *   GONETIF_USER_NET   user link: network; gateway .2, DNS .3, DHCP from .15;
+ *                      a host address (192.168.5.1/24) is the gateway
  *                                                       (default 10.0.2.0/24)
  *   GONETIF_HOSTFWD    user link: host ports into the first device, QEMU's
  *                      hostfwd syntax, e.g. tcp:127.0.0.1:8080-:80,udp::5353-:5353

@@ -42,7 +42,7 @@ const (
 	EnvDevice  = "GONETIF_TUN_DEVICE" // TUN/TAP clone device, default /dev/net/tun
 	EnvLink    = "GONETIF_LINK"       // link kind of every device, or a comma list (n-th device, n-th kind): tap (default) or user
 	EnvHostFwd = "GONETIF_HOSTFWD"    // user link: port forwards, QEMU hostfwd syntax
-	EnvUserNet = "GONETIF_USER_NET"   // user link: network, default 10.0.2.0/24
+	EnvUserNet = "GONETIF_USER_NET"   // user link: network (10.0.2.0/24), or gateway/prefix (192.168.5.1/24)
 )
 
 // Link kinds.
@@ -65,7 +65,7 @@ type Config struct {
 
 	// User-mode link only (see package usernet).
 	HostFwd string       // port forwards, e.g. "tcp:127.0.0.1:8080-:80"
-	UserNet netip.Prefix // zero → 10.0.2.0/24 (gateway .2, DNS .3, DHCP from .15)
+	UserNet netip.Prefix // zero → 10.0.2.0/24 (gateway .2, DNS .3, DHCP from .15); a host address (192.168.5.1/24) is the gateway
 	OnError func(error)  // the running network's errors, for logs
 }
 
@@ -247,7 +247,13 @@ func Open(cfg Config) (*Driver, error) {
 		if err != nil {
 			return nil, &Error{Op: "user network", Err: err}
 		}
-		n, err := usernet.New(usernet.Options{Net: cfg.UserNet, MAC: mac, MTU: cfg.MTU, HostForwards: fwds,
+		// A host address in the prefix names the gateway, so an app's
+		// static set-up (192.168.5.100 via 192.168.5.1) works unchanged.
+		var gateway netip.Addr
+		if cfg.UserNet.IsValid() && cfg.UserNet.Addr() != cfg.UserNet.Masked().Addr() {
+			gateway = cfg.UserNet.Addr()
+		}
+		n, err := usernet.New(usernet.Options{Net: cfg.UserNet, Gateway: gateway, MAC: mac, MTU: cfg.MTU, HostForwards: fwds,
 			OnError: cfg.OnError})
 		if err != nil {
 			return nil, &Error{Op: "user network", Err: err}

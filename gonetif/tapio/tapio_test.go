@@ -3,6 +3,7 @@ package tapio
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -137,6 +138,16 @@ func TestOpenUserLinkNeedsNoTAP(t *testing.T) {
 	// tapio_output's path: a raw frame goes to the gateway.
 	if err := d.WriteFrame(make([]byte, 60)); err != nil {
 		t.Fatal(err)
+	}
+	// A host address in the network is the gateway.
+	g, err := Open(Config{Link: LinkUser, UserNet: netip.MustParsePrefix("192.168.5.1/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if o := g.User().Options(); o.Gateway.String() != "192.168.5.1" || o.DNS.String() != "192.168.5.3" ||
+		o.Net.String() != "192.168.5.0/24" {
+		t.Fatalf("options %+v", o)
 	}
 	if _, err := Open(Config{Link: LinkUser, HostFwd: "tcp:1.2.3.4"}); !errors.Is(err, usernet.ErrBadHostForward) {
 		t.Fatalf("bad forward: %v", err)
