@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+	"golang.org/x/net/dns/dnsmessage"
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 
 	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/dns"
 	"github.com/gonetif/gonetif/gonetif/link/driver"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
 	"github.com/gonetif/gonetif/gonetif/netif"
@@ -183,21 +185,73 @@ func TestDHCPLeaseRouterAndDNS(t *testing.T) {
 	}
 }
 
-func TestDNSFromHostResolver(t *testing.T) {
-	d := newDevice(t, usernet.Options{}, false)
-	d.s.Resolver.Servers = func() []netip.Addr { return []netip.Addr{dnsIP} }
-	res, err := d.s.Resolver.Lookup(ctx(t), "localhost", 4)
+// fakeUpstream is the host's DNS server for the test, on loopback (the
+// host resolver's real servers are never asked): host.test is 192.0.2.7,
+// every other name NXDOMAIN.
+func fakeUpstream(t *testing.T) *net.Resolver {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Addrs) == 0 || res.Addrs[0] != netip.MustParseAddr("127.0.0.1") {
-		t.Fatalf("localhost = %v", res.Addrs)
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			k, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			var p dnsmessage.Parser
+			h, err := p.Start(buf[:k])
+			if err != nil {
+				continue
+			}
+			q, err := p.Question()
+			if err != nil {
+				continue
+			}
+			rh := dnsmessage.Header{ID: h.ID, Response: true, RecursionAvailable: true}
+			found := q.Name.String() == "host.test."
+			if !found {
+				rh.RCode = dnsmessage.RCodeNameError
+			}
+			b := dnsmessage.NewBuilder(nil, rh)
+			b.StartQuestions()
+			b.Question(q)
+			b.StartAnswers()
+			if found && q.Type == dnsmessage.TypeA {
+				b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 5},
+					dnsmessage.AResource{A: [4]byte{192, 0, 2, 7}})
+			}
+			if out, err := b.Finish(); err == nil {
+				pc.WriteTo(out, from)
+			}
+		}
+	}()
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "udp4", pc.LocalAddr().String())
+	}}
+}
+
+func TestDNSFromHostResolver(t *testing.T) {
+	d := newDevice(t, usernet.Options{Resolver: fakeUpstream(t)}, false)
+	d.s.Resolver.Servers = func() []netip.Addr { return []netip.Addr{dnsIP} }
+	for name, want := range map[string]string{"localhost": "127.0.0.1", "host.test": "192.0.2.7"} {
+		res, err := d.s.Resolver.Lookup(ctx(t), name, 4)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(res.Addrs) != 1 || res.Addrs[0].String() != want {
+			t.Fatalf("%s = %v, want %s", name, res.Addrs, want)
+		}
 	}
 	// A name the host cannot resolve is NXDOMAIN, not a timeout.
 	start := time.Now()
-	_, err = d.s.Resolver.Lookup(ctx(t), "no-such-name.invalid", 4)
-	if err == nil || time.Since(start) > 5*time.Second {
-		t.Fatalf("no-such-name.invalid: %v after %v", err, time.Since(start))
+	_, err := d.s.Resolver.Lookup(ctx(t), "no-such-name.test", 4)
+	var de *dns.Error
+	if !errors.As(err, &de) || de.Kind != dns.NotFound || time.Since(start) > 5*time.Second {
+		t.Fatalf("no-such-name.test: %v after %v, want NXDOMAIN at once", err, time.Since(start))
 	}
 }
 
