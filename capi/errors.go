@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gonetif/gonetif/gonetif/dns"
+	"github.com/gonetif/gonetif/gonetif/link/usernet"
 	"github.com/gonetif/gonetif/gonetif/netif"
 	"github.com/gonetif/gonetif/gonetif/tapio"
 )
@@ -67,6 +68,9 @@ func espErr(err error) C.int {
 			return c
 		}
 		return espFail
+	}
+	if errors.Is(err, usernet.ErrBadOptions) || errors.Is(err, usernet.ErrBadHostForward) {
+		return espErrInvalidArg
 	}
 	var te *tapio.Error
 	if errors.As(err, &te) {

@@ -35,6 +35,19 @@ func (h *handles[T]) remove(id int) (T, bool) {
 	return v, ok
 }
 
+// each calls fn for every value, outside the lock.
+func (h *handles[T]) each(fn func(T)) {
+	h.mu.Lock()
+	vals := make([]T, 0, len(h.m))
+	for _, v := range h.m {
+		vals = append(vals, v)
+	}
+	h.mu.Unlock()
+	for _, v := range vals {
+		fn(v)
+	}
+}
+
 // find returns the id of the first value matching pred, or 0.
 func (h *handles[T]) find(pred func(T) bool) int {
 	h.mu.Lock()

@@ -348,6 +348,9 @@ func gonetif_sock_readiness(fd, mask C.int) C.int {
 	return C.int(so.Readiness(waiter.EventMask(mask)))
 }
 
+// userFlushTimeout bounds the wait for a user-mode link at exit.
+const userFlushTimeout = 500 * time.Millisecond
+
 //export gonetif_exit_drain
 func gonetif_exit_drain(timeoutMS C.int) C.int {
 	if theStack == nil || timeoutMS <= 0 {
@@ -357,6 +360,13 @@ func gonetif_exit_drain(timeoutMS C.int) C.int {
 	if left > 0 {
 		logf(logWarn, "exit: %d TCP connection(s) still sending after %d ms; their data may be lost", left, int(timeoutMS))
 	}
+	// A user-mode link relays asynchronously: let its last frames reach
+	// the host sockets, as a TAP write would have.
+	netifs.each(func(cn *cNetif) {
+		if cn.tap != nil && cn.tap.User() != nil && !cn.tap.User().Flush(userFlushTimeout) {
+			logf(logWarn, "exit: the user-mode link of %s was still relaying after %v", cn.n.Key(), userFlushTimeout)
+		}
+	})
 	return C.int(left)
 }
 

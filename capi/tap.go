@@ -17,7 +17,7 @@ var tapOpens atomic.Int64
 
 //export gonetif_tap_open
 func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netns *C.char,
-	inLoss, outLoss C.int, pcap *C.char, appInLoss, appOutLoss C.int) C.int {
+	inLoss, outLoss C.int, pcap *C.char, appInLoss, appOutLoss C.int, link, hostfwd *C.char) C.int {
 	index := int(tapOpens.Add(1) - 1)
 	vals, _ := settings()
 	cfg, err := tapio.FromValues(tapio.Config{
@@ -29,6 +29,9 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 		InLoss:  int(inLoss),
 		OutLoss: int(outLoss),
 		PCAP:    goString(pcap),
+		Link:    goString(link),
+		HostFwd: goString(hostfwd),
+		OnError: func(err error) { logf(logWarn, "%v", err) },
 		// The app's sdkconfig values, passed by tapio.h's inline part.
 		AppInLoss:  int(appInLoss),
 		AppOutLoss: int(appOutLoss),
@@ -40,11 +43,7 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 	if err != nil {
 		return -espErr(err)
 	}
-	mode := "offload"
-	if cfg.Plain {
-		mode = "plain"
-	}
-	logf(logInfo, "TAP %s opened (%s, MAC %s)", d.Tap().Name(), mode, d.Tap().LinkAddress())
+	logf(logInfo, "%s", d.Describe())
 	return C.int(links.add(d))
 }
 

@@ -30,6 +30,16 @@
  *   GONETIF_TUN_DEVICE TUN/TAP clone device             (default /dev/net/tun)
  *   GONETIF_TAP_NETPOLL 0: read the TAP with a poll(2) thread (default: Go's netpoller)
  *   GONETIF_LOG_LEVEL  none|error|warn|info|debug|verbose    (default info)
+ *   GONETIF_LINK       tap, or user: a user-mode network in the process, no
+ *                      TAP and no privileges (gateway = host loopback, DHCP,
+ *                      DNS, outbound TCP/UDP as host sockets), one network
+ *                      per device; a comma list gives the n-th device the
+ *                      n-th kind                            (default tap)
+ *   GONETIF_USER_NET   user link: network; gateway .2, DNS .3, DHCP from .15;
+ *                      a host address (192.168.5.1/24) is the gateway
+ *                                                       (default 10.0.2.0/24)
+ *   GONETIF_HOSTFWD    user link: host ports into the first device, QEMU's
+ *                      hostfwd syntax, e.g. tcp:127.0.0.1:8080-:80,udp::5353-:5353
  * (the full table with types and ranges: README, "Run-time configuration").
  * A bad value fails esp_netif_init()/tapio_create() with an E line.
  *
@@ -82,6 +92,8 @@ typedef struct {
     int            in_loss;     /* percent; GONETIF_IN_LOSS */
     int            out_loss;    /* percent; GONETIF_OUT_LOSS */
     const char    *pcap_path;   /* GONETIF_PCAP */
+    const char    *link;        /* "tap" or "user"; GONETIF_LINK */
+    const char    *hostfwd;     /* user link: port forwards; GONETIF_HOSTFWD */
 } tapio_config_t;
 
 /** Like tapio_create() with explicit settings; cfg NULL = tapio_create(). */

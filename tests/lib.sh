@@ -92,3 +92,47 @@ wait_for() {
 wait_listen_tcp() { wait_for 10 in_ns sh -c "ss -Hltn 'sport = :$1' | grep -q ." || fail "nothing listens on tcp/$1"; }
 wait_listen_udp() { wait_for 10 in_ns sh -c "ss -Hlun 'sport = :$1' | grep -q ." || fail "nothing listens on udp/$1"; }
 wait_line() { wait_for "${3:-15}" grep -q "$2" "$1" || { cat "$1"; fail "no '$2' in $1"; }; }
+
+# ---- user-mode link (GONETIF_LINK=user): no root, TAP or namespace ----
+
+# require_tools TOOL... : skips (77) when a host tool is missing, unless
+# GONETIF_REQUIRE_PRIV=1 (CI), where it is a failure. Runs as any user.
+require_tools() {
+    local why=() tool
+    for tool in setpriv "$@"; do
+        command -v "$tool" >/dev/null 2>&1 || why+=("$tool")
+    done
+    if [ ${#why[@]} -gt 0 ]; then
+        [ "${GONETIF_REQUIRE_PRIV:-}" = 1 ] && fail "missing ${why[*]}"
+        echo "SKIP $TEST_NAME: needs ${why[*]} (scripts/deps installs them)"
+        exit 77
+    fi
+}
+
+# unprivileged CMD... : as root, become nobody with no capabilities at all;
+# as anyone else, run with no inheritable capabilities. The app must never
+# need /dev/net/tun: point the clone device at nothing.
+unprivileged() {
+    if [ "$(id -u)" = 0 ]; then
+        GONETIF_TUN_DEVICE=/nonexistent/tun setpriv --reuid=65534 --regid=65534 --clear-groups \
+            --inh-caps=-all --bounding-set=-all "$@"
+    else
+        GONETIF_TUN_DEVICE=/nonexistent/tun setpriv --inh-caps=-all "$@"
+    fi
+}
+
+# host_bg OUTFILE CMD... : run CMD on the host in the background.
+host_bg() {
+    local out=$1
+    shift
+    "$@" >"$out" 2>&1 &
+    PIDS+=($!)
+    LAST_PID=$!
+}
+
+# free_port: a TCP/UDP port nothing on the host's loopback uses now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+wait_host_tcp() { wait_for 10 sh -c "ss -Hltn 'sport = :$1' | grep -q ." || fail "nothing listens on host tcp/$1"; }

@@ -54,7 +54,7 @@ int gonetif_abi_init(struct gonetif_abi_callbacks *cb, struct gonetif_wait_slot 
  * zero/NULL fields are taken from the GONETIF_* environment, then
  * app_in_loss/app_out_loss (the app's compile-time CONFIG_*_LOSS). */
 int gonetif_tap_open(char *name, uint8_t *mac, int mtu, int plain, char *netns, int in_loss, int out_loss,
-                     char *pcap_path, int app_in_loss, int app_out_loss);
+                     char *pcap_path, int app_in_loss, int app_out_loss, char *link, char *hostfwd);
 int gonetif_tap_write(int link, void *frame, size_t len);
 void gonetif_link_close(int link);
 

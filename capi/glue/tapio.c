@@ -77,7 +77,8 @@ void *gonetif_tapio_create_app(const tapio_config_t *cfg, const gonetif_tapio_ap
         return NULL;
     }
     int link = gonetif_tap_open((char *)c.tap_name, (uint8_t *)c.mac, c.mtu, c.plain, (char *)c.netns, c.in_loss,
-                                c.out_loss, (char *)c.pcap_path, a.in_loss, a.out_loss);
+                                c.out_loss, (char *)c.pcap_path, a.in_loss, a.out_loss, (char *)c.link,
+                                (char *)c.hostfwd);
     if (link < 0) {
         free(t); /* Go logged the reason */
         return NULL;

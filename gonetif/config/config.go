@@ -11,9 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/gonetif/gonetif/gonetif/link/usernet"
 )
 
 // Kind says how a setting's text is parsed and checked.
@@ -68,6 +71,15 @@ const (
 	LogLevel      = "GONETIF_LOG_LEVEL"
 	ExitLingerMS  = "GONETIF_EXIT_LINGER_MS"
 	IPLostTimerMS = "GONETIF_IP_LOST_TIMER_MS"
+	Link          = "GONETIF_LINK"
+	UserNet       = "GONETIF_USER_NET"
+	HostFwd       = "GONETIF_HOSTFWD"
+)
+
+// Link kinds (values of GONETIF_LINK).
+const (
+	LinkTAP  = "tap"
+	LinkUser = "user"
 )
 
 // LogLevels are esp_log_level_t's names in value order.
@@ -102,6 +114,12 @@ var Table = []Setting{
 		Doc: "at exit, how long (ms) closed TCP connections may still send"},
 	{Name: IPLostTimerMS, Kind: Uint, Min: 1, Max: 86400000, Default: "120000",
 		Doc: "after a disconnect, how long (ms) before lost-IP is posted (IDF's 120 s)"},
+	{Name: Link, Kind: List, Default: LinkTAP, Check: checkLinkKind, Syntax: "`tap`, `user`, comma list",
+		Doc: "link of every device: `tap`, or `user` (the user-mode network: no TAP, no root; each device its own network); a comma list gives the n-th device the n-th kind"},
+	{Name: UserNet, Kind: String, Default: "10.0.2.0/24", Check: checkUserNet, Syntax: "IPv4 prefix",
+		Doc: "user link: the network (gateway `.2`, DNS `.3`, DHCP from `.15`); a host address names the gateway: `192.168.5.1/24` lets a static 192.168.5.100-via-.1 app run unchanged"},
+	{Name: HostFwd, Kind: String, Check: checkHostForwards, Syntax: "QEMU hostfwd list",
+		Doc: "user link: host ports forwarded into the first device, e.g. `tcp:127.0.0.1:8080-:80,udp::5353-:5353`; unset: none"},
 }
 
 // Lookup finds a row by name.
@@ -303,6 +321,28 @@ func (s Setting) enumIndex(text string) (int, bool) {
 func checkIfName(s string) error {
 	if len(s) > 15 || strings.ContainsAny(s, "/: \t\n") || s == "." || s == ".." {
 		return errors.New("interface names of at most 15 characters, no '/', ':' or blanks")
+	}
+	return nil
+}
+
+func checkLinkKind(s string) error {
+	if s != LinkTAP && s != LinkUser {
+		return errors.New("`" + LinkTAP + "` or `" + LinkUser + "`")
+	}
+	return nil
+}
+
+func checkUserNet(s string) error {
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() || p.Bits() > 29 || p.Bits() < 8 {
+		return errors.New("an IPv4 network like 10.0.2.0/24 (/8 to /29)")
+	}
+	return nil
+}
+
+func checkHostForwards(s string) error {
+	if _, err := usernet.ParseHostForwards(s); err != nil {
+		return errors.New("forwards like tcp:127.0.0.1:8080-:80,udp::5353-:5353 (" + err.Error() + ")")
 	}
 	return nil
 }

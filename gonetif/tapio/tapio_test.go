@@ -3,9 +3,18 @@ package tapio
 import (
 	"errors"
 	"net"
+	"net/netip"
+	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/link/usernet"
+	"github.com/gonetif/gonetif/gonetif/netif"
+	"github.com/gonetif/gonetif/gonetif/stack"
 )
 
 func TestFromEnvListsAndDefaults(t *testing.T) {
@@ -111,5 +120,106 @@ func TestNetpollSwitch(t *testing.T) {
 	t.Setenv(EnvNetpoll, "2")
 	if _, err := FromEnv(Config{}, 0); !errors.Is(err, unix.EINVAL) {
 		t.Fatalf("GONETIF_TAP_NETPOLL=2: %v, want EINVAL", err)
+	}
+}
+
+func TestFromEnvUserLink(t *testing.T) {
+	t.Setenv(EnvLink, "user,tap")
+	t.Setenv(EnvHostFwd, "tcp::8080-:80")
+	t.Setenv(EnvUserNet, "10.9.0.0/24")
+	first, err := FromEnv(Config{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Link != LinkUser || first.HostFwd != "tcp::8080-:80" || first.UserNet.String() != "10.9.0.0/24" {
+		t.Fatalf("first device: %+v", first)
+	}
+	// The forwards' host ports can serve one device: the first.
+	second, err := FromEnv(Config{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Link != LinkTAP || second.HostFwd != "" {
+		t.Fatalf("second device: %+v", second)
+	}
+	// A single kind is every device's.
+	t.Setenv(EnvLink, "user")
+	if third, err := FromEnv(Config{}, 2); err != nil || third.Link != LinkUser {
+		t.Fatalf("third device: %+v, %v", third, err)
+	}
+	for _, tc := range []struct{ name, value string }{{EnvLink, "slirp"}, {EnvUserNet, "10.0.2.0"}} {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			t.Setenv(tc.name, tc.value)
+			if _, err := FromEnv(Config{}, 0); !errors.Is(err, unix.EINVAL) {
+				t.Fatalf("got %v, want EINVAL", err)
+			}
+		})
+	}
+}
+
+func TestOpenUserLinkNeedsNoTAP(t *testing.T) {
+	// A clone device that does not exist: the user link must not touch it.
+	d, err := Open(Config{Link: LinkUser, Device: "/nonexistent/tun", PCAP: t.TempDir() + "/u.pcap", InLoss: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.User() == nil || d.Tap() != nil || !strings.Contains(d.Describe(), "user-mode network 10.0.2.0/24") {
+		t.Fatalf("driver %q", d.Describe())
+	}
+	// tapio_output's path: a raw frame goes to the gateway.
+	if err := d.WriteFrame(make([]byte, 60)); err != nil {
+		t.Fatal(err)
+	}
+	// A host address in the network is the gateway.
+	g, err := Open(Config{Link: LinkUser, UserNet: netip.MustParsePrefix("192.168.5.1/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if o := g.User().Options(); o.Gateway.String() != "192.168.5.1" || o.DNS.String() != "192.168.5.3" ||
+		o.Net.String() != "192.168.5.0/24" {
+		t.Fatalf("options %+v", o)
+	}
+	if _, err := Open(Config{Link: LinkUser, HostFwd: "tcp:1.2.3.4"}); !errors.Is(err, usernet.ErrBadHostForward) {
+		t.Fatalf("bad forward: %v", err)
+	}
+	if _, err := Open(Config{Link: "bogus"}); !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("bad link: %v", err)
+	}
+}
+
+// The layers work on the user-mode link: a DHCP exchange lands in the pcap.
+func TestUserLinkWithCapture(t *testing.T) {
+	pcap := t.TempDir() + "/u.pcap"
+	d, err := Open(Config{Link: LinkUser, PCAP: pcap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gonetif.New(stack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n, err := s.AddInterface(netif.Config{Key: "U", Flags: netif.FlagAutoUp | netif.FlagDHCPClient}, d.Link())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Connected(); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(10 * time.Second); !n.IPInfo().HasIP(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("no lease on the user-mode link")
+		}
+	}
+	if got := n.IPInfo().IP.String(); got != "10.0.2.15" {
+		t.Fatalf("leased %s", got)
+	}
+	s.Close() // closes the link, the capture file with it
+	st, err := os.Stat(pcap)
+	// Header (24) + at least DISCOVER, OFFER, REQUEST, ACK of 300+ bytes.
+	if err != nil || st.Size() < 24+4*300 {
+		t.Fatalf("capture: %v, %v", st, err)
 	}
 }

@@ -6,14 +6,19 @@
  *   gnt_app [--if TAP,IP/PREFIX[,GW]]... ACTION ARGS...
  *     serve-tcp PORT N          accept N connections, echo each until EOF
  *     serve-udp PORT N          echo N datagrams back to their senders
+ *     serve-http PORT N         answer N HTTP requests with "hello from gnt_app"
  *     tcp-echo HOST PORT MSG... connect, send MSG, print the reply (per triple)
  *     udp-echo HOST PORT MSG    send MSG in a datagram, print the reply
+ *     tcp-bulk HOST PORT BYTES  connect to an echo server, send BYTES of a
+ *                               pattern while reading the echo back, check it
  *     sleep SECONDS             stay up (the host pings us)
  * Without --if, one interface tap0 192.168.5.100/24 gw 192.168.5.1 (env
  * GONETIF_* applies as usual).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +132,137 @@ static int serve_udp(int port, int n)
     return 0;
 }
 
+/* A minimal HTTP/1.0-style responder: reads the request head, answers
+ * 200 with a fixed body and closes, which is all curl needs. */
+static int serve_http(int port, int n)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+        bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 4)) {
+        return die("listen");
+    }
+    printf("LISTENING\n");
+    fflush(stdout);
+    static const char body[] = "hello from gnt_app\n";
+    for (int i = 0; i < n; i++) {
+        int c = accept(ls, NULL, NULL);
+        if (c < 0) {
+            return die("accept");
+        }
+        char req[4096];
+        size_t got = 0;
+        while (got < sizeof(req) - 1) {
+            ssize_t r = recv(c, req + got, sizeof(req) - 1 - got, 0);
+            if (r <= 0) {
+                break;
+            }
+            got += (size_t)r;
+            req[got] = 0;
+            if (strstr(req, "\r\n\r\n")) {
+                break;
+            }
+        }
+        req[got] = 0;
+        char *eol = strstr(req, "\r\n");
+        if (eol) {
+            *eol = 0;
+        }
+        printf("REQUEST %s\n", req);
+        fflush(stdout);
+        char resp[256];
+        int len = snprintf(resp, sizeof(resp),
+                           "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                           "Connection: close\r\n\r\n%s",
+                           sizeof(body) - 1, body);
+        if (send(c, resp, (size_t)len, 0) != len) {
+            return die("send");
+        }
+        close(c);
+    }
+    close(ls);
+    return 0;
+}
+
+/* The bulk pattern: position-dependent, so a lost, duplicated or
+ * reordered chunk shows. */
+static uint8_t bulk_byte(size_t i)
+{
+    return (uint8_t)(i * 7 + (i >> 10));
+}
+
+struct bulk_sender {
+    int s;
+    size_t bytes;
+    int failed;
+};
+
+static void *bulk_send(void *arg)
+{
+    struct bulk_sender *b = arg;
+    uint8_t buf[16384];
+    for (size_t off = 0; off < b->bytes;) {
+        size_t n = b->bytes - off < sizeof(buf) ? b->bytes - off : sizeof(buf);
+        for (size_t k = 0; k < n; k++) {
+            buf[k] = bulk_byte(off + k);
+        }
+        ssize_t w = send(b->s, buf, n, 0);
+        if (w <= 0) {
+            b->failed = errno ? errno : EIO;
+            return NULL;
+        }
+        off += (size_t)w;
+    }
+    shutdown(b->s, SHUT_WR);
+    return NULL;
+}
+
+static int bulk_client(const char *host, int port, size_t bytes)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct timeval tv = {.tv_sec = 10};
+    if (s < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) || connect(s, (struct sockaddr *)&a, sizeof(a))) {
+        return die("bulk connect");
+    }
+    struct bulk_sender b = {.s = s, .bytes = bytes};
+    pthread_t t;
+    if (pthread_create(&t, NULL, bulk_send, &b)) {
+        return die("pthread_create");
+    }
+    uint8_t buf[16384];
+    size_t got = 0;
+    int bad = 0;
+    for (;;) {
+        ssize_t r = recv(s, buf, sizeof(buf), 0);
+        if (r < 0) {
+            pthread_join(t, NULL);
+            return die("bulk recv");
+        }
+        if (r == 0) {
+            break;
+        }
+        for (ssize_t k = 0; k < r && !bad; k++) {
+            if (buf[k] != bulk_byte(got + (size_t)k)) {
+                fprintf(stderr, "FAIL bulk: byte %zu differs\n", got + (size_t)k);
+                bad = 1;
+            }
+        }
+        got += (size_t)r;
+    }
+    pthread_join(t, NULL);
+    close(s);
+    if (b.failed || bad || got != bytes) {
+        fprintf(stderr, "FAIL bulk: sent %s, %zu of %zu bytes back%s\n", b.failed ? strerror(b.failed) : "all", got,
+                bytes, bad ? ", corrupted" : "");
+        return 1;
+    }
+    printf("BULK OK %zu\n", got);
+    return 0;
+}
+
 static int echo_client(int type, const char *host, int port, const char *msg)
 {
     int s = socket(AF_INET, type, 0);
@@ -205,6 +341,9 @@ int main(int argc, char **argv)
     if (!strcmp(action, "serve-udp") && i + 2 < argc) {
         return serve_udp(atoi(argv[i + 1]), atoi(argv[i + 2]));
     }
+    if (!strcmp(action, "serve-http") && i + 2 < argc) {
+        return serve_http(atoi(argv[i + 1]), atoi(argv[i + 2]));
+    }
     if (!strcmp(action, "tcp-echo") && i + 3 < argc) {
         for (i++; i + 2 < argc; i += 3) {
             if (echo_client(SOCK_STREAM, argv[i], atoi(argv[i + 1]), argv[i + 2])) {
@@ -212,6 +351,9 @@ int main(int argc, char **argv)
             }
         }
         return 0;
+    }
+    if (!strcmp(action, "tcp-bulk") && i + 3 < argc) {
+        return bulk_client(argv[i + 1], atoi(argv[i + 2]), (size_t)strtoull(argv[i + 3], NULL, 10));
     }
     if (!strcmp(action, "udp-echo") && i + 3 < argc) {
         return echo_client(SOCK_DGRAM, argv[i + 1], atoi(argv[i + 2]), argv[i + 3]);

@@ -17,9 +17,10 @@ const queueLen = 1024
 type Pair struct {
 	A, B *driver.Endpoint
 
-	stop chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	toA, toB chan []byte
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
 }
 
 // New returns two connected endpoints with the given MACs and MTU (0: 1500).
@@ -27,6 +28,7 @@ func New(macA, macB tcpip.LinkAddress, mtu uint32) *Pair {
 	p := &Pair{stop: make(chan struct{})}
 	toA := make(chan []byte, queueLen)
 	toB := make(chan []byte, queueLen)
+	p.toA, p.toB = toA, toB
 	p.A = driver.New(driver.Options{MAC: macA, MTU: mtu, Transmit: p.sender(toB)})
 	p.B = driver.New(driver.Options{MAC: macB, MTU: mtu, Transmit: p.sender(toA)})
 	p.wg.Add(2)
@@ -57,6 +59,10 @@ func (p *Pair) deliver(q <-chan []byte, to *driver.Endpoint) {
 		}
 	}
 }
+
+// Pending is the number of frames queued in both directions, not yet
+// delivered.
+func (p *Pair) Pending() int { return len(p.toA) + len(p.toB) }
 
 // Close stops delivery; safe to call more than once.
 func (p *Pair) Close() {
