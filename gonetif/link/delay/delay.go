@@ -107,8 +107,8 @@ type Options struct {
 // Endpoint delays frames in both directions.
 type Endpoint struct {
 	nested.Endpoint
-	in, out   *line // nil: that direction passes straight through
-	closeOnce sync.Once
+	in, out *line // nil: that direction passes straight through
+	closed  atomic.Bool
 }
 
 // New wraps lower. Close (the stack calls it when the NIC goes) stops the
@@ -192,17 +192,20 @@ func (e *Endpoint) write(batch []held) {
 	_, _ = e.Endpoint.WritePackets(l)
 }
 
-// Close implements stack.LinkEndpoint.
+// Close implements stack.LinkEndpoint. It may be re-entered (closing the
+// lower endpoint can make the stack remove the NIC, which closes us again):
+// later calls return at once.
 func (e *Endpoint) Close() {
-	e.closeOnce.Do(func() {
-		if e.in != nil {
-			e.in.close()
-		}
-		if e.out != nil {
-			e.out.close()
-		}
-		e.Endpoint.Close()
-	})
+	if e.closed.Swap(true) {
+		return
+	}
+	if e.in != nil {
+		e.in.close()
+	}
+	if e.out != nil {
+		e.out.close()
+	}
+	e.Endpoint.Close()
 }
 
 // held is one frame waiting for its time.

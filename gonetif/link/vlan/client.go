@@ -49,7 +49,6 @@ type Client struct {
 	limits    [2]logLimit
 	wg        sync.WaitGroup
 	closing   atomic.Bool
-	closeOnce sync.Once
 }
 
 // Dial connects a new device to the switch listening at path.
@@ -155,13 +154,14 @@ func (c *Client) WriteFrame(frame []byte) error { return c.send(frame) }
 // TxDropped counts frames dropped because the socket buffer was full.
 func (c *Client) TxDropped() uint64 { return c.txDropped.Load() }
 
-// Close disconnects and closes the endpoint; safe more than once.
+// Close disconnects and closes the endpoint; safe more than once, and
+// re-entered when closing the endpoint makes the stack remove the NIC.
 func (c *Client) Close() {
-	c.closeOnce.Do(func() {
-		c.closing.Store(true)
-		c.gone.Store(true)
-		c.conn.Close()
-		c.wg.Wait()
-		c.Endpoint.Close()
-	})
+	if c.closing.Swap(true) {
+		return
+	}
+	c.gone.Store(true)
+	c.conn.Close()
+	c.wg.Wait()
+	c.Endpoint.Close()
 }

@@ -379,3 +379,32 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}()
 	lantest.NoLeak(t, before)
 }
+
+// TestCloseWhileAttached: closing an endpoint a stack still uses makes the
+// stack remove the NIC, which closes the endpoint again; that must not
+// deadlock.
+func TestCloseWhileAttached(t *testing.T) {
+	sw := newSwitch(t, vlan.Options{})
+	path := listen(t, sw)
+	c := dial(t, path, 1, nil)
+	p := newPort(t, sw, 2)
+	lantest.Stack(t, "A", c, lantest.Addr(1))
+	lantest.Stack(t, "B", p, lantest.Addr(2))
+	done := make(chan struct{})
+	go func() {
+		c.Close()
+		p.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close of an attached endpoint hung")
+	}
+	// The server sees the client's hang-up asynchronously.
+	for end := time.Now().Add(5 * time.Second); sw.Stats().Ports != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%d ports left", sw.Stats().Ports)
+		}
+	}
+}
