@@ -28,6 +28,7 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 		InLoss:  int(inLoss),
 		OutLoss: int(outLoss),
 		PCAP:    goString(pcap),
+		Logf:    func(format string, args ...any) { logf(logWarn, format, args...) },
 	}, index)
 	if err != nil {
 		return -espErr(err)
@@ -36,11 +37,7 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 	if err != nil {
 		return -espErr(err)
 	}
-	mode := "offload"
-	if cfg.Plain {
-		mode = "plain"
-	}
-	logf(logInfo, "TAP %s opened (%s, MAC %s)", d.Tap().Name(), mode, d.Tap().LinkAddress())
+	logf(logInfo, "%s opened", d.Describe())
 	return C.int(links.add(d))
 }
 

@@ -1,7 +1,8 @@
 // Package tapio is the TAP driver of ESP-IDF's tapif_io, done in Go: it
-// opens a TAP device and stacks the optional layers (loss injection, pcap
-// capture) on it, configured by a Config or by GONETIF_* environment
-// variables, so one binary can run as several simulated devices.
+// opens a TAP device (or joins a virtual LAN instead, see link.go) and
+// stacks the optional layers (loss injection, delay, pcap capture) on it,
+// configured by a Config or by GONETIF_* environment variables, so one
+// binary can run as several simulated devices.
 package tapio
 
 import (
@@ -19,6 +20,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"github.com/gonetif/gonetif/gonetif/link/capture"
+	"github.com/gonetif/gonetif/gonetif/link/delay"
 	"github.com/gonetif/gonetif/gonetif/link/loss"
 	"github.com/gonetif/gonetif/gonetif/link/tap"
 )
@@ -39,6 +41,13 @@ const (
 	EnvDevice  = "GONETIF_TUN_DEVICE" // TUN/TAP clone device, default /dev/net/tun
 )
 
+// Environment variables for other link kinds and the delay layer.
+const (
+	EnvLink     = "GONETIF_LINK"      // link kind(s), comma separated: tap, vlan:PATH, vlan:NAME
+	EnvInDelay  = "GONETIF_IN_DELAY"  // delay of received frames: 20ms, or 20ms/5ms with jitter
+	EnvOutDelay = "GONETIF_OUT_DELAY" // delay of sent frames, same syntax
+)
+
 // Config configures one TAP driver. Zero fields take defaults.
 type Config struct {
 	Name            string           // "" → tap0
@@ -49,6 +58,11 @@ type Config struct {
 	InLoss, OutLoss int              // percent 0..100
 	PCAP            string           // capture file, "" → none
 	Device          string           // clone device, "" → /dev/net/tun
+
+	// Other link kinds (see link.go) and the delay layer.
+	Link              string                           // "" or "tap" → a TAP; "vlan:PATH" / "vlan:NAME" → a virtual LAN
+	InDelay, OutDelay delay.Spec                       // received / sent frames
+	Logf              func(format string, args ...any) // link diagnostics; nil: none
 }
 
 // Error reports a driver configuration or open failure.
@@ -69,6 +83,9 @@ func invalid(op, format string, args ...any) *Error {
 // error: a typo must not silently run with defaults.
 func FromEnv(base Config, index int) (Config, error) {
 	cfg := base
+	if cfg.Link == "" {
+		cfg.Link = nthOrLast(os.Getenv(EnvLink), index)
+	}
 	if cfg.Name == "" {
 		cfg.Name = nth(os.Getenv(EnvTAP), index)
 		if cfg.Name == "" && index > 0 {
@@ -82,6 +99,8 @@ func FromEnv(base Config, index int) (Config, error) {
 				return cfg, invalid("env", "%s=%q is not a MAC address", EnvMAC, s)
 			}
 			cfg.MAC = mac
+		} else if isVLAN(cfg.Link) {
+			cfg.MAC = vlanMAC(os.Getpid(), index)
 		} else if index > 0 {
 			// Distinct devices need distinct MACs.
 			cfg.MAC = append(net.HardwareAddr(nil), DefaultMAC...)
@@ -121,6 +140,16 @@ func FromEnv(base Config, index int) (Config, error) {
 	if cfg.Device == "" {
 		cfg.Device = os.Getenv(EnvDevice)
 	}
+	if cfg.InDelay.IsZero() {
+		if cfg.InDelay, err = envDelay(EnvInDelay); err != nil {
+			return cfg, err
+		}
+	}
+	if cfg.OutDelay.IsZero() {
+		if cfg.OutDelay, err = envDelay(EnvOutDelay); err != nil {
+			return cfg, err
+		}
+	}
 	if cfg.PCAP == "" {
 		if p := os.Getenv(EnvPCAP); p != "" {
 			if strings.Contains(p, "%d") {
@@ -145,6 +174,14 @@ func nth(list string, i int) string {
 	return ""
 }
 
+func envDelay(name string) (delay.Spec, error) {
+	spec, err := delay.ParseSpec(os.Getenv(name))
+	if err != nil {
+		return spec, invalid("env", "%s: %v", name, err)
+	}
+	return spec, nil
+}
+
 func envUint(name string, lo, hi uint64) (uint32, error) {
 	s := strings.TrimSpace(os.Getenv(name))
 	if s == "" {
@@ -157,11 +194,12 @@ func envUint(name string, lo, hi uint64) (uint32, error) {
 	return uint32(v), nil
 }
 
-// Driver is an open TAP with its layers.
+// Driver is an open TAP (or virtual LAN port) with its layers.
 type Driver struct {
 	id   int
 	cfg  Config
-	tap  *tap.Endpoint
+	tap  *tap.Endpoint      // nil on other link kinds
+	base stack.LinkEndpoint // under the layers
 	link stack.LinkEndpoint
 
 	closeOnce sync.Once
@@ -181,18 +219,12 @@ func Open(cfg Config) (*Driver, error) {
 	if cfg.InLoss < 0 || cfg.InLoss > 100 || cfg.OutLoss < 0 || cfg.OutLoss > 100 {
 		return nil, invalid("open", "loss percentages must be 0..100")
 	}
-	ep, err := tap.Open(tap.Options{
-		Name:   cfg.Name,
-		MAC:    tcpip.LinkAddress(mac),
-		MTU:    cfg.MTU,
-		Plain:  cfg.Plain,
-		NetNS:  cfg.NetNS,
-		Device: cfg.Device,
-	})
+	ep, err := openLink(cfg, tcpip.LinkAddress(mac))
 	if err != nil {
-		return nil, &Error{Op: "open", Err: err}
+		return nil, err
 	}
-	d := &Driver{id: int(lastID.Add(1)), cfg: cfg, tap: ep, link: ep}
+	d := &Driver{id: int(lastID.Add(1)), cfg: cfg, base: ep, link: ep}
+	d.tap, _ = ep.(*tap.Endpoint)
 	if cfg.InLoss != 0 || cfg.OutLoss != 0 {
 		l, err := loss.New(d.link, cfg.InLoss, cfg.OutLoss)
 		if err != nil {
@@ -201,10 +233,18 @@ func Open(cfg Config) (*Driver, error) {
 		}
 		d.link = l
 	}
+	if !cfg.InDelay.IsZero() || !cfg.OutDelay.IsZero() {
+		l, err := delay.New(d.link, delay.Options{In: cfg.InDelay, Out: cfg.OutDelay})
+		if err != nil {
+			d.link.Close()
+			return nil, &Error{Op: "delay layer", Err: err}
+		}
+		d.link = l
+	}
 	if cfg.PCAP != "" {
 		l, _, err := capture.New(d.link, cfg.PCAP, 0) // closing the endpoint closes the file
 		if err != nil {
-			ep.Close()
+			d.link.Close()
 			return nil, &Error{Op: "capture " + cfg.PCAP, Err: err}
 		}
 		d.link = l
@@ -223,16 +263,28 @@ func (d *Driver) Config() Config { return d.cfg }
 // closes what it holds, the capture file included).
 func (d *Driver) Link() stack.LinkEndpoint { return d.link }
 
-// Tap returns the TAP endpoint under the layers.
+// Tap returns the TAP endpoint under the layers; nil on other link kinds.
 func (d *Driver) Tap() *tap.Endpoint { return d.tap }
+
+// Describe says what the driver is, for log lines.
+func (d *Driver) Describe() string {
+	if d.tap != nil {
+		mode := "offload"
+		if d.cfg.Plain {
+			mode = "plain"
+		}
+		return fmt.Sprintf("TAP %s (%s, MAC %s)", d.tap.Name(), mode, d.tap.LinkAddress())
+	}
+	return describeLink(d.cfg, d.base)
+}
 
 // ErrNotSupported is returned by WriteFrame when the TAP cannot take raw frames.
 var ErrNotSupported = errors.New("raw frame writes not supported")
 
-// WriteFrame writes one raw Ethernet frame to the TAP, bypassing the stack
-// (tapio_output).
+// WriteFrame writes one raw Ethernet frame to the TAP (or LAN), bypassing
+// the stack (tapio_output).
 func (d *Driver) WriteFrame(frame []byte) error {
-	if w, ok := any(d.tap).(interface{ WriteFrame([]byte) error }); ok {
+	if w, ok := d.base.(interface{ WriteFrame([]byte) error }); ok {
 		return w.WriteFrame(frame)
 	}
 	return ErrNotSupported
