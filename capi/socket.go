@@ -350,6 +350,7 @@ func gonetif_sock_readiness(fd, mask C.int) C.int {
 
 //export gonetif_exit_drain
 func gonetif_exit_drain(timeoutMS C.int) C.int {
+	defer flushCaptures() // after the drain, which adds frames
 	if theStack == nil || timeoutMS <= 0 {
 		return 0
 	}
@@ -358,6 +359,18 @@ func gonetif_exit_drain(timeoutMS C.int) C.int {
 		logf(logWarn, "exit: %d TCP connection(s) still sending after %d ms; their data may be lost", left, int(timeoutMS))
 	}
 	return C.int(left)
+}
+
+// flushCaptures writes out buffered pcap records: the process is exiting
+// and would lose the last frames (all of them for a short run).
+func flushCaptures() {
+	for _, cn := range netifs.snapshot() {
+		if d := cn.tap; d != nil {
+			if err := d.Flush(); err != nil {
+				logf(logWarn, "exit: capture: %v", err)
+			}
+		}
+	}
 }
 
 //export gonetif_sock_count

@@ -290,6 +290,15 @@ func (d *Driver) WriteFrame(frame []byte) error {
 	return ErrNotSupported
 }
 
+// Flush writes out what the capture layer holds in its buffer (at exit,
+// so the file has every frame); nil without a capture.
+func (d *Driver) Flush() error {
+	if c, ok := d.link.(*capture.Endpoint); ok {
+		return c.Flush()
+	}
+	return nil
+}
+
 // Close closes the layers and the TAP; safe to call more than once.
 func (d *Driver) Close() {
 	d.closeOnce.Do(d.link.Close)
