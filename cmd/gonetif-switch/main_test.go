@@ -3,8 +3,10 @@ package main_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -181,4 +183,74 @@ func TestDaemonBadArguments(t *testing.T) {
 		t.Errorf("second switch on %s: %v\n%s", d.path, err, out.String())
 	}
 	d.stop(t)
+}
+
+// BenchmarkBulkThroughDaemon: one-way bulk TCP, MB/s, between two stacks
+// of this process whose frames cross a gonetif-switch process.
+//
+//	go test ./cmd/gonetif-switch -run '^$' -bench . -benchtime 3s
+func BenchmarkBulkThroughDaemon(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "gonetif-switch")
+	if out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	path := filepath.Join(b.TempDir(), "lan.sock")
+	cmd := exec.Command(bin, "-quiet", path)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	b.Cleanup(func() {
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if c, err := net.Dial("unixpacket", path); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(end) {
+			b.Fatal("switch not listening")
+		}
+	}
+	ca, err := vlan.Dial(path, vlan.ClientOptions{MAC: mac(1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cb, err := vlan.Dial(path, vlan.ClientOptions{MAC: mac(2)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := lantest.Stack(b, "A", ca, lantest.Addr(1))
+	s := lantest.Stack(b, "B", cb, lantest.Addr(2))
+	ln, err := s.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), 7600))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.Copy(io.Discard, c)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := a.DialTCP(ctx, netip.AddrPortFrom(lantest.Addr(2), 7600))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 1<<20)
+	b.SetBytes(int64(len(buf)))
+	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Minute))
+	for b.Loop() {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatalf("write: %v", err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(ca.TxDropped()+cb.TxDropped()), "txdrops")
 }

@@ -109,7 +109,7 @@ func (srv *Server) serve(c *net.UnixConn) {
 	}
 	// A peer that does not read blocks only its own port's goroutine; its
 	// queue then fills and frames to it are dropped.
-	p, err := srv.sw.addPort(peerName(raw), func(f []byte) { _ = sendFrame(raw, f, true) })
+	p, err := srv.sw.addPort(peerName(raw), func(f []byte) { _ = sendFrame(raw, f) })
 	if err != nil {
 		c.Close()
 		return
