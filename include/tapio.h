@@ -28,6 +28,11 @@
  *   GONETIF_TUN_DEVICE TUN/TAP clone device             (default /dev/net/tun)
  *   GONETIF_TAP_NETPOLL 0: read the TAP with a poll(2) thread (default: Go's netpoller)
  *   GONETIF_LOG_LEVEL  none|error|warn|info|debug|verbose    (default info)
+ *   GONETIF_LINK       vlan:PATH: join the gonetif-switch at PATH instead of a
+ *                      TAP; vlan:NAME: a LAN inside the process; a comma list
+ *                      gives the n-th device the n-th entry  (default: a TAP)
+ *   GONETIF_IN_DELAY   delay of received frames, "20ms" or "20ms/5ms" (with
+ *   GONETIF_OUT_DELAY  jitter); delay of sent frames        (default: none)
  */
 #ifndef GONETIF_TAPIO_H
 #define GONETIF_TAPIO_H
