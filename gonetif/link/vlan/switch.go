@@ -49,7 +49,8 @@ type Options struct {
 	Logf func(format string, args ...any)
 }
 
-// ErrClosed is returned when joining a closed switch.
+// ErrClosed is returned when joining a closed switch, and for frames
+// sent through a port that left.
 var ErrClosed = errors.New("vlan: switch closed")
 
 // FrameError reports a frame the switch refused; it unwraps to
@@ -240,6 +241,11 @@ func (p *port) enqueue(frame []byte) {
 // input takes a frame sent by port from. The switch keeps the slice (it
 // is shared, read-only, by every port it goes to): callers pass a copy.
 func (s *Switch) input(from *port, frame []byte) error {
+	select {
+	case <-from.stop: // unplugged: its frames go nowhere
+		return ErrClosed
+	default:
+	}
 	if err := s.check(frame); err != nil {
 		if errors.Is(err, unix.EMSGSIZE) {
 			s.oversize.Add(1)

@@ -134,6 +134,12 @@ func TestUnicastGoesToOnePort(t *testing.T) {
 	ports[1].Close()
 	_ = ports[0].WriteFrame(frame(mac(2), mac(1)))
 	wait([3]uint64{2, 3, 2})
+	// And it sends nothing more.
+	if err := ports[1].WriteFrame(frame(mac(1), mac(2))); !errors.Is(err, vlan.ErrClosed) {
+		t.Fatalf("frame through a closed port: %v, want ErrClosed", err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	wait([3]uint64{2, 3, 2})
 }
 
 func TestBadFramesInProcess(t *testing.T) {
