@@ -414,3 +414,36 @@ func TestCloseWhileAttached(t *testing.T) {
 		}
 	}
 }
+
+// TestSendThenCloseDelivers: a frame sent just before the device goes
+// (an app that answers and exits) is already in the kernel, not lost in a
+// queue.
+func TestSendThenCloseDelivers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "raw.sock")
+	ln, err := net.Listen("unixpacket", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c := dial(t, path, 1, nil)
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	frame := append(append([]byte(mac(2)), mac(1)...), 8, 0, 'l', 'a', 's', 't')
+	for i := 0; i < 50; i++ {
+		if err := c.WriteFrame(frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 2048)
+	for i := 0; i < 50; i++ {
+		n, err := peer.Read(buf)
+		if err != nil || !bytes.Equal(buf[:n], frame) {
+			t.Fatalf("frame %d after Close: %q, %v", i, buf[:n], err)
+		}
+	}
+}
