@@ -59,3 +59,14 @@ func (h *handles[T]) find(pred func(T) bool) int {
 	}
 	return 0
 }
+
+// snapshot returns the values held now, to work on outside the lock.
+func (h *handles[T]) snapshot() []T {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	vs := make([]T, 0, len(h.m))
+	for _, v := range h.m {
+		vs = append(vs, v)
+	}
+	return vs
+}

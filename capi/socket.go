@@ -353,6 +353,7 @@ const userFlushTimeout = 500 * time.Millisecond
 
 //export gonetif_exit_drain
 func gonetif_exit_drain(timeoutMS C.int) C.int {
+	defer flushCaptures() // after the drain, which adds frames
 	if theStack == nil || timeoutMS <= 0 {
 		return 0
 	}
@@ -368,6 +369,18 @@ func gonetif_exit_drain(timeoutMS C.int) C.int {
 		}
 	})
 	return C.int(left)
+}
+
+// flushCaptures writes out buffered pcap records: the process is exiting
+// and would lose the last frames (all of them for a short run).
+func flushCaptures() {
+	for _, cn := range netifs.snapshot() {
+		if d := cn.tap; d != nil {
+			if err := d.Flush(); err != nil {
+				logf(logWarn, "exit: capture: %v", err)
+			}
+		}
+	}
 }
 
 //export gonetif_sock_count

@@ -31,7 +31,7 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 		PCAP:    goString(pcap),
 		Link:    goString(link),
 		HostFwd: goString(hostfwd),
-		OnError: func(err error) { logf(logWarn, "%v", err) },
+		Logf:    func(format string, args ...any) { logf(logWarn, format, args...) },
 		// The app's sdkconfig values, passed by tapio.h's inline part.
 		AppInLoss:  int(appInLoss),
 		AppOutLoss: int(appOutLoss),

@@ -30,16 +30,20 @@
  *   GONETIF_TUN_DEVICE TUN/TAP clone device             (default /dev/net/tun)
  *   GONETIF_TAP_NETPOLL 0: read the TAP with a poll(2) thread (default: Go's netpoller)
  *   GONETIF_LOG_LEVEL  none|error|warn|info|debug|verbose    (default info)
- *   GONETIF_LINK       tap, or user: a user-mode network in the process, no
+ *   GONETIF_LINK       tap; user: a user-mode network in the process, no
  *                      TAP and no privileges (gateway = host loopback, DHCP,
  *                      DNS, outbound TCP/UDP as host sockets), one network
- *                      per device; a comma list gives the n-th device the
- *                      n-th kind                            (default tap)
+ *                      per device; vlan:PATH: join the gonetif-switch at
+ *                      PATH; vlan:NAME: a LAN inside the process; a comma
+ *                      list gives the n-th device the n-th kind, later
+ *                      devices the last                     (default tap)
  *   GONETIF_USER_NET   user link: network; gateway .2, DNS .3, DHCP from .15;
  *                      a host address (192.168.5.1/24) is the gateway
  *                                                       (default 10.0.2.0/24)
  *   GONETIF_HOSTFWD    user link: host ports into the first device, QEMU's
  *                      hostfwd syntax, e.g. tcp:127.0.0.1:8080-:80,udp::5353-:5353
+ *   GONETIF_IN_DELAY   delay of received frames, "20ms" or "20ms/5ms" (with
+ *   GONETIF_OUT_DELAY  jitter); delay of sent frames        (default: none)
  * (the full table with types and ranges: README, "Run-time configuration").
  * A bad value fails esp_netif_init()/tapio_create() with an E line.
  *

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gonetif/gonetif/gonetif/link/delay"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
 )
 
@@ -74,12 +75,15 @@ const (
 	Link          = "GONETIF_LINK"
 	UserNet       = "GONETIF_USER_NET"
 	HostFwd       = "GONETIF_HOSTFWD"
+	InDelay       = "GONETIF_IN_DELAY"
+	OutDelay      = "GONETIF_OUT_DELAY"
 )
 
 // Link kinds (values of GONETIF_LINK).
 const (
 	LinkTAP  = "tap"
 	LinkUser = "user"
+	LinkVLAN = "vlan:" // prefix: vlan:PATH (a gonetif-switch socket) or vlan:NAME (in-process)
 )
 
 // LogLevels are esp_log_level_t's names in value order.
@@ -114,10 +118,14 @@ var Table = []Setting{
 		Doc: "at exit, how long (ms) closed TCP connections may still send"},
 	{Name: IPLostTimerMS, Kind: Uint, Min: 1, Max: 86400000, Default: "120000",
 		Doc: "after a disconnect, how long (ms) before lost-IP is posted (IDF's 120 s)"},
-	{Name: Link, Kind: List, Default: LinkTAP, Check: checkLinkKind, Syntax: "`tap`, `user`, comma list",
-		Doc: "link of every device: `tap`, or `user` (the user-mode network: no TAP, no root; each device its own network); a comma list gives the n-th device the n-th kind"},
+	{Name: Link, Kind: List, Default: LinkTAP, Check: checkLinkKind, Syntax: "`tap`, `user`, `vlan:PATH`, `vlan:NAME`, comma list",
+		Doc: "link of every device: `tap`; `user` (the user-mode network: no TAP, no root; each device its own network); `vlan:PATH` (a virtual LAN: the `gonetif-switch` at that socket path, which has a `/`) or `vlan:NAME` (a LAN inside the process); a comma list gives the n-th device the n-th kind, later devices the last"},
 	{Name: UserNet, Kind: String, Default: "10.0.2.0/24", Check: checkUserNet, Syntax: "IPv4 prefix",
 		Doc: "user link: the network (gateway `.2`, DNS `.3`, DHCP from `.15`); a host address names the gateway: `192.168.5.1/24` lets a static 192.168.5.100-via-.1 app run unchanged"},
+	{Name: InDelay, Kind: String, Check: checkDelay, Syntax: "`DELAY` or `DELAY/JITTER`",
+		Doc: "delay of received frames, e.g. `20ms` or `20ms/5ms` (jitter; order then not kept); unset: none"},
+	{Name: OutDelay, Kind: String, Check: checkDelay, Syntax: "`DELAY` or `DELAY/JITTER`",
+		Doc: "delay of sent frames, same syntax; unset: none"},
 	{Name: HostFwd, Kind: String, Check: checkHostForwards, Syntax: "QEMU hostfwd list",
 		Doc: "user link: host ports forwarded into the first device, e.g. `tcp:127.0.0.1:8080-:80,udp::5353-:5353`; unset: none"},
 }
@@ -326,8 +334,15 @@ func checkIfName(s string) error {
 }
 
 func checkLinkKind(s string) error {
-	if s != LinkTAP && s != LinkUser {
-		return errors.New("`" + LinkTAP + "` or `" + LinkUser + "`")
+	if s != LinkTAP && s != LinkUser && !(strings.HasPrefix(s, LinkVLAN) && len(s) > len(LinkVLAN)) {
+		return errors.New("`tap`, `user`, `vlan:PATH` or `vlan:NAME`")
+	}
+	return nil
+}
+
+func checkDelay(s string) error {
+	if _, err := delay.ParseSpec(s); err != nil {
+		return errors.New("a delay like 20ms or 20ms/5ms (" + err.Error() + ")")
 	}
 	return nil
 }

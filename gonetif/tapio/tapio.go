@@ -1,7 +1,7 @@
 // Package tapio is the TAP driver of ESP-IDF's tapif_io, done in Go: it
-// opens a TAP device (or, with Link "user", a user-mode network that needs
-// no TAP) and stacks the optional layers (loss injection, pcap capture) on
-// it, configured by a Config or by GONETIF_* environment variables, so one
+// opens a TAP device (or, instead, a user-mode network or a virtual LAN
+// port: see link.go) and stacks the optional layers (loss injection, delay,
+// pcap capture) on it, configured by a Config or by GONETIF_* environment variables, so one
 // binary can run as several simulated devices.
 package tapio
 
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/gonetif/gonetif/gonetif/config"
 	"github.com/gonetif/gonetif/gonetif/link/capture"
+	"github.com/gonetif/gonetif/gonetif/link/delay"
 	"github.com/gonetif/gonetif/gonetif/link/loss"
 	"github.com/gonetif/gonetif/gonetif/link/tap"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
@@ -31,19 +33,21 @@ var DefaultMAC = net.HardwareAddr{0x02, 0x12, 0x34, 0x56, 0x78, 0xab}
 
 // Environment variables read by FromEnv (rows of config.Table).
 const (
-	EnvTAP     = config.TAP        // TAP name(s), comma separated: the n-th driver takes the n-th
-	EnvMAC     = config.MAC        // MAC(s), comma separated, aa:bb:cc:dd:ee:ff
-	EnvMTU     = config.MTU        // IP MTU
-	EnvPlain   = config.TAPPlain   // 1: no vnet header / offloads
-	EnvNetNS   = config.TAPNetNS   // network namespace path holding the TAP
-	EnvInLoss  = config.InLoss     // percent of received frames dropped
-	EnvOutLoss = config.OutLoss    // percent of sent frames dropped
-	EnvPCAP    = config.PCAP       // capture file; with several drivers, "%d" is the driver index
-	EnvDevice  = config.TUNDevice  // TUN/TAP clone device, default /dev/net/tun
-	EnvNetpoll = config.TAPNetpoll // 0: poll(2) reader thread instead of Go's netpoller
-	EnvLink    = config.Link       // link kind of every device, or a comma list: tap (default) or user
-	EnvHostFwd = config.HostFwd    // user link: port forwards, QEMU hostfwd syntax
-	EnvUserNet = config.UserNet    // user link: network (10.0.2.0/24), or gateway/prefix (192.168.5.1/24)
+	EnvTAP      = config.TAP        // TAP name(s), comma separated: the n-th driver takes the n-th
+	EnvMAC      = config.MAC        // MAC(s), comma separated, aa:bb:cc:dd:ee:ff
+	EnvMTU      = config.MTU        // IP MTU
+	EnvPlain    = config.TAPPlain   // 1: no vnet header / offloads
+	EnvNetNS    = config.TAPNetNS   // network namespace path holding the TAP
+	EnvInLoss   = config.InLoss     // percent of received frames dropped
+	EnvOutLoss  = config.OutLoss    // percent of sent frames dropped
+	EnvPCAP     = config.PCAP       // capture file; with several drivers, "%d" is the driver index
+	EnvDevice   = config.TUNDevice  // TUN/TAP clone device, default /dev/net/tun
+	EnvNetpoll  = config.TAPNetpoll // 0: poll(2) reader thread instead of Go's netpoller
+	EnvLink     = config.Link       // link kind(s), comma separated: tap, user, vlan:PATH, vlan:NAME
+	EnvHostFwd  = config.HostFwd    // user link: port forwards, QEMU hostfwd syntax
+	EnvUserNet  = config.UserNet    // user link: network (10.0.2.0/24), or gateway/prefix (192.168.5.1/24)
+	EnvInDelay  = config.InDelay    // delay of received frames: 20ms, or 20ms/5ms with jitter
+	EnvOutDelay = config.OutDelay   // delay of sent frames, same syntax
 )
 
 // Link kinds.
@@ -63,7 +67,7 @@ type Config struct {
 	PCAP            string           // capture file, "" → none
 	Device          string           // clone device, "" → /dev/net/tun
 	PollThread      bool             // read with a poll(2) thread instead of Go's netpoller
-	Link            string           // LinkTAP or LinkUser, "" → LinkTAP
+	Link            string           // "" or "tap", "user", "vlan:PATH", "vlan:NAME" (see link.go)
 
 	// AppInLoss and AppOutLoss are the loss percentages the app was
 	// compiled with (CONFIG_EXAMPLE_CONNECT_TAPIF_IN/OUT_LOSS): they apply
@@ -73,7 +77,9 @@ type Config struct {
 	// User-mode link only (see package usernet).
 	HostFwd string       // port forwards, e.g. "tcp:127.0.0.1:8080-:80"
 	UserNet netip.Prefix // zero → 10.0.2.0/24 (gateway .2, DNS .3, DHCP from .15); a host address (192.168.5.1/24) is the gateway
-	OnError func(error)  // the running network's errors, for logs
+
+	InDelay, OutDelay delay.Spec                       // received / sent frames
+	Logf              func(format string, args ...any) // link diagnostics; nil: none
 }
 
 // Error reports a driver configuration or open failure.
@@ -99,12 +105,20 @@ func FromEnv(base Config, index int) (Config, error) {
 // driver of the process (0-based). A malformed setting is an error: a
 // typo must not silently run with defaults.
 func FromValues(base Config, v *config.Values, index int) (Config, error) {
-	for _, name := range []string{EnvTAP, EnvMAC, EnvMTU, EnvPlain, EnvNetNS, EnvInLoss, EnvOutLoss, EnvPCAP, EnvDevice, EnvNetpoll, EnvLink, EnvHostFwd, EnvUserNet} {
+	for _, name := range []string{EnvTAP, EnvMAC, EnvMTU, EnvPlain, EnvNetNS, EnvInLoss, EnvOutLoss, EnvPCAP, EnvDevice, EnvNetpoll,
+		EnvLink, EnvHostFwd, EnvUserNet, EnvInDelay, EnvOutDelay} {
 		if err := v.Err(name); err != nil {
 			return base, &Error{Op: "settings", Err: fmt.Errorf("%w: %v", unix.EINVAL, err)}
 		}
 	}
 	cfg := base
+	if cfg.Link == "" {
+		// The n-th device takes the n-th kind; devices past the list's end
+		// take its last, so one kind serves every device.
+		if kinds := v.List(EnvLink); len(kinds) > 0 {
+			cfg.Link = kinds[min(index, len(kinds)-1)]
+		}
+	}
 	if cfg.Name == "" {
 		cfg.Name = v.Nth(EnvTAP, index)
 		if cfg.Name == "" && index > 0 {
@@ -114,6 +128,8 @@ func FromValues(base Config, v *config.Values, index int) (Config, error) {
 	if cfg.MAC == nil {
 		if s := v.Nth(EnvMAC, index); s != "" {
 			cfg.MAC, _ = net.ParseMAC(s) // checked by config
+		} else if isVLAN(cfg.Link) {
+			cfg.MAC = vlanMAC(os.Getpid(), index)
 		} else if index > 0 {
 			// Distinct devices need distinct MACs.
 			cfg.MAC = append(net.HardwareAddr(nil), DefaultMAC...)
@@ -143,25 +159,18 @@ func FromValues(base Config, v *config.Values, index int) (Config, error) {
 	if cfg.Device == "" && v.IsSet(EnvDevice) {
 		cfg.Device = v.Text(EnvDevice)
 	}
-	if cfg.Link == "" {
-		// One kind names the kind of every device; a list, each in turn.
-		if kinds := v.List(EnvLink); len(kinds) == 1 {
-			cfg.Link = kinds[0]
-		} else {
-			cfg.Link = v.Nth(EnvLink, index)
-		}
-	}
-	switch cfg.Link {
-	case "", LinkTAP, LinkUser:
-	default:
-		return cfg, invalid("config", "link %q: want %s or %s", cfg.Link, LinkTAP, LinkUser)
-	}
 	// One host port serves one device: the forwards go to the first.
 	if cfg.HostFwd == "" && index == 0 {
 		cfg.HostFwd = v.Text(EnvHostFwd)
 	}
 	if !cfg.UserNet.IsValid() && v.IsSet(EnvUserNet) {
 		cfg.UserNet, _ = netip.ParsePrefix(v.Text(EnvUserNet)) // checked by config
+	}
+	if cfg.InDelay.IsZero() {
+		cfg.InDelay, _ = delay.ParseSpec(v.Text(EnvInDelay)) // checked by config
+	}
+	if cfg.OutDelay.IsZero() {
+		cfg.OutDelay, _ = delay.ParseSpec(v.Text(EnvOutDelay))
 	}
 	if cfg.PCAP == "" {
 		if p := v.Text(EnvPCAP); p != "" {
@@ -176,12 +185,14 @@ func FromValues(base Config, v *config.Values, index int) (Config, error) {
 	return cfg, nil
 }
 
-// Driver is an open TAP (or user-mode network) with its layers.
+// Driver is an open TAP (or user-mode network, or virtual LAN port) with
+// its layers.
 type Driver struct {
 	id   int
 	cfg  Config
-	tap  *tap.Endpoint
-	user *usernet.Network
+	tap  *tap.Endpoint      // nil on other link kinds
+	user *usernet.Network   // nil on other link kinds
+	base stack.LinkEndpoint // under the layers
 	link stack.LinkEndpoint
 
 	closeOnce sync.Once
@@ -189,7 +200,7 @@ type Driver struct {
 
 var lastID atomic.Int64
 
-// Open opens the TAP and stacks the configured layers on it.
+// Open opens the link of cfg's kind and stacks the configured layers on it.
 func Open(cfg Config) (*Driver, error) {
 	mac := cfg.MAC
 	if mac == nil {
@@ -201,48 +212,25 @@ func Open(cfg Config) (*Driver, error) {
 	if cfg.InLoss < 0 || cfg.InLoss > 100 || cfg.OutLoss < 0 || cfg.OutLoss > 100 {
 		return nil, invalid("open", "loss percentages must be 0..100")
 	}
-	d := &Driver{id: int(lastID.Add(1)), cfg: cfg}
-	switch cfg.Link {
-	case "", LinkTAP:
-		ep, err := tap.Open(tap.Options{
-			Name:   cfg.Name,
-			MAC:    tcpip.LinkAddress(mac),
-			MTU:    cfg.MTU,
-			Plain:  cfg.Plain,
-			NetNS:  cfg.NetNS,
-			Device: cfg.Device,
-
-			PollThread: cfg.PollThread,
-		})
-		if err != nil {
-			return nil, &Error{Op: "open", Err: err}
-		}
-		d.tap, d.link = ep, ep
-	case LinkUser:
-		fwds, err := usernet.ParseHostForwards(cfg.HostFwd)
-		if err != nil {
-			return nil, &Error{Op: "user network", Err: err}
-		}
-		// A host address in the prefix names the gateway, so an app's
-		// static set-up (192.168.5.100 via 192.168.5.1) works unchanged.
-		var gateway netip.Addr
-		if cfg.UserNet.IsValid() && cfg.UserNet.Addr() != cfg.UserNet.Masked().Addr() {
-			gateway = cfg.UserNet.Addr()
-		}
-		n, err := usernet.New(usernet.Options{Net: cfg.UserNet, Gateway: gateway, MAC: mac, MTU: cfg.MTU, HostForwards: fwds,
-			OnError: cfg.OnError})
-		if err != nil {
-			return nil, &Error{Op: "user network", Err: err}
-		}
-		d.user, d.link = n, n.Link()
-	default:
-		return nil, invalid("open", "link %q: want %s or %s", cfg.Link, LinkTAP, LinkUser)
+	ep, user, err := openLink(cfg, tcpip.LinkAddress(mac))
+	if err != nil {
+		return nil, err
 	}
+	d := &Driver{id: int(lastID.Add(1)), cfg: cfg, user: user, base: ep, link: ep}
+	d.tap, _ = ep.(*tap.Endpoint)
 	if cfg.InLoss != 0 || cfg.OutLoss != 0 {
 		l, err := loss.New(d.link, cfg.InLoss, cfg.OutLoss)
 		if err != nil {
 			d.link.Close()
 			return nil, &Error{Op: "loss layer", Err: err}
+		}
+		d.link = l
+	}
+	if !cfg.InDelay.IsZero() || !cfg.OutDelay.IsZero() {
+		l, err := delay.New(d.link, delay.Options{In: cfg.InDelay, Out: cfg.OutDelay})
+		if err != nil {
+			d.link.Close()
+			return nil, &Error{Op: "delay layer", Err: err}
 		}
 		d.link = l
 	}
@@ -268,42 +256,54 @@ func (d *Driver) Config() Config { return d.cfg }
 // closes what it holds, the capture file included).
 func (d *Driver) Link() stack.LinkEndpoint { return d.link }
 
-// Tap returns the TAP endpoint under the layers; nil on a user-mode link.
+// Tap returns the TAP endpoint under the layers; nil on other link kinds.
 func (d *Driver) Tap() *tap.Endpoint { return d.tap }
 
-// User returns the user-mode network under the layers; nil on a TAP.
+// User returns the user-mode network under the layers; nil on other kinds.
 func (d *Driver) User() *usernet.Network { return d.user }
 
 // Describe says what the driver opened, for a log line.
 func (d *Driver) Describe() string {
-	if d.user != nil {
+	switch {
+	case d.user != nil:
 		o := d.user.Options()
 		return fmt.Sprintf("user-mode network %s (gateway %s = host loopback, DNS %s, DHCP from %s, %d port forwards), MAC %s",
 			o.Net, o.Gateway, o.DNS, o.DHCPStart, len(o.HostForwards), net.HardwareAddr(o.MAC))
+	case d.tap != nil:
+		mode := "offload"
+		if d.cfg.Plain {
+			mode = "plain"
+		}
+		return fmt.Sprintf("TAP %s opened (%s, MAC %s)", d.tap.Name(), mode, d.tap.LinkAddress())
 	}
-	mode := "offload"
-	if d.cfg.Plain {
-		mode = "plain"
-	}
-	return fmt.Sprintf("TAP %s opened (%s, MAC %s)", d.tap.Name(), mode, d.tap.LinkAddress())
+	return describeLink(d.cfg, d.base)
 }
 
-// ErrNotSupported is returned by WriteFrame when the TAP cannot take raw frames.
+// ErrNotSupported is returned by WriteFrame when the link cannot take raw frames.
 var ErrNotSupported = errors.New("raw frame writes not supported")
 
-// WriteFrame writes one raw Ethernet frame to the TAP, bypassing the stack
-// (tapio_output).
+// WriteFrame writes one raw Ethernet frame to the link (TAP, LAN or the
+// user-mode gateway), bypassing the stack (tapio_output).
 func (d *Driver) WriteFrame(frame []byte) error {
 	if d.user != nil {
 		return d.user.InjectFrame(frame)
 	}
-	if w, ok := any(d.tap).(interface{ WriteFrame([]byte) error }); ok {
+	if w, ok := d.base.(interface{ WriteFrame([]byte) error }); ok {
 		return w.WriteFrame(frame)
 	}
 	return ErrNotSupported
 }
 
-// Close closes the layers and the TAP; safe to call more than once.
+// Flush writes out what the capture layer holds in its buffer (at exit,
+// so the file has every frame); nil without a capture.
+func (d *Driver) Flush() error {
+	if c, ok := d.link.(*capture.Endpoint); ok {
+		return c.Flush()
+	}
+	return nil
+}
+
+// Close closes the layers and the link; safe to call more than once.
 func (d *Driver) Close() {
 	d.closeOnce.Do(d.link.Close)
 }

@@ -1,10 +1,12 @@
 package tapio
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +14,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/link/capture"
+	"github.com/gonetif/gonetif/gonetif/link/delay"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
 	"github.com/gonetif/gonetif/gonetif/netif"
 	"github.com/gonetif/gonetif/gonetif/stack"
+	"github.com/gonetif/gonetif/internal/lantest"
 )
 
 func TestFromEnvListsAndDefaults(t *testing.T) {
@@ -221,5 +226,114 @@ func TestUserLinkWithCapture(t *testing.T) {
 	// Header (24) + at least DISCOVER, OFFER, REQUEST, ACK of 300+ bytes.
 	if err != nil || st.Size() < 24+4*300 {
 		t.Fatalf("capture: %v, %v", st, err)
+	}
+}
+
+func TestFromEnvLinkAndDelay(t *testing.T) {
+	t.Setenv(EnvLink, "tap, vlan:lan0")
+	t.Setenv(EnvInDelay, "20ms/5ms")
+	t.Setenv(EnvOutDelay, "1s")
+	first, err := FromEnv(Config{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Link != "tap" || first.MAC != nil {
+		t.Fatalf("first device: %+v", first)
+	}
+	if first.InDelay.Delay != 20*time.Millisecond || first.InDelay.Jitter != 5*time.Millisecond || first.OutDelay.Delay != time.Second {
+		t.Fatalf("delays %v, %v", first.InDelay, first.OutDelay)
+	}
+	// Devices past the list's end take its last entry; on a LAN each
+	// device of each process gets its own MAC.
+	second, _ := FromEnv(Config{}, 1)
+	third, _ := FromEnv(Config{}, 2)
+	if second.Link != "vlan:lan0" || third.Link != "vlan:lan0" {
+		t.Fatalf("links %q, %q", second.Link, third.Link)
+	}
+	if second.MAC.String() == third.MAC.String() || second.MAC[0] != 0x02 {
+		t.Fatalf("LAN MACs %v, %v: want distinct, locally administered", second.MAC, third.MAC)
+	}
+	if a, b := vlanMAC(100, 0), vlanMAC(101, 0); a.String() == b.String() {
+		t.Fatalf("two processes got MAC %v", a)
+	}
+	for _, bad := range []string{"20", "5ms/10ms", "soon"} {
+		t.Setenv(EnvOutDelay, bad)
+		if _, err := FromEnv(Config{}, 0); !errors.Is(err, unix.EINVAL) {
+			t.Errorf("%s=%q: %v, want EINVAL", EnvOutDelay, bad, err)
+		}
+	}
+}
+
+func TestOpenRejectsBadLinks(t *testing.T) {
+	for _, link := range []string{"bogus", "vlan:", "vlan:lan.sock", "vlan:a b"} {
+		_, err := Open(Config{Link: link})
+		var te *Error
+		if !errors.As(err, &te) || !errors.Is(err, unix.EINVAL) {
+			t.Errorf("Open(link %q) = %v, want a *tapio.Error wrapping EINVAL", link, err)
+		}
+	}
+	_, err := Open(Config{Link: "vlan:" + filepath.Join(t.TempDir(), "none.sock")})
+	var te *Error
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "no switch at") {
+		t.Errorf("Open on a missing switch: %v", err)
+	}
+}
+
+// TestVirtualLANWithLayers: two drivers on one in-process LAN, the first
+// with the loss, delay and capture layers stacked as on a TAP, talk TCP
+// and UDP; the capture records the traffic and the delay shows in the RTT.
+func TestVirtualLANWithLayers(t *testing.T) {
+	pcap := filepath.Join(t.TempDir(), "a.pcap")
+	a, err := Open(Config{Link: "vlan:layers-test", MAC: net.HardwareAddr{2, 0, 0, 0, 0x40, 1},
+		InLoss: 1, OutDelay: delay.Spec{Delay: 30 * time.Millisecond}, PCAP: pcap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(Config{Link: "vlan:layers-test", MAC: net.HardwareAddr{2, 0, 0, 0, 0x40, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := a.Describe(); !strings.Contains(d, `in-process virtual LAN "layers-test"`) || a.Tap() != nil {
+		t.Fatalf("Describe() = %q", d)
+	}
+	if _, ok := a.Link().(*capture.Endpoint); !ok {
+		t.Fatalf("top layer is %T, want the capture", a.Link())
+	}
+	sa := lantest.Stack(t, "A", a.Link(), lantest.Addr(1))
+	sb := lantest.Stack(t, "B", b.Link(), lantest.Addr(2))
+	lantest.TCPEcho(t, sa, sb, lantest.Addr(2), 7301, 512<<10)
+	lantest.UDPEcho(t, sb, sa, lantest.Addr(1), 7302)
+
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ln, err := sb.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), 7303))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	start = time.Now()
+	c, err := sa.DialTCP(ctx, netip.AddrPortFrom(lantest.Addr(2), 7303))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rtt := time.Since(start); rtt < 30*time.Millisecond {
+		t.Errorf("TCP handshake took %v through a 30 ms delay", rtt)
+	}
+	c.Close()
+
+	// A raw frame (tapio_output) from b reaches a's side of the LAN.
+	frame := append(append([]byte{2, 0, 0, 0, 0x40, 1}, 2, 0, 0, 0, 0x40, 2), 0x88, 0xb5, 1, 2, 3)
+	if err := b.WriteFrame(frame); err != nil {
+		t.Fatalf("WriteFrame: %v", err)
+	}
+	if err := b.WriteFrame([]byte{1, 2}); !errors.Is(err, unix.EINVAL) {
+		t.Errorf("WriteFrame(2 bytes) = %v, want EINVAL", err)
+	}
+	a.Close()
+	b.Close()
+	fi, err := os.Stat(pcap)
+	if err != nil || fi.Size() < 24+100*16 {
+		t.Fatalf("capture on the LAN: %v, %d bytes", err, fi.Size())
 	}
 }

@@ -38,7 +38,7 @@ grep -q "invalid port forward" "$TMP/bad" || fail "no log line for the malformed
 GONETIF_USER_NET=10.0.2.0/30 user_app sleep 1 >"$TMP/badnet" 2>&1 && fail "a /30 user network was accepted"
 grep -q "GONETIF_USER_NET=\"10.0.2.0/30\": want an IPv4 network" "$TMP/badnet" || { cat "$TMP/badnet"; fail "no log line for the bad network"; }
 GONETIF_LINK=slirp unprivileged "$APP" sleep 1 >"$TMP/badlink" 2>&1 && fail "an unknown link kind was accepted"
-grep -q 'GONETIF_LINK="slirp": want `tap` or `user`' "$TMP/badlink" || { cat "$TMP/badlink"; fail "no log line for the unknown link kind"; }
+grep -q 'GONETIF_LINK="slirp": want `tap`, `user`' "$TMP/badlink" || { cat "$TMP/badlink"; fail "no log line for the unknown link kind"; }
 
 host_bg "$TMP/squat" nc -l 127.0.0.1 "$http"
 wait_host_tcp "$http"

@@ -1,0 +1,96 @@
+package vlan_test
+
+import (
+	"context"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/link/pair"
+	"github.com/gonetif/gonetif/gonetif/link/vlan"
+	"github.com/gonetif/gonetif/internal/lantest"
+)
+
+// BenchmarkBulk measures one-way bulk TCP between two stacks, MB/s, over
+// the in-memory cable (the reference), an in-process switch, and a switch
+// reached over its UNIX socket (both ends in this process, so the figure
+// is the socket path's cost, not a second process's scheduling).
+//
+//	go test ./gonetif/link/vlan -run '^$' -bench Bulk -benchtime 3s
+func BenchmarkBulk(b *testing.B) {
+	b.Run("pair", func(b *testing.B) {
+		p := pair.New(mac(1), mac(2), 0)
+		b.Cleanup(p.Close)
+		benchBulk(b, p.A, p.B)
+	})
+	b.Run("switch", func(b *testing.B) {
+		sw, _ := vlan.NewSwitch(vlan.Options{})
+		b.Cleanup(sw.Close)
+		pa, _ := sw.NewPort(vlan.PortOptions{MAC: mac(1)})
+		pb, _ := sw.NewPort(vlan.PortOptions{MAC: mac(2)})
+		benchBulk(b, pa, pb)
+	})
+	b.Run("socket", func(b *testing.B) {
+		sw, _ := vlan.NewSwitch(vlan.Options{})
+		b.Cleanup(sw.Close)
+		srv, err := vlan.Listen(sw, filepath.Join(b.TempDir(), "sw.sock"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { srv.Close() })
+		ca, err := vlan.Dial(srv.Path(), vlan.ClientOptions{MAC: mac(1)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cb, err := vlan.Dial(srv.Path(), vlan.ClientOptions{MAC: mac(2)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchBulk(b, ca, cb)
+		b.ReportMetric(float64(ca.TxDropped()+cb.TxDropped()), "txdrops")
+	})
+}
+
+func benchBulk(b *testing.B, la, lb stack.LinkEndpoint) {
+	a := lantest.Stack(b, "A", la, lantest.Addr(1))
+	s := lantest.Stack(b, "B", lb, lantest.Addr(2))
+	ln, err := s.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), 7500))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.Copy(io.Discard, c)
+	}()
+	c := dialBench(b, a)
+	defer c.Close()
+	buf := make([]byte, 1<<20)
+	b.SetBytes(int64(len(buf)))
+	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Minute))
+	for b.Loop() {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatalf("write: %v", err)
+		}
+	}
+}
+
+func dialBench(b *testing.B, a *gonetif.Stack) *gonet.TCPConn {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := a.DialTCP(ctx, netip.AddrPortFrom(lantest.Addr(2), 7500))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}

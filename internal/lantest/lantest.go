@@ -1,0 +1,162 @@
+// Package lantest has helpers for tests that put gonetif stacks on a
+// link and check traffic between them: a stack on any link endpoint, a
+// byte-exact TCP echo, a UDP echo, and a goroutine leak check.
+package lantest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/netip"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/netif"
+	"github.com/gonetif/gonetif/gonetif/stack"
+)
+
+// Mask is the /24 every test network uses.
+var Mask = netip.MustParseAddr("255.255.255.0")
+
+// Addr returns 10.8.0.i.
+func Addr(i byte) netip.Addr { return netip.AddrFrom4([4]byte{10, 8, 0, i}) }
+
+// Stack makes a stack with one static interface on link; t.Cleanup closes it.
+func Stack(t testing.TB, key string, link gvstack.LinkEndpoint, addr netip.Addr) *gonetif.Stack {
+	t.Helper()
+	s, err := gonetif.New(stack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddInterface(netif.Config{
+		Key: key, Desc: key, Flags: netif.FlagAutoUp, RoutePrio: 100,
+		IPInfo: netif.IPInfo{IP: addr, Netmask: Mask},
+	}, link); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// TCPEcho runs an echo server on server at to:port, sends size random
+// bytes from client and checks that exactly those bytes come back.
+func TCPEcho(t testing.TB, client, server *gonetif.Stack, to netip.Addr, port uint16, size int) {
+	t.Helper()
+	ln, err := server.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+		_, _ = io.Copy(c, c)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.DialTCP(ctx, netip.AddrPortFrom(to, port))
+	if err != nil {
+		t.Fatalf("dial %v:%d: %v", to, port, err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	payload := make([]byte, size)
+	_, _ = rand.Read(payload)
+	werr := make(chan error, 1)
+	go func() {
+		_, err := c.Write(payload)
+		if err == nil {
+			err = c.CloseWrite()
+		}
+		werr <- err
+	}()
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("read echo: %v (after %d bytes)", err, len(got))
+	}
+	if err := <-werr; err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if !bytes.Equal(got, payload) {
+		t.Fatalf("TCP echo: got %d bytes back, want the %d sent, byte for byte", len(got), len(payload))
+	}
+}
+
+// UDPEcho runs a one-datagram echo on server at to:port and checks that
+// the client's datagram comes back unchanged.
+func UDPEcho(t testing.TB, client, server *gonetif.Stack, to netip.Addr, port uint16) {
+	t.Helper()
+	srv, err := server.ListenUDP(netip.AddrPortFrom(to, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		_ = srv.SetDeadline(time.Now().Add(10 * time.Second))
+		n, from, err := srv.ReadFrom(buf)
+		if err == nil {
+			_, _ = srv.WriteTo(buf[:n], from)
+		}
+	}()
+	c, err := client.DialUDP(netip.AddrPortFrom(to, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg := []byte(fmt.Sprintf("datagram to %v:%d", to, port))
+	reply := make([]byte, 2048)
+	// The first datagram can wait on ARP; resend a few times, bounded.
+	for try := 0; try < 20; try++ {
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+		n, err := c.Read(reply)
+		if err == nil {
+			if !bytes.Equal(reply[:n], msg) {
+				t.Fatalf("UDP echo: got %q, want %q", reply[:n], msg)
+			}
+			return
+		}
+	}
+	t.Fatalf("UDP echo from %v:%d: no reply in 20 tries", to, port)
+}
+
+// NoLeak fails t if, within 5 s, the goroutine count does not come back
+// to at most before.
+func NoLeak(t testing.TB, before int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= before {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%d goroutines left, %d before:\n%s", n, before, trim(string(buf)))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func trim(s string) string {
+	if len(s) > 8000 {
+		return s[:8000] + "\n" + strings.Repeat(".", 3)
+	}
+	return s
+}
