@@ -10,8 +10,10 @@ package main
 import "C"
 
 import (
+	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +44,18 @@ var (
 // ensureStack builds the process-wide stack on first use.
 func ensureStack() (*gonetif.Stack, error) {
 	initOnce.Do(func() {
-		s, err := gonetif.New(stack.Options{})
+		opts := stack.Options{}
+		// Linux's net.ipv4.ip_local_port_range, "low high".
+		if v := os.Getenv("GONETIF_LOCAL_PORT_RANGE"); v != "" {
+			r, err := parsePortRange(v)
+			if err != nil {
+				initErr = err
+				logf(logError, "%v", err)
+				return
+			}
+			opts.LocalPortRange = r
+		}
+		s, err := gonetif.New(opts)
 		if err != nil {
 			initErr = err
 			return
@@ -70,4 +83,19 @@ func gonetif_abi_init(cb *C.struct_gonetif_abi_callbacks, slots *C.struct_goneti
 		return espFail
 	}
 	return espOK
+}
+
+// parsePortRange reads "low high" (inclusive, 1..65535, low <= high).
+func parsePortRange(v string) ([2]uint16, error) {
+	f := strings.Fields(v)
+	bad := fmt.Errorf("GONETIF_LOCAL_PORT_RANGE=%q: want two ports \"low high\", 1 <= low <= high <= 65535", v)
+	if len(f) != 2 {
+		return [2]uint16{}, bad
+	}
+	lo, err1 := strconv.ParseUint(f[0], 10, 16)
+	hi, err2 := strconv.ParseUint(f[1], 10, 16)
+	if err1 != nil || err2 != nil || lo == 0 || lo > hi {
+		return [2]uint16{}, bad
+	}
+	return [2]uint16{uint16(lo), uint16(hi)}, nil
 }
