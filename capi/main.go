@@ -61,6 +61,15 @@ func ensureStack() (*gonetif.Stack, error) {
 			return
 		}
 		theStack = s
+		// How long closed connections may still send at destroy and exit.
+		if v := os.Getenv("GONETIF_EXIT_LINGER_MS"); v != "" {
+			ms, err := strconv.ParseUint(strings.TrimSpace(v), 10, 31)
+			if err != nil {
+				logf(logError, "GONETIF_EXIT_LINGER_MS=%q: want milliseconds, 0 or more; using %v", v, s.ExitLinger)
+			} else {
+				s.ExitLinger = time.Duration(ms) * time.Millisecond
+			}
+		}
 		s.Netifs.OnEvent(forwardEvent)
 		s.Netifs.OnLog(func(line string) { logf(logInfo, "%s", line) })
 		// The lost-IP timer, shorter for tests (IDF: 120 s, a Kconfig value).

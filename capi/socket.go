@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"math"
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -364,13 +363,13 @@ func gonetif_sock_readiness(fd, mask C.int) C.int {
 }
 
 //export gonetif_exit_drain
-func gonetif_exit_drain(timeoutMS C.int) C.int {
-	if theStack == nil || timeoutMS <= 0 {
+func gonetif_exit_drain() C.int {
+	if theStack == nil || theStack.ExitLinger <= 0 {
 		return 0
 	}
-	left := theStack.Sockets.Drain(time.Duration(timeoutMS) * time.Millisecond)
+	left := theStack.DrainAll()
 	if left > 0 {
-		logf(logWarn, "exit: %d TCP connection(s) still sending after %d ms; their data may be lost", left, int(timeoutMS))
+		logf(logWarn, "exit: %d TCP connection(s) still sending after %v; their data may be lost", left, theStack.ExitLinger)
 	}
 	return C.int(left)
 }

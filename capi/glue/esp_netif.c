@@ -868,8 +868,7 @@ static int init_rc = -1;
  * would finish them): give them a bounded moment. */
 static void drain_at_exit(void)
 {
-    const char *env = getenv("GONETIF_EXIT_LINGER_MS");
-    gonetif_exit_drain(env && *env ? atoi(env) : 2000);
+    gonetif_exit_drain();
 }
 
 static void init_once(void)

@@ -127,9 +127,9 @@ int gonetif_sock_getsockopt(int fd, int level, int name, void *val, uint32_t *le
 int gonetif_sock_name(int fd, int peer, void *addr, uint32_t *addrlen);
 int gonetif_sock_readiness(int fd, int pollmask); /* poll(2) bits ready now, or -errno */
 int gonetif_sock_count(void);
-/* At exit: wait up to timeout_ms for closed TCP connections to deliver
+/* At exit: wait up to the configured linger for closed TCP connections to deliver
  * their data; returns how many did not. */
-int gonetif_exit_drain(int timeout_ms);
+int gonetif_exit_drain(void);
 /* select/poll: poll(2) revents of n of our descriptors; with efd >= 0 the
  * eventfd efd is first armed on each (written on any readiness change)
  * until gonetif_poll_disarm. Returns how many have revents. */

@@ -5,7 +5,6 @@
 package tapio
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -226,16 +225,10 @@ func (d *Driver) Link() stack.LinkEndpoint { return d.link }
 // Tap returns the TAP endpoint under the layers.
 func (d *Driver) Tap() *tap.Endpoint { return d.tap }
 
-// ErrNotSupported is returned by WriteFrame when the TAP cannot take raw frames.
-var ErrNotSupported = errors.New("raw frame writes not supported")
-
 // WriteFrame writes one raw Ethernet frame to the TAP, bypassing the stack
-// (tapio_output).
+// and its layers (tapio_output): as tapif_io's driver writes to its TAP.
 func (d *Driver) WriteFrame(frame []byte) error {
-	if w, ok := any(d.tap).(interface{ WriteFrame([]byte) error }); ok {
-		return w.WriteFrame(frame)
-	}
-	return ErrNotSupported
+	return d.tap.WriteFrame(frame)
 }
 
 // Close closes the layers and the TAP; safe to call more than once.
