@@ -109,6 +109,8 @@ int gonetif_netif_arp_lookup(int netif, uint8_t *mac, uint32_t *ip);
  * (< 0) and writes to eventfd efd when the job is done; result returns the
  * number of addresses (16 bytes each, family 4/6 in fams) or an EAI_* code. */
 int gonetif_dns_lookup_start(char *name, int family, int efd);
+/* The caller stopped waiting: the job's eventfd must not be written. */
+void gonetif_dns_lookup_abandon(int job);
 int gonetif_dns_lookup_result(int job, uint8_t *addrs, int *fams, int max, char *canon, int canon_len);
 
 /* Sockets: descriptor or -errno. Addresses are Linux struct sockaddr. */
