@@ -28,6 +28,7 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 		InLoss:  int(inLoss),
 		OutLoss: int(outLoss),
 		PCAP:    goString(pcap),
+		Warnf:   func(format string, args ...any) { logf(logWarn, format, args...) },
 	}, index)
 	if err != nil {
 		return -espErr(err)

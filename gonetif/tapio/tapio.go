@@ -49,6 +49,8 @@ type Config struct {
 	InLoss, OutLoss int              // percent 0..100
 	PCAP            string           // capture file, "" → none
 	Device          string           // clone device, "" → /dev/net/tun
+
+	Warnf func(format string, args ...any) // link warnings (no carrier); nil: none
 }
 
 // Error reports a driver configuration or open failure.
@@ -221,6 +223,7 @@ func Open(cfg Config) (*Driver, error) {
 		Plain:  cfg.Plain,
 		NetNS:  cfg.NetNS,
 		Device: cfg.Device,
+		Warnf:  cfg.Warnf,
 	})
 	if err != nil {
 		return nil, &Error{Op: "open", Err: err, hint: settingHint(err, cfg)}

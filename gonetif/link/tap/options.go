@@ -65,6 +65,10 @@ type Options struct {
 	// Device is the path of the TUN/TAP clone device. Empty means
 	// DefaultDevice ("/dev/net/tun").
 	Device string
+
+	// Warnf receives warnings about the link (no carrier: the host side
+	// of the TAP is down, and when it is back). Nil: none.
+	Warnf func(format string, args ...any)
 }
 
 // normalize applies defaults and validates; errors unwrap to EINVAL.

@@ -3,11 +3,15 @@ package tap_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gonetif/gonetif/gonetif/internal/netnstest"
 	"github.com/gonetif/gonetif/gonetif/link/tap"
 )
 
@@ -71,5 +75,57 @@ func TestWriteFrame(t *testing.T) {
 				t.Errorf("after close: %v, want EBADF", err)
 			}
 		})
+	}
+}
+
+// TestNoCarrierWarning: a TAP whose host side is down is reported at open
+// and when writes start failing, and its coming back once.
+func TestNoCarrierWarning(t *testing.T) {
+	ns := netnstest.New(t)
+	ns.AddTap(t, tapName, hostCIDR, -1)
+	ns.Exec(t, "ip", "link", "set", tapName, "down")
+	var mu sync.Mutex
+	var lines []string
+	warned := func(sub string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, sub) {
+				n++
+			}
+		}
+		return n
+	}
+	ep, err := tap.Open(tap.Options{Name: tapName, NetNS: ns.Path, Warnf: func(f string, a ...any) {
+		mu.Lock()
+		lines = append(lines, fmt.Sprintf(f, a...))
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	if warned("no carrier") != 1 {
+		t.Fatalf("host side down at open: warnings %q", lines)
+	}
+	frame := make([]byte, 60)
+	frame[12], frame[13] = etherExperimental>>8, etherExperimental&0xff
+	for i := 0; i < 3; i++ {
+		if err := ep.WriteFrame(frame); !errors.Is(err, unix.EIO) {
+			t.Fatalf("write with the host side down: %v, want EIO", err)
+		}
+	}
+	if warned("no carrier") != 1 {
+		t.Fatalf("warned more than once: %q", lines)
+	}
+	ns.Exec(t, "ip", "link", "set", tapName, "up")
+	if err := ep.WriteFrame(frame); err != nil {
+		t.Fatalf("write with the host side up: %v", err)
+	}
+	ns.Exec(t, "ip", "link", "set", tapName, "down")
+	_ = ep.WriteFrame(frame)
+	if warned("carrier back") != 1 || warned("went down") != 1 {
+		t.Fatalf("warnings %q", lines)
 	}
 }

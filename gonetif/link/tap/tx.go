@@ -78,6 +78,7 @@ func (e *Endpoint) writeOne(sc *txScratch, pkt *stack.PacketBuffer) tcpip.Error 
 	sc.iov = iov // keep a grown backing array for next time
 	errno := e.writev(iov)
 	clear(iov) // do not pin packet memory from the pool
+	e.carrier(errno)
 	switch errno {
 	case 0:
 		e.stats.txFrames.Add(1)
@@ -174,7 +175,9 @@ func (e *Endpoint) WriteFrame(frame []byte) error {
 	v.Base = &frame[0]
 	v.SetLen(len(frame))
 	iov = append(iov, v)
-	if errno := e.writev(iov); errno != 0 {
+	errno := e.writev(iov)
+	e.carrier(errno)
+	if errno != 0 {
 		e.stats.txDropped.Add(1)
 		return errno
 	}
