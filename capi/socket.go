@@ -184,6 +184,13 @@ func gonetif_sock_send(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, ad
 		return C.ssize_t(rc)
 	}
 	var to *tcpip.FullAddress
+	if addr != nil {
+		// Linux copies the address in (and checks its length) before it
+		// looks at the socket type: a stream socket then ignores it.
+		if err := checkAddrLen(addrlen); err != nil {
+			return C.ssize_t(negErrno(err))
+		}
+	}
 	if addr != nil && so.Type != unix.SOCK_STREAM {
 		full, err := parseSockaddr(so.Family, addr, addrlen)
 		if err != nil {
