@@ -205,7 +205,7 @@ func gonetif_sock_send(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, ad
 		}
 		b = unsafe.Slice((*byte)(buf), int(n))
 	}
-	sent, err := so.Send(b, to, socket.SendFlags{More: flags&msgMore != 0})
+	sent, err := so.Send(b, to, socket.SendFlags{More: flags&msgMore != 0, OOB: flags&msgOOB != 0})
 	if err != nil && sent == 0 {
 		return C.ssize_t(negErrno(err))
 	}

@@ -339,6 +339,10 @@ int lwip_setsockopt(int s, int level, int optname, const void *optval, socklen_t
     if (!slot) {
         return (int)syscall(SYS_setsockopt, s, level, optname, optval, optlen);
     }
+    if ((int)optlen < 0) { /* Linux takes the length as an int */
+        errno = EINVAL;
+        return -1;
+    }
     if (!optval && optlen) {
         errno = EFAULT;
         return -1;
@@ -369,6 +373,10 @@ int lwip_getsockopt(int s, int level, int optname, void *optval, socklen_t *optl
     }
     if (!optval || !optlen) {
         errno = EFAULT;
+        return -1;
+    }
+    if ((int)*optlen < 0) {
+        errno = EINVAL;
         return -1;
     }
     if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {

@@ -444,6 +444,7 @@ func (so *Socket) markErrTaken() {
 // SendFlags select send(2) behaviour.
 type SendFlags struct {
 	More bool // MSG_MORE
+	OOB  bool // MSG_OOB: datagram sockets refuse it; a stream sends the byte in band
 }
 
 var readerPool = sync.Pool{New: func() any { return new(bytes.Reader) }}
@@ -451,6 +452,9 @@ var readerPool = sync.Pool{New: func() any { return new(bytes.Reader) }}
 // Send queues b for transmission, to the connected peer or to `to`. It may
 // accept only part of b; it returns EAGAIN when no byte fits now.
 func (so *Socket) Send(b []byte, to *tcpip.FullAddress, flags SendFlags) (int, error) {
+	if flags.OOB && so.Type != unix.SOCK_STREAM {
+		return 0, unix.EOPNOTSUPP // Linux: no urgent data without a stream
+	}
 	if to != nil {
 		if err := so.needScope(*to); err != nil {
 			return 0, err

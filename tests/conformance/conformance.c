@@ -625,6 +625,14 @@ static void t_misuse(void)
     snprintf(extra, sizeof(extra), "v=%d len=%u", ty[0], len);
     res("getsockopt_len_huge", r, errno, extra);
     CHECK("setsockopt_len_minus1", setsockopt(u, SOL_SOCKET, SO_REUSEADDR, &v, (socklen_t)-1));
+    struct timeval tvo = {1, 0};
+    CHECK("setsockopt_rcvtimeo_len_minus1", setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tvo, (socklen_t)-1));
+    len = (socklen_t)-1;
+    CHECK("getsockopt_rcvtimeo_len_minus1", getsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tvo, &len));
+    len = (socklen_t)-1;
+    CHECK("getsockopt_bindtodevice_len_minus1", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, buf, &len));
+    CHECK("setsockopt_bindtodevice_len_minus1", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, IFNAME, (socklen_t)-1));
+    CHECK("send_oob_udp", sendto(u, "x", 1, MSG_OOB, SA(dst), sizeof(dst)));
     len = (socklen_t)-1;
     CHECK("getsockopt_len_minus1", getsockopt(u, SOL_SOCKET, SO_TYPE, &v, &len));
     close(t);
