@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tapio_output() and esp_netif_transmit() on a tapio_create() interface put
 # the app's raw frames on the TAP as they are: tcpdump on the host side sees
-# all three (before attach, after attach, through esp_netif_transmit), and
-# bad sizes are refused.
+# all three (before attach, after attach, through esp_netif_transmit); bad
+# sizes and a handle whose interface was destroyed are refused.
 source "$(dirname "$0")/../lib.sh"
 require_priv tcpdump
 make_ns

@@ -282,8 +282,15 @@ static void tapio_misuse(void)
     CHECK(tapio_create_with(&long_name) == NULL);
     tapio_config_t missing = {.tap_name = "gnt-misuse-nx"};
     CHECK(tapio_create_with(&missing) == NULL);
-    tapio_config_t bad_dev = {.tap_name = "gnt-misuse-nx", .mtu = 20};
-    CHECK(tapio_create_with(&bad_dev) == NULL);
+    tapio_config_t bad_mtu = {.tap_name = "gnt-misuse-nx", .mtu = 20};
+    CHECK(tapio_create_with(&bad_mtu) == NULL);
+    tapio_config_t bad_ns = {.tap_name = "lo", .netns = "/nonexistent/netns"};
+    CHECK(tapio_create_with(&bad_ns) == NULL);
+    tapio_config_t bad_clone = {.tap_name = "lo", .netns = NULL, .pcap_path = "/nonexistent/dir/x.pcap"};
+    CHECK(tapio_create_with(&bad_clone) == NULL); /* lo is no TAP; and the capture file cannot be made */
+    static const uint8_t multicast_mac[6] = {0x01, 0, 0x5e, 0, 0, 1};
+    tapio_config_t bad_mac = {.tap_name = "gnt-misuse-nx", .mac = multicast_mac};
+    CHECK(tapio_create_with(&bad_mac) == NULL);
 }
 
 static void socket_misuse(void)
