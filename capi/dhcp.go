@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"time"
 	"unsafe"
+
+	"github.com/gonetif/gonetif/gonetif/netif"
 )
 
 // esp_netif_dhcp_option_mode_t and the option ids esp_netif_dhcpc_option
@@ -57,8 +59,16 @@ func gonetif_netif_dhcpc_option(id, mode, opt C.int, val unsafe.Pointer, length 
 	if cn == nil || val == nil {
 		return netifInvalidParams
 	}
+	// Every value fits in a DHCP option (at most 255 bytes, 256 with a
+	// string's NUL): never look further into the caller's buffer than
+	// that, whatever length it claims. A larger buffer to read into is fine.
+	if mode == dhcpOpSet && length > netif.MaxDHCPOptionLen+1 {
+		logf(logError, "%s: esp_netif_dhcpc_option: length %d is more than a DHCP option holds (%d)",
+			cn.n.Key(), uint32(length), netif.MaxDHCPOptionLen)
+		return netifInvalidParams
+	}
 	o := cn.n.DHCPOptions()
-	buf := unsafe.Slice((*byte)(val), int(length))
+	buf := unsafe.Slice((*byte)(val), min(int(length), netif.MaxDHCPOptionLen+1))
 	switch mode {
 	case dhcpOpGet:
 		switch opt {

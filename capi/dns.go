@@ -23,9 +23,10 @@ type dnsJob struct {
 }
 
 var (
-	dnsMu   sync.Mutex
-	dnsJobs = map[int]*dnsJob{}
-	dnsNext = 1
+	dnsMu        sync.Mutex
+	dnsJobs      = map[int]*dnsJob{}
+	dnsAbandoned = map[int]bool{} // running jobs whose caller stopped waiting
+	dnsNext      = 1
 )
 
 //export gonetif_dns_lookup_start
@@ -44,13 +45,30 @@ func gonetif_dns_lookup_start(name *C.char, family C.int, efd C.int) C.int {
 		if err != nil {
 			logf(logDebug, "lookup %s: %v", host, err)
 		}
+		// Written under the lock, so that an abandoned job's descriptor
+		// number, possibly reused by now, is never touched.
 		dnsMu.Lock()
+		defer dnsMu.Unlock()
+		if dnsAbandoned[id] {
+			delete(dnsAbandoned, id)
+			return
+		}
 		dnsJobs[id] = &dnsJob{res: res, err: err}
-		dnsMu.Unlock()
 		one := [8]byte{1}
 		_, _ = unix.Write(int(efd), one[:])
 	}()
 	return C.int(id)
+}
+
+//export gonetif_dns_lookup_abandon
+func gonetif_dns_lookup_abandon(id C.int) {
+	dnsMu.Lock()
+	defer dnsMu.Unlock()
+	if _, done := dnsJobs[int(id)]; done {
+		delete(dnsJobs, int(id))
+		return
+	}
+	dnsAbandoned[int(id)] = true
 }
 
 // gonetif_dns_lookup_result copies up to maxN addresses (16 bytes each,

@@ -49,12 +49,18 @@ func ensureStack() (*gonetif.Stack, error) {
 			initErr = &settingsError{err}
 			return
 		}
-		s, err := gonetif.New(stack.Options{})
+		var opts stack.Options
+		if vals.IsSet(config.LocalPortRange) {
+			opts.LocalPortRange, _ = config.ParsePortRange(vals.Text(config.LocalPortRange)) // checked by config
+		}
+		s, err := gonetif.New(opts)
 		if err != nil {
 			initErr = err
 			return
 		}
 		theStack = s
+		// How long closed connections may still send at destroy and exit.
+		s.ExitLinger = time.Duration(vals.Uint(config.ExitLingerMS)) * time.Millisecond
 		s.Netifs.OnEvent(forwardEvent)
 		s.Netifs.OnLog(func(line string) { logf(logInfo, "%s", line) })
 		// The lost-IP timer, shorter for tests (IDF: 120 s, a Kconfig value).

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"github.com/gonetif/gonetif/gonetif/link/driver"
+	"github.com/gonetif/gonetif/gonetif/link/tap"
 	"github.com/gonetif/gonetif/gonetif/netif"
 	"github.com/gonetif/gonetif/gonetif/tapio"
 )
@@ -275,8 +277,15 @@ func writeFrame(d *tapio.Driver, frame unsafe.Pointer, n C.size_t) C.int {
 	if frame == nil || n == 0 {
 		return espErrInvalidArg
 	}
+	// Bounded before the slice is made: n comes from the caller.
+	if n > 1<<20 {
+		n = 1 << 20
+	}
 	if err := d.WriteFrame(unsafe.Slice((*byte)(frame), int(n))); err != nil {
-		logf(logWarn, "tapio_output: %v", err)
+		logf(logWarn, "tapio_output on %s: %v", d.Tap().Name(), err)
+		if errors.Is(err, tap.ErrFrameSize) {
+			return espErrInvalidArg
+		}
 		return espFail
 	}
 	return espOK

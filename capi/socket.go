@@ -22,6 +22,7 @@ import (
 // Linux flag values seen at this boundary; the C glue handles the waiting
 // ones (MSG_DONTWAIT, MSG_WAITALL) itself.
 const (
+	msgOOB      = 0x1
 	msgPeek     = 0x2
 	msgTrunc    = 0x20
 	msgDontWait = 0x40
@@ -100,6 +101,9 @@ func gonetif_sock_bind(fd C.int, addr unsafe.Pointer, addrlen C.uint32_t) C.int 
 	if so == nil {
 		return rc
 	}
+	if err := checkAddrLen(addrlen); err != nil {
+		return negErrno(err)
+	}
 	if so.Family == unix.AF_INET && addr != nil && addrlen >= unix.SizeofSockaddrInet4 &&
 		*(*uint16)(addr) == unix.AF_UNSPEC && *(*uint32)(unsafe.Add(addr, 4)) == 0 {
 		// Linux takes AF_UNSPEC with INADDR_ANY as AF_INET, for old programs.
@@ -121,6 +125,9 @@ func gonetif_sock_connect(fd C.int, addr unsafe.Pointer, addrlen C.uint32_t) C.i
 	so, rc := getSocket(fd)
 	if so == nil {
 		return rc
+	}
+	if err := checkAddrLen(addrlen); err != nil {
+		return negErrno(err)
 	}
 	if addr != nil && addrlen >= 2 && *(*uint16)(addr) == unix.AF_UNSPEC {
 		return negErrno(so.Disconnect())
@@ -162,7 +169,11 @@ func gonetif_sock_accept(fd C.int, addr unsafe.Pointer, addrlen *C.uint32_t) C.i
 	}
 	nfd := register(nso)
 	if nfd >= 0 {
-		writeSockaddr(so.Family, peer, addr, addrlen)
+		if err := writeSockaddr(so.Family, peer, addr, addrlen); err != nil {
+			// Linux drops the connection it could not report.
+			theStack.Sockets.Close(int(nfd))
+			return negErrno(err)
+		}
 	}
 	return nfd
 }
@@ -174,6 +185,13 @@ func gonetif_sock_send(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, ad
 		return C.ssize_t(rc)
 	}
 	var to *tcpip.FullAddress
+	if addr != nil {
+		// Linux copies the address in (and checks its length) before it
+		// looks at the socket type: a stream socket then ignores it.
+		if err := checkAddrLen(addrlen); err != nil {
+			return C.ssize_t(negErrno(err))
+		}
+	}
 	if addr != nil && so.Type != unix.SOCK_STREAM {
 		full, err := parseSockaddr(so.Family, addr, addrlen)
 		if err != nil {
@@ -188,7 +206,7 @@ func gonetif_sock_send(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, ad
 		}
 		b = unsafe.Slice((*byte)(buf), int(n))
 	}
-	sent, err := so.Send(b, to, socket.SendFlags{More: flags&msgMore != 0})
+	sent, err := so.Send(b, to, socket.SendFlags{More: flags&msgMore != 0, OOB: flags&msgOOB != 0})
 	if err != nil && sent == 0 {
 		return C.ssize_t(negErrno(err))
 	}
@@ -209,15 +227,20 @@ func gonetif_sock_recv(fd C.int, buf unsafe.Pointer, n C.size_t, flags C.int, ad
 		b = unsafe.Slice((*byte)(buf), int(n))
 	}
 	res, err := so.Recv(b, socket.RecvFlags{Peek: flags&msgPeek != 0, NeedRemoteAddr: addr != nil,
-		DontWait: flags&msgDontWait != 0})
+		DontWait: flags&msgDontWait != 0, OOB: flags&msgOOB != 0})
 	if err != nil {
 		return C.ssize_t(negErrno(err))
 	}
 	if addr != nil && addrlen != nil {
+		// As Linux, a length that cannot be written back fails the call
+		// after the data was taken.
 		if so.Type == unix.SOCK_STREAM {
+			if int32(*addrlen) < 0 {
+				return -C.ssize_t(unix.EINVAL)
+			}
 			*addrlen = 0 // Linux reports no address for a stream
-		} else {
-			writeSockaddr(so.Family, res.From, addr, addrlen)
+		} else if err := writeSockaddr(so.Family, res.From, addr, addrlen); err != nil {
+			return C.ssize_t(negErrno(err))
 		}
 	}
 	if flags&msgTrunc != 0 && so.Type != unix.SOCK_STREAM {
@@ -335,8 +358,7 @@ func gonetif_sock_name(fd, peer C.int, addr unsafe.Pointer, addrlen *C.uint32_t)
 	if err != nil {
 		return negErrno(err)
 	}
-	writeSockaddr(so.Family, full, addr, addrlen)
-	return 0
+	return negErrno(writeSockaddr(so.Family, full, addr, addrlen))
 }
 
 //export gonetif_sock_readiness
@@ -352,14 +374,14 @@ func gonetif_sock_readiness(fd, mask C.int) C.int {
 const userFlushTimeout = 500 * time.Millisecond
 
 //export gonetif_exit_drain
-func gonetif_exit_drain(timeoutMS C.int) C.int {
+func gonetif_exit_drain() C.int {
 	defer flushCaptures() // after the drain, which adds frames
-	if theStack == nil || timeoutMS <= 0 {
+	if theStack == nil || theStack.ExitLinger <= 0 {
 		return 0
 	}
-	left := theStack.Sockets.Drain(time.Duration(timeoutMS) * time.Millisecond)
+	left := theStack.DrainAll()
 	if left > 0 {
-		logf(logWarn, "exit: %d TCP connection(s) still sending after %d ms; their data may be lost", left, int(timeoutMS))
+		logf(logWarn, "exit: %d TCP connection(s) still sending after %v; their data may be lost", left, theStack.ExitLinger)
 	}
 	// A user-mode link relays asynchronously: let its last frames reach
 	// the host sockets, as a TAP write would have.
@@ -394,6 +416,9 @@ func gonetif_sock_count() C.int {
 // parseSockaddr reads a Linux sockaddr_in / sockaddr_in6 for a socket of
 // the given family.
 func parseSockaddr(family int, p unsafe.Pointer, n C.uint32_t) (tcpip.FullAddress, error) {
+	if err := checkAddrLen(n); err != nil {
+		return tcpip.FullAddress{}, err
+	}
 	if p == nil {
 		return tcpip.FullAddress{}, unix.EFAULT
 	}
@@ -431,11 +456,26 @@ func parseSockaddr(family int, p unsafe.Pointer, n C.uint32_t) (tcpip.FullAddres
 	return tcpip.FullAddress{}, unix.EAFNOSUPPORT
 }
 
+// sizeofSockaddrStorage is the longest address Linux copies in; a longer
+// (or negative) length is EINVAL before any byte is read.
+const sizeofSockaddrStorage = 128
+
+func checkAddrLen(n C.uint32_t) error {
+	if int32(n) < 0 || n > sizeofSockaddrStorage {
+		return unix.EINVAL
+	}
+	return nil
+}
+
 // writeSockaddr stores full as the family's sockaddr, truncated to *n
-// bytes as Linux does, and sets *n to the full size.
-func writeSockaddr(family int, full tcpip.FullAddress, p unsafe.Pointer, n *C.uint32_t) {
+// bytes as Linux does, and sets *n to the full size. A negative *n is
+// EINVAL, as Linux.
+func writeSockaddr(family int, full tcpip.FullAddress, p unsafe.Pointer, n *C.uint32_t) error {
 	if p == nil || n == nil {
-		return
+		return nil
+	}
+	if int32(*n) < 0 {
+		return unix.EINVAL
 	}
 	var sa [unix.SizeofSockaddrInet6]byte
 	size := unix.SizeofSockaddrInet4
@@ -457,6 +497,7 @@ func writeSockaddr(family int, full tcpip.FullAddress, p unsafe.Pointer, n *C.ui
 		a := full.Addr.As4()
 		copy(sa[4:8], a[:])
 	}
-	copy(unsafe.Slice((*byte)(p), int(*n)), sa[:size])
+	copy(unsafe.Slice((*byte)(p), min(int(*n), size)), sa[:size])
 	*n = C.uint32_t(size)
+	return nil
 }

@@ -30,7 +30,16 @@ type Stack struct {
 	Netifs   *netif.Manager
 	Sockets  *socket.Table
 	Resolver *dns.Resolver // servers from DHCP or esp_netif_set_dns_info
+
+	// ExitLinger bounds how long RemoveInterface, StopInterface and
+	// DrainAll wait for TCP connections the application already closed
+	// to deliver their last data (0: not at all). New sets
+	// DefaultExitLinger; set it before the stack is used.
+	ExitLinger time.Duration
 }
+
+// DefaultExitLinger is ExitLinger's default.
+const DefaultExitLinger = 2 * time.Second
 
 // New builds a stack.
 func New(opts stack.Options) (*Stack, error) {
@@ -42,7 +51,7 @@ func New(opts stack.Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{gv: gv, ndp: ndp, Netifs: netif.NewManager(gv), Sockets: socket.NewTable()}
+	s := &Stack{gv: gv, ndp: ndp, Netifs: netif.NewManager(gv), Sockets: socket.NewTable(), ExitLinger: DefaultExitLinger}
 	s.Netifs.AttachNDP(ndp)
 	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6, Logf: s.Netifs.Logf}
 	return s, nil
@@ -84,22 +93,46 @@ func (s *Stack) AddInterface(cfg netif.Config, link gvstack.LinkEndpoint) (*neti
 	return n, nil
 }
 
-// ExitLinger bounds how long RemoveInterface and Close wait for closed TCP
-// connections to deliver their last data.
-const ExitLinger = 2 * time.Second
-
-// RemoveInterface stops and forgets n. Connections already closed by the
-// application get up to ExitLinger to deliver what they still hold, as
-// they would in a kernel, before the link goes away under them.
+// RemoveInterface stops and forgets n. Connections over n already closed
+// by the application get up to ExitLinger to deliver what they still
+// hold, as they would in a kernel, before the link goes away under them;
+// other interfaces' connections are not waited for.
 func (s *Stack) RemoveInterface(n *netif.Netif) {
-	s.Sockets.Drain(ExitLinger)
+	s.drainNIC(n)
 	s.Netifs.Destroy(n)
 }
 
 // StopInterface is RemoveInterface without forgetting n.
 func (s *Stack) StopInterface(n *netif.Netif) error {
-	s.Sockets.Drain(ExitLinger)
+	s.drainNIC(n)
 	return n.Stop()
+}
+
+// DrainAll waits up to ExitLinger for every closed TCP connection still
+// sending (at process exit) over an interface that still exists; it
+// returns how many were left.
+func (s *Stack) DrainAll() int {
+	return s.Sockets.Drain(s.ExitLinger, func(ep tcpip.Endpoint) bool { return s.nicOf(ep) != 0 })
+}
+
+func (s *Stack) drainNIC(n *netif.Netif) {
+	nic := n.NICID()
+	if nic == 0 || s.ExitLinger <= 0 {
+		return
+	}
+	s.Sockets.Drain(s.ExitLinger, func(ep tcpip.Endpoint) bool { return s.nicOf(ep) == nic })
+}
+
+// nicOf is the interface holding ep's local address, 0 if none does (any
+// more).
+func (s *Stack) nicOf(ep tcpip.Endpoint) tcpip.NICID {
+	info, ok := ep.Info().(*gvstack.TransportEndpointInfo)
+	if !ok {
+		return 0
+	}
+	// NIC 0 asks which interface holds the address (for a given NIC,
+	// gVisor answers yes to any IPv4 address).
+	return s.gv.CheckLocalAddress(0, info.NetProto, info.ID.LocalAddress)
 }
 
 // DialTCP connects to addr.

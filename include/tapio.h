@@ -76,9 +76,12 @@ extern "C" {
 void *tapio_create(void);
 
 /**
- * Transmit one frame of len bytes on the TAP device of handle h.  ESP_OK
- * also when the frame was dropped on purpose (GONETIF_OUT_LOSS); ESP_FAIL on
- * a short or failed write.  Used as esp_netif_driver_ifconfig_t.transmit.
+ * Write one complete Ethernet frame of len bytes (14..65549) to the TAP
+ * device of handle h, as it is: it bypasses the stack and its loss and
+ * capture layers, as tapif_io's driver writes to its TAP.  Works before and
+ * after esp_netif_attach().  ESP_ERR_INVALID_ARG for a NULL or foreign
+ * handle, a NULL buffer or a size out of range; ESP_FAIL when the TAP
+ * refused the write (logged).  Used as esp_netif_driver_ifconfig_t.transmit.
  */
 esp_err_t tapio_output(void *h, void *buffer, size_t len);
 

@@ -89,6 +89,21 @@ esp_netif_t *esp_netif_new(const esp_netif_config_t *cfg)
     return n;
 }
 
+/* Shared by walks of the netif list, exclusive while destroy unlists and
+ * frees an entry; writers first, so lookups in a loop cannot starve a
+ * destroy. */
+static pthread_rwlock_t netif_free_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+
+void gonetif_netif_walk_begin(void)
+{
+    pthread_rwlock_rdlock(&netif_free_lock);
+}
+
+void gonetif_netif_walk_end(void)
+{
+    pthread_rwlock_unlock(&netif_free_lock);
+}
+
 void esp_netif_destroy(esp_netif_t *netif)
 {
     if (!gonetif_netif_valid(netif)) {
@@ -100,12 +115,14 @@ void esp_netif_destroy(esp_netif_t *netif)
     /* Stop the stack side first: its teardown may still send (MLD/IGMP
      * leave), and those frames must find a listed netif and its driver. */
     gonetif_netif_destroy(netif->id);
+    pthread_rwlock_wrlock(&netif_free_lock);
     gonetif_list_remove(netif);
     netif->magic = 0;
     free(netif->if_key);
     free(netif->if_desc);
     free(netif->hostname);
     free(netif);
+    pthread_rwlock_unlock(&netif_free_lock);
 }
 
 #define CHECK_NETIF(n, err)                                                                                  \
@@ -852,9 +869,7 @@ static esp_err_t init_rc = ESP_FAIL;
  * would finish them): give them a bounded moment. */
 static void drain_at_exit(void)
 {
-    unsigned long long ms = 0;
-    gonetif_setting_uint("GONETIF_EXIT_LINGER_MS", &ms); /* checked at start-up */
-    gonetif_exit_drain(ms > INT_MAX ? INT_MAX : (int)ms);
+    gonetif_exit_drain();
 }
 
 static void init_once(void)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -150,9 +151,27 @@ static int64_t mono_ns(void)
 
 #define SMALL_POLL 32
 
-/* poll(2) over any mix; timeout NULL = forever. */
-static int mixed_poll(struct pollfd *fds, nfds_t nfds, const struct timespec *timeout, const sigset_t *sigmask)
+/* The kernel refuses more poll entries than RLIMIT_NOFILE; asked only for
+ * large arrays, so the common call costs no extra syscall. */
+static int too_many_for_poll(nfds_t nfds)
 {
+    if (nfds <= 1024) {
+        return 0;
+    }
+    struct rlimit rl;
+    return getrlimit(RLIMIT_NOFILE, &rl) != 0 || nfds > rl.rlim_cur;
+}
+
+/* poll(2) over any mix; timeout NULL = forever. */
+static int mixed_poll(struct pollfd *fds, nfds_t nfds_arg, const struct timespec *timeout, const sigset_t *sigmask)
+{
+    /* The kernel takes nfds as an unsigned int. A NULL array or one longer
+     * than the limit is the kernel's to refuse (EFAULT, EINVAL): no entry
+     * is read here first. */
+    nfds_t nfds = (unsigned int)nfds_arg;
+    if ((!fds && nfds) || too_many_for_poll(nfds)) {
+        return (int)syscall(SYS_ppoll, fds, nfds, timeout, sigmask, _NSIG / 8);
+    }
     nfds_t ours = 0;
     for (nfds_t i = 0; i < nfds; i++) {
         if (gonetif_slot(fds[i].fd)) {

@@ -110,6 +110,8 @@ int gonetif_netif_arp_lookup(int netif, uint8_t *mac, uint32_t *ip);
  * (< 0) and writes to eventfd efd when the job is done; result returns the
  * number of addresses (16 bytes each, family 4/6 in fams) or an EAI_* code. */
 int gonetif_dns_lookup_start(char *name, int family, int efd);
+/* The caller stopped waiting: the job's eventfd must not be written. */
+void gonetif_dns_lookup_abandon(int job);
 int gonetif_dns_lookup_result(int job, uint8_t *addrs, int *fams, int max, char *canon, int canon_len);
 
 /* Sockets: descriptor or -errno. Addresses are Linux struct sockaddr. */
@@ -128,9 +130,9 @@ int gonetif_sock_getsockopt(int fd, int level, int name, void *val, uint32_t *le
 int gonetif_sock_name(int fd, int peer, void *addr, uint32_t *addrlen);
 int gonetif_sock_readiness(int fd, int pollmask); /* poll(2) bits ready now, or -errno */
 int gonetif_sock_count(void);
-/* At exit: wait up to timeout_ms for closed TCP connections to deliver
+/* At exit: wait up to the configured linger for closed TCP connections to deliver
  * their data; returns how many did not. */
-int gonetif_exit_drain(int timeout_ms);
+int gonetif_exit_drain(void);
 /* select/poll: poll(2) revents of n of our descriptors; with efd >= 0 the
  * eventfd efd is first armed on each (written on any readiness change)
  * until gonetif_poll_disarm. Returns how many have revents. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "esp_netif.h"
+#include "glue.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/sockets.h"
 
@@ -92,39 +93,48 @@ void esp_netif_set_ip4_addr(esp_ip4_addr_t *addr, uint8_t a, uint8_t b, uint8_t 
 }
 
 /* Interface names are esp_netif_get_netif_impl_name's ("tp0"); an if_key
- * names the same interface. */
+ * names the same interface. The walks hold off esp_netif_destroy, which
+ * another thread may call meanwhile. */
 unsigned int lwip_if_nametoindex(const char *ifname)
 {
     if (!ifname) {
         errno = EFAULT;
         return 0;
     }
-    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n; n = esp_netif_next_unsafe(n)) {
+    unsigned found = 0;
+    gonetif_netif_walk_begin();
+    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n && !found; n = esp_netif_next_unsafe(n)) {
         char impl[8] = "";
         const char *key = esp_netif_get_ifkey(n);
         if ((esp_netif_get_netif_impl_name(n, impl) == ESP_OK && strcmp(impl, ifname) == 0) ||
             (key && strcmp(key, ifname) == 0)) {
             int index = esp_netif_get_netif_impl_index(n);
-            if (index > 0) {
-                return (unsigned)index;
-            }
+            found = index > 0 ? (unsigned)index : 0;
         }
     }
-    errno = ENODEV;
-    return 0;
+    gonetif_netif_walk_end();
+    if (!found) {
+        errno = ENODEV;
+    }
+    return found;
 }
 
 char *lwip_if_indextoname(unsigned int ifindex, char *ifname)
 {
-    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n; n = esp_netif_next_unsafe(n)) {
+    char *found = NULL;
+    gonetif_netif_walk_begin();
+    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n && !found; n = esp_netif_next_unsafe(n)) {
         if (ifindex > 0 && esp_netif_get_netif_impl_index(n) == (int)ifindex) {
             char impl[8] = "";
             if (ifname && esp_netif_get_netif_impl_name(n, impl) == ESP_OK) {
                 snprintf(ifname, IF_NAMESIZE, "%s", impl);
-                return ifname;
+                found = ifname;
             }
         }
     }
-    errno = ENXIO;
-    return NULL;
+    gonetif_netif_walk_end();
+    if (!found) {
+        errno = ENXIO;
+    }
+    return found;
 }

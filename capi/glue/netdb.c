@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "esp_log.h"
 #include "gonetif_abi.h"
 
 int gonetif_glue_init(void);
@@ -99,13 +100,21 @@ static int resolve(const char *node, int family, struct found *f)
         close(efd);
         return job;
     }
-    /* The resolver bounds the lookup itself (timeouts × servers). */
-    /* Close efd only once Go has written it, or the number could be
-     * reused under Go's feet. */
+    /* The resolver bounds the lookup itself (timeouts × servers). Close
+     * efd only once Go has written it, or the number could be reused under
+     * Go's feet. If someone else closed it (POLLNVAL), give the lookup up:
+     * Go is told not to write, and the caller gets EAI_SYSTEM. */
     struct pollfd p = {.fd = efd, .events = POLLIN};
-    while (!(p.revents & POLLIN)) {
-        if (poll(&p, 1, -1) < 0 && errno != EINTR) {
-            usleep(1000);
+    for (;;) {
+        int r = poll(&p, 1, -1);
+        if (r > 0 && (p.revents & POLLIN)) {
+            break;
+        }
+        if ((r > 0 && (p.revents & (POLLNVAL | POLLERR))) || (r < 0 && errno != EINTR)) {
+            gonetif_dns_lookup_abandon(job);
+            ESP_LOGE("netdb", "getaddrinfo(%s): its wake-up descriptor %d was closed by someone else", node, efd);
+            errno = EBADF;
+            return EAI_SYSTEM;
         }
     }
     close(efd);

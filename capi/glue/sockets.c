@@ -339,6 +339,10 @@ int lwip_setsockopt(int s, int level, int optname, const void *optval, socklen_t
     if (!slot) {
         return (int)syscall(SYS_setsockopt, s, level, optname, optval, optlen);
     }
+    if ((int)optlen < 0) { /* Linux takes the length as an int */
+        errno = EINVAL;
+        return -1;
+    }
     if (!optval && optlen) {
         errno = EFAULT;
         return -1;
@@ -369,6 +373,10 @@ int lwip_getsockopt(int s, int level, int optname, void *optval, socklen_t *optl
     }
     if (!optval || !optlen) {
         errno = EFAULT;
+        return -1;
+    }
+    if ((int)*optlen < 0) {
+        errno = EINVAL;
         return -1;
     }
     if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
@@ -464,6 +472,10 @@ ssize_t lwip_recv(int s, void *mem, size_t len, int flags)
 
 ssize_t lwip_read(int s, void *mem, size_t len)
 {
+    /* Linux's read of nothing returns at once, whatever the socket's state. */
+    if (len == 0 && gonetif_slot(s)) {
+        return 0;
+    }
     return lwip_recvfrom(s, mem, len, 0, NULL, NULL);
 }
 
@@ -473,24 +485,47 @@ ssize_t lwip_write(int s, const void *data, size_t size)
 }
 
 /* Vectored I/O through one bounce buffer; gonetif's path is a copy anyway. */
-static size_t iov_total(const struct iovec *iov, int iovcnt)
+
+/* Linux's UIO_MAXIOV: longer iovec arrays are refused (readv/writev:
+ * EINVAL, sendmsg/recvmsg: EMSGSIZE). */
+#define MAX_IOV 1024
+
+/* Checks an iovec array as the kernel does before it moves any data:
+ * count, NULL array, NULL bases, a total above SSIZE_MAX. 0 with *total
+ * set, or -1 with errno set. */
+static int check_iov(const struct iovec *iov, size_t iovcnt, int too_many, size_t *total)
 {
+    if (iovcnt > MAX_IOV) {
+        errno = too_many;
+        return -1;
+    }
+    if (iovcnt && !iov) {
+        errno = EFAULT;
+        return -1;
+    }
     size_t n = 0;
-    for (int i = 0; i < iovcnt; i++) {
+    for (size_t i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len && !iov[i].iov_base) {
+            errno = EFAULT;
+            return -1;
+        }
+        if (iov[i].iov_len > (size_t)SSIZE_MAX - n) {
+            errno = EINVAL;
+            return -1;
+        }
         n += iov[i].iov_len;
     }
-    return n;
+    *total = n;
+    return 0;
 }
 
 /* Checks an iovec array and allocates a bounce buffer for all of it;
  * NULL with errno set on failure. */
-static char *bounce_for(const struct iovec *iov, int iovcnt, size_t *total)
+static char *bounce_for(const struct iovec *iov, size_t iovcnt, int too_many, size_t *total)
 {
-    if (iovcnt < 0 || iovcnt > IOV_MAX || (iovcnt && !iov)) {
-        errno = EINVAL;
+    if (check_iov(iov, iovcnt, too_many, total) != 0) {
         return NULL;
     }
-    *total = iov_total(iov, iovcnt);
     char *buf = malloc(*total ? *total : 1);
     if (!buf) {
         errno = ENOMEM;
@@ -498,21 +533,44 @@ static char *bounce_for(const struct iovec *iov, int iovcnt, size_t *total)
     return buf;
 }
 
+static void gather(char *buf, const struct iovec *iov, size_t iovcnt)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len) {
+            memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+            off += iov[i].iov_len;
+        }
+    }
+}
+
+static void scatter(const struct iovec *iov, size_t iovcnt, const char *buf, size_t n)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < iovcnt && off < n; i++) {
+        size_t k = iov[i].iov_len < n - off ? iov[i].iov_len : n - off;
+        if (k) {
+            memcpy(iov[i].iov_base, buf + off, k);
+            off += k;
+        }
+    }
+}
+
 ssize_t lwip_writev(int s, const struct iovec *iov, int iovcnt)
 {
     if (!gonetif_slot(s)) {
         return syscall(SYS_writev, s, iov, iovcnt);
     }
+    if (iovcnt < 0) {
+        errno = EINVAL;
+        return -1;
+    }
     size_t total;
-    char *buf = bounce_for(iov, iovcnt, &total);
+    char *buf = bounce_for(iov, (size_t)iovcnt, EINVAL, &total);
     if (!buf) {
         return -1;
     }
-    size_t off = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
-        off += iov[i].iov_len;
-    }
+    gather(buf, iov, (size_t)iovcnt);
     ssize_t r = lwip_sendto(s, buf, total, 0, NULL, 0);
     free(buf);
     return r;
@@ -523,20 +581,38 @@ ssize_t lwip_readv(int s, const struct iovec *iov, int iovcnt)
     if (!gonetif_slot(s)) {
         return syscall(SYS_readv, s, iov, iovcnt);
     }
+    if (iovcnt < 0) {
+        errno = EINVAL;
+        return -1;
+    }
     size_t total;
-    char *buf = bounce_for(iov, iovcnt, &total);
+    char *buf = bounce_for(iov, (size_t)iovcnt, EINVAL, &total);
     if (!buf) {
         return -1;
     }
-    ssize_t r = lwip_recvfrom(s, buf, total, 0, NULL, NULL);
-    size_t off = 0;
-    for (int i = 0; r > 0 && i < iovcnt && off < (size_t)r; i++) {
-        size_t n = iov[i].iov_len < (size_t)r - off ? iov[i].iov_len : (size_t)r - off;
-        memcpy(iov[i].iov_base, buf + off, n);
-        off += n;
+    ssize_t r = lwip_read(s, buf, total);
+    if (r > 0) {
+        scatter(iov, (size_t)iovcnt, buf, (size_t)r);
     }
     free(buf);
     return r;
+}
+
+/* The checks the kernel makes on a msghdr before it moves data: a negative
+ * name length is EINVAL, a longer one than any sockaddr is cut. */
+static int check_msg(const struct msghdr *msg, socklen_t *namelen)
+{
+    if (!msg) {
+        errno = EFAULT;
+        return -1;
+    }
+    if ((int)msg->msg_namelen < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    *namelen = msg->msg_namelen < sizeof(struct sockaddr_storage) ? msg->msg_namelen
+                                                                   : (socklen_t)sizeof(struct sockaddr_storage);
+    return 0;
 }
 
 ssize_t lwip_sendmsg(int s, const struct msghdr *msg, int flags)
@@ -544,26 +620,22 @@ ssize_t lwip_sendmsg(int s, const struct msghdr *msg, int flags)
     if (!gonetif_slot(s)) {
         return syscall(SYS_sendmsg, s, msg, flags);
     }
-    if (!msg) {
-        errno = EFAULT;
+    socklen_t namelen;
+    size_t total;
+    if (check_msg(msg, &namelen) != 0 || check_iov(msg->msg_iov, msg->msg_iovlen, EMSGSIZE, &total) != 0) {
         return -1;
     }
+    const struct sockaddr *name = msg->msg_name ? msg->msg_name : NULL;
     if (msg->msg_iovlen == 1) {
-        return lwip_sendto(s, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags, msg->msg_name,
-                           msg->msg_namelen);
+        return lwip_sendto(s, msg->msg_iov[0].iov_base, msg->msg_iov[0].iov_len, flags, name, namelen);
     }
-    size_t total = iov_total(msg->msg_iov, (int)msg->msg_iovlen);
     char *buf = malloc(total ? total : 1);
     if (!buf) {
         errno = ENOMEM;
         return -1;
     }
-    size_t off = 0;
-    for (size_t i = 0; i < msg->msg_iovlen; i++) {
-        memcpy(buf + off, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
-        off += msg->msg_iov[i].iov_len;
-    }
-    ssize_t r = lwip_sendto(s, buf, total, flags, msg->msg_name, msg->msg_namelen);
+    gather(buf, msg->msg_iov, msg->msg_iovlen);
+    ssize_t r = lwip_sendto(s, buf, total, flags, name, namelen);
     free(buf);
     return r;
 }
@@ -573,12 +645,11 @@ ssize_t lwip_recvmsg(int s, struct msghdr *msg, int flags)
     if (!gonetif_slot(s)) {
         return syscall(SYS_recvmsg, s, msg, flags);
     }
-    if (!msg) {
-        errno = EFAULT;
+    socklen_t namelen;
+    size_t total;
+    if (check_msg(msg, &namelen) != 0 || check_iov(msg->msg_iov, msg->msg_iovlen, EMSGSIZE, &total) != 0) {
         return -1;
     }
-    socklen_t namelen = msg->msg_namelen;
-    size_t total = iov_total(msg->msg_iov, (int)msg->msg_iovlen);
     char *buf = malloc(total ? total : 1);
     if (!buf) {
         errno = ENOMEM;
@@ -592,12 +663,7 @@ ssize_t lwip_recvmsg(int s, struct msghdr *msg, int flags)
         if ((size_t)r > total && !gonetif_slots[s].stream) {
             msg->msg_flags |= MSG_TRUNC;
         }
-        size_t off = 0;
-        for (size_t i = 0; i < msg->msg_iovlen && off < got; i++) {
-            size_t n = msg->msg_iov[i].iov_len < got - off ? msg->msg_iov[i].iov_len : got - off;
-            memcpy(msg->msg_iov[i].iov_base, buf + off, n);
-            off += n;
-        }
+        scatter(msg->msg_iov, msg->msg_iovlen, buf, got);
         if (!(flags & MSG_TRUNC)) {
             r = (ssize_t)got;
         }

@@ -97,7 +97,9 @@ esp_err_t example_connect(void)
         .transmit = tapio_output,
     };
     if (!driver.handle) {
-        ESP_LOGE(TAG, "no TAP device: see scripts/make_tap_netif");
+        /* gonetif logged why just before (a missing TAP, a bad GONETIF_*
+         * value, a capture file it cannot write ...). */
+        ESP_LOGE(TAG, "could not open the TAP driver: see the error above");
         return ESP_FAIL;
     }
     /* The address can be overridden at run time, so one binary can play

@@ -59,24 +59,25 @@ type Setting struct {
 
 // Names of the settings, for the code that reads them.
 const (
-	TAP           = "GONETIF_TAP"
-	MAC           = "GONETIF_MAC"
-	MTU           = "GONETIF_MTU"
-	TAPPlain      = "GONETIF_TAP_PLAIN"
-	TAPNetNS      = "GONETIF_TAP_NETNS"
-	TUNDevice     = "GONETIF_TUN_DEVICE"
-	InLoss        = "GONETIF_IN_LOSS"
-	OutLoss       = "GONETIF_OUT_LOSS"
-	PCAP          = "GONETIF_PCAP"
-	TAPNetpoll    = "GONETIF_TAP_NETPOLL"
-	LogLevel      = "GONETIF_LOG_LEVEL"
-	ExitLingerMS  = "GONETIF_EXIT_LINGER_MS"
-	IPLostTimerMS = "GONETIF_IP_LOST_TIMER_MS"
-	Link          = "GONETIF_LINK"
-	UserNet       = "GONETIF_USER_NET"
-	HostFwd       = "GONETIF_HOSTFWD"
-	InDelay       = "GONETIF_IN_DELAY"
-	OutDelay      = "GONETIF_OUT_DELAY"
+	TAP            = "GONETIF_TAP"
+	MAC            = "GONETIF_MAC"
+	MTU            = "GONETIF_MTU"
+	TAPPlain       = "GONETIF_TAP_PLAIN"
+	TAPNetNS       = "GONETIF_TAP_NETNS"
+	TUNDevice      = "GONETIF_TUN_DEVICE"
+	InLoss         = "GONETIF_IN_LOSS"
+	OutLoss        = "GONETIF_OUT_LOSS"
+	PCAP           = "GONETIF_PCAP"
+	TAPNetpoll     = "GONETIF_TAP_NETPOLL"
+	LogLevel       = "GONETIF_LOG_LEVEL"
+	ExitLingerMS   = "GONETIF_EXIT_LINGER_MS"
+	IPLostTimerMS  = "GONETIF_IP_LOST_TIMER_MS"
+	Link           = "GONETIF_LINK"
+	UserNet        = "GONETIF_USER_NET"
+	HostFwd        = "GONETIF_HOSTFWD"
+	InDelay        = "GONETIF_IN_DELAY"
+	LocalPortRange = "GONETIF_LOCAL_PORT_RANGE"
+	OutDelay       = "GONETIF_OUT_DELAY"
 )
 
 // Link kinds (values of GONETIF_LINK).
@@ -115,9 +116,11 @@ var Table = []Setting{
 	{Name: LogLevel, Kind: Enum, Choices: LogLevels, Default: "info", LoggedByC: true,
 		Doc: "level of gonetif's and the app's log lines, by name or number 0..5"},
 	{Name: ExitLingerMS, Kind: Uint, Min: 0, Max: 600000, Default: "2000",
-		Doc: "at exit, how long (ms) closed TCP connections may still send"},
+		Doc: "how long (ms) closed TCP connections may still send: at `esp_netif_destroy` (that interface's only) and at exit; 0: not at all"},
 	{Name: IPLostTimerMS, Kind: Uint, Min: 1, Max: 86400000, Default: "120000",
 		Doc: "after a disconnect, how long (ms) before lost-IP is posted (IDF's 120 s)"},
+	{Name: LocalPortRange, Kind: String, Check: checkPortRange, Syntax: "`LOW HIGH`",
+		Doc: "ephemeral ports for connect/bind to port 0, as Linux's `net.ipv4.ip_local_port_range`; unset: gVisor's range"},
 	{Name: Link, Kind: List, Default: LinkTAP, Check: checkLinkKind, Syntax: "`tap`, `user`, `vlan:PATH`, `vlan:NAME`, comma list",
 		Doc: "link of every device: `tap`; `user` (the user-mode network: no TAP, no root; each device its own network); `vlan:PATH` (a virtual LAN: the `gonetif-switch` at that socket path, which has a `/`) or `vlan:NAME` (a LAN inside the process); a comma list gives the n-th device the n-th kind, later devices the last"},
 	{Name: UserNet, Kind: String, Default: "10.0.2.0/24", Check: checkUserNet, Syntax: "IPv4 prefix",
@@ -338,6 +341,26 @@ func checkLinkKind(s string) error {
 		return errors.New("`tap`, `user`, `vlan:PATH` or `vlan:NAME`")
 	}
 	return nil
+}
+
+// ParsePortRange reads "LOW HIGH" (inclusive, 1 <= LOW <= HIGH <= 65535).
+func ParsePortRange(s string) ([2]uint16, error) {
+	f := strings.Fields(s)
+	bad := errors.New("two ports \"LOW HIGH\", 1 <= LOW <= HIGH <= 65535")
+	if len(f) != 2 {
+		return [2]uint16{}, bad
+	}
+	lo, err1 := strconv.ParseUint(f[0], 10, 16)
+	hi, err2 := strconv.ParseUint(f[1], 10, 16)
+	if err1 != nil || err2 != nil || lo == 0 || lo > hi {
+		return [2]uint16{}, bad
+	}
+	return [2]uint16{uint16(lo), uint16(hi)}, nil
+}
+
+func checkPortRange(s string) error {
+	_, err := ParsePortRange(s)
+	return err
 }
 
 func checkDelay(s string) error {

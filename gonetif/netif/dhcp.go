@@ -1,6 +1,7 @@
 package netif
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -16,6 +17,10 @@ const (
 	DHCPStarted                   // running
 	DHCPStopped                   // off: the address is static
 )
+
+// MaxDHCPOptionLen is the most a DHCP option can carry (its length is
+// one byte).
+const MaxDHCPOptionLen = 255
 
 // DHCPOptions are the client settings esp_netif_dhcpc_option changes.
 type DHCPOptions struct {
@@ -62,6 +67,10 @@ func (n *Netif) SetDHCPOptions(o DHCPOptions) error {
 	defer n.m.mu.Unlock()
 	if n.dhcpStatus == DHCPStarted {
 		return newError(ErrDHCPAlreadyStarted, n.cfg.Key, "dhcpc option", nil)
+	}
+	if len(o.VendorClass) > MaxDHCPOptionLen {
+		return newError(ErrInvalidParams, n.cfg.Key, "dhcpc option",
+			errText(fmt.Sprintf("vendor class of %d bytes: a DHCP option holds at most %d", len(o.VendorClass), MaxDHCPOptionLen)))
 	}
 	n.dhcpOpts = o
 	return nil

@@ -257,6 +257,7 @@ func (m *Manager) Destroy(n *Netif) {
 	m.mu.Lock()
 	if n.link != nil { // attached but never started: the link is still ours to close
 		n.link.Close()
+		n.link.Wait()
 		n.link = nil
 	}
 	m.netifs = slices.DeleteFunc(m.netifs, func(x *Netif) bool { return x == n })
@@ -473,10 +474,17 @@ func (n *Netif) Stop() error {
 	}
 	wasUp := n.state == StateUp
 	// gVisor closes the link with the NIC: a restart needs a new attach.
+	link := n.link
 	_ = m.stack.RemoveNIC(n.nic)
 	n.nic, n.state, n.link, n.ip6Routes, n.ll6Reported = 0, StateCreated, nil, nil, false
 	m.updateRoutesLocked()
 	m.mu.Unlock()
+	// gVisor closes the link without waiting for it; wait here (outside our
+	// lock: its reader may be delivering a frame) so that the device, a
+	// TAP, is free again when Stop returns.
+	if link != nil {
+		link.Wait()
+	}
 	if wasUp {
 		m.emit(Event{Kind: EventNetifDown, Netif: n})
 	}

@@ -3,6 +3,7 @@ package netif_test
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 
@@ -170,5 +171,25 @@ func TestDefaultFollowsRoutePrio(t *testing.T) {
 	m.Destroy(low)
 	if m.Default() != high || firstDefault() != high.NICID() {
 		t.Fatal("default not handed back after destroy")
+	}
+}
+
+// A DHCP option carries at most 255 bytes: a longer vendor class is
+// refused, not truncated on the wire.
+func TestVendorClassFitsAnOption(t *testing.T) {
+	m := newManager(t)
+	n, err := m.New(netif.Config{Key: "DHCP", Flags: netif.FlagDHCPClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := n.DHCPOptions()
+	o.VendorClass = strings.Repeat("v", netif.MaxDHCPOptionLen+1)
+	var ne *netif.Error
+	if err := n.SetDHCPOptions(o); !errors.As(err, &ne) || ne.Code != netif.ErrInvalidParams {
+		t.Fatalf("256-byte vendor class: %v, want ErrInvalidParams", err)
+	}
+	o.VendorClass = strings.Repeat("v", netif.MaxDHCPOptionLen)
+	if err := n.SetDHCPOptions(o); err != nil {
+		t.Fatalf("255-byte vendor class: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"github.com/gonetif/gonetif/gonetif/internal/testnet"
+	"github.com/gonetif/gonetif/gonetif/socket"
 )
 
 // Linux's answers for cases the privileged conformance suite checks
@@ -117,5 +118,93 @@ func TestOptionBytes(t *testing.T) {
 	}
 	if err := tcpSo.SetOption(unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, []byte{1, 0, 0, 0}); err != unix.ENOPROTOOPT {
 		t.Fatalf("IPV6_V6ONLY on AF_INET: %v, want ENOPROTOOPT", err)
+	}
+}
+
+// Zero-length receives and MSG_OOB, as the misuse section of the
+// conformance suite found Linux answering.
+func TestRecvZeroLengthAndOOB(t *testing.T) {
+	n := testnet.New(t)
+	ln := mustSocket(t, n, true, unix.SOCK_STREAM)
+	if err := ln.Bind(addr(ipB, 5100)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ln.Listen(4); err != nil {
+		t.Fatal(err)
+	}
+	cli := mustSocket(t, n, false, unix.SOCK_STREAM)
+	if err := cli.Connect(addr(ipB, 5100)); err != unix.EINPROGRESS {
+		t.Fatal(err)
+	}
+	wait(t, ln, uint64(socket.EventIn))
+	srv, _, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := srv.Recv(nil, socket.RecvFlags{}); err != unix.EAGAIN {
+		t.Fatalf("zero-length recv, nothing queued: %v, want EAGAIN", err)
+	}
+	if _, err := srv.Recv(make([]byte, 8), socket.RecvFlags{OOB: true}); err != unix.EINVAL {
+		t.Fatalf("MSG_OOB on a stream: %v, want EINVAL", err)
+	}
+	wait(t, cli, uint64(socket.EventOut))
+	if _, err := cli.Send([]byte("xy"), nil, socket.SendFlags{}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, srv, uint64(socket.EventIn))
+	if res, err := srv.Recv(nil, socket.RecvFlags{}); err != nil || res.N != 0 {
+		t.Fatalf("zero-length recv with data: %+v %v, want 0", res, err)
+	}
+	buf := make([]byte, 8)
+	if res, err := srv.Recv(buf, socket.RecvFlags{}); err != nil || string(buf[:res.N]) != "xy" {
+		t.Fatalf("data after a zero-length recv: %q %v, want it kept", buf[:res.N], err)
+	}
+
+	// A datagram: taken whole by a zero-length receive; MSG_OOB ignored.
+	u := mustSocket(t, n, false, unix.SOCK_DGRAM)
+	if err := u.Bind(addr(ipA, 5101)); err != nil {
+		t.Fatal(err)
+	}
+	to := addr(ipA, 5101)
+	if _, err := u.Send([]byte("dgram"), &to, socket.SendFlags{}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, u, uint64(socket.EventIn))
+	if res, err := u.Recv(nil, socket.RecvFlags{OOB: true}); err != nil || res.N != 0 || res.Total != 5 {
+		t.Fatalf("zero-length datagram recv: %+v %v, want N 0 of 5", res, err)
+	}
+	if _, err := u.Recv(buf, socket.RecvFlags{}); err != unix.EAGAIN {
+		t.Fatalf("after it: %v, want EAGAIN (the datagram was taken)", err)
+	}
+}
+
+// When the ephemeral ports run out, connect says EADDRNOTAVAIL and bind
+// to port 0 EADDRINUSE, as Linux.
+func TestEphemeralPortsExhausted(t *testing.T) {
+	n := testnet.New(t)
+	if err := n.A.Gvisor().SetPortRange(40000, 40003); err != nil {
+		t.Fatal(err)
+	}
+	ln := mustSocket(t, n, true, unix.SOCK_STREAM)
+	if err := ln.Bind(addr(ipB, 5200)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ln.Listen(16); err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	for i := 0; i < 6; i++ {
+		so := mustSocket(t, n, false, unix.SOCK_STREAM)
+		if last = so.Connect(addr(ipB, 5200)); last != unix.EINPROGRESS {
+			break
+		}
+	}
+	if last != unix.EADDRNOTAVAIL {
+		t.Fatalf("connect with no port left: %v, want EADDRNOTAVAIL", last)
+	}
+	b := mustSocket(t, n, false, unix.SOCK_STREAM)
+	if err := b.Bind(addr(ipA, 0)); err != unix.EADDRINUSE {
+		t.Fatalf("bind to port 0 with no port left: %v, want EADDRINUSE", err)
 	}
 }

@@ -170,7 +170,7 @@ func TestLoad1000Connections(t *testing.T) {
 	if ta.Len() != 0 || tb.Len() != 0 {
 		t.Fatalf("tables still hold %d and %d", ta.Len(), tb.Len())
 	}
-	if left := ta.Drain(10 * time.Second); left != 0 {
+	if left := ta.Drain(10*time.Second, nil); left != 0 {
 		t.Fatalf("%d connections still sending", left)
 	}
 	t.Logf("%d concurrent connections: %v", n, time.Since(start))

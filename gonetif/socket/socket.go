@@ -9,6 +9,7 @@ package socket
 
 import (
 	"bytes"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -152,7 +153,11 @@ func (so *Socket) Endpoint() (tcpip.Endpoint, *waiter.Queue) { return so.ep, so.
 
 // Bind assigns a local address.
 func (so *Socket) Bind(addr tcpip.FullAddress) error {
-	return errOrNil(so.ep.Bind(addr))
+	err := so.ep.Bind(addr)
+	if _, ok := err.(*tcpip.ErrNoPortAvailable); ok {
+		return unix.EADDRINUSE // Linux: no free port to bind to
+	}
+	return errOrNil(err)
 }
 
 // Connect starts a connection. For TCP it returns EINPROGRESS; the result
@@ -212,6 +217,9 @@ func (so *Socket) Connect(addr tcpip.FullAddress) error {
 			})
 		}
 		return unix.EINPROGRESS
+	}
+	if _, ok := err.(*tcpip.ErrNoPortAvailable); ok {
+		return unix.EADDRNOTAVAIL // Linux: the ephemeral ports ran out
 	}
 	return errOrNil(err)
 }
@@ -366,6 +374,7 @@ type RecvFlags struct {
 	Peek           bool
 	NeedRemoteAddr bool
 	DontWait       bool // only changes what a shut datagram socket reports
+	OOB            bool // MSG_OOB: there is never urgent data to read
 }
 
 // RecvResult describes one receive.
@@ -379,8 +388,29 @@ type RecvResult struct {
 // Recv copies received data into b. It returns EAGAIN when nothing is
 // there yet; a stream whose peer closed returns N == 0 with EOF set.
 func (so *Socket) Recv(b []byte, flags RecvFlags) (RecvResult, error) {
-	w := tcpip.SliceWriter(b)
-	res, err := so.ep.Read(&w, tcpip.ReadOptions{Peek: flags.Peek, NeedRemoteAddr: flags.NeedRemoteAddr})
+	stream := so.Type == unix.SOCK_STREAM
+	if flags.OOB && stream {
+		// Urgent data is never kept (nor inlined); Linux says EINVAL
+		// when there is none to read. Datagram sockets ignore the flag.
+		return RecvResult{}, unix.EINVAL
+	}
+	var dst io.Writer
+	opts := tcpip.ReadOptions{Peek: flags.Peek, NeedRemoteAddr: flags.NeedRemoteAddr}
+	switch {
+	case len(b) > 0:
+		w := tcpip.SliceWriter(b)
+		dst = &w
+	case stream:
+		// Linux: nothing is taken, but the call still waits for data
+		// (EAGAIN without it) and reports EOF or an error.
+		var one [1]byte
+		w := tcpip.SliceWriter(one[:])
+		dst, opts.Peek = &w, true
+	default:
+		// Linux takes the datagram and copies nothing of it.
+		dst = discard{}
+	}
+	res, err := so.ep.Read(dst, opts)
 	if err != nil {
 		switch err.(type) {
 		case *tcpip.ErrClosedForReceive:
@@ -397,8 +427,13 @@ func (so *Socket) Recv(b []byte, flags RecvFlags) (RecvResult, error) {
 		}
 		return RecvResult{}, errnoOf(err)
 	}
-	return RecvResult{N: res.Count, Total: res.Total, From: res.RemoteAddr}, nil
+	return RecvResult{N: min(res.Count, len(b)), Total: res.Total, From: res.RemoteAddr}, nil
 }
+
+// discard takes all it is given, for a zero-length datagram receive.
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 func (so *Socket) markErrTaken() {
 	so.mu.Lock()
@@ -409,6 +444,7 @@ func (so *Socket) markErrTaken() {
 // SendFlags select send(2) behaviour.
 type SendFlags struct {
 	More bool // MSG_MORE
+	OOB  bool // MSG_OOB: datagram sockets refuse it; a stream sends the byte in band
 }
 
 var readerPool = sync.Pool{New: func() any { return new(bytes.Reader) }}
@@ -416,6 +452,9 @@ var readerPool = sync.Pool{New: func() any { return new(bytes.Reader) }}
 // Send queues b for transmission, to the connected peer or to `to`. It may
 // accept only part of b; it returns EAGAIN when no byte fits now.
 func (so *Socket) Send(b []byte, to *tcpip.FullAddress, flags SendFlags) (int, error) {
+	if flags.OOB && so.Type != unix.SOCK_STREAM {
+		return 0, unix.EOPNOTSUPP // Linux: no urgent data without a stream
+	}
 	if to != nil {
 		if err := so.needScope(*to); err != nil {
 			return 0, err

@@ -86,17 +86,23 @@ func (t *Table) Close(fd int) error {
 func (t *Table) Len() int { return int(t.open.Load()) }
 
 // Drain waits, at most timeout, until every TCP socket closed through the
-// table has delivered its data and FIN. The kernel does this after a
-// process exits; a user-space stack has to do it before. It returns how
-// many connections were still sending when time ran out.
-func (t *Table) Drain(timeout time.Duration) int {
+// table (every one for which match says true; nil: all) has delivered its
+// data and FIN. The kernel does this after a process exits; a user-space
+// stack has to do it before. It returns how many connections were still
+// sending when time ran out.
+func (t *Table) Drain(timeout time.Duration, match func(tcpip.Endpoint) bool) int {
 	deadline := time.Now().Add(timeout)
 	for {
 		t.closingMu.Lock()
 		t.pruneLocked()
-		n := len(t.closing)
+		n := 0
+		for _, ep := range t.closing {
+			if match == nil || match(ep) {
+				n++
+			}
+		}
 		t.closingMu.Unlock()
-		if n == 0 || time.Now().After(deadline) {
+		if n == 0 || !time.Now().Before(deadline) {
 			return n
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -35,6 +35,10 @@ type Options struct {
 	// NDP receives router discovery and SLAAC results (the netif manager
 	// turns them into routes and got-ip6 events). Nil: none.
 	NDP ipv6.NDPDispatcher
+
+	// LocalPortRange is the ephemeral port range, inclusive, as Linux's
+	// net.ipv4.ip_local_port_range. Zero keeps gVisor's default.
+	LocalPortRange [2]uint16
 }
 
 // New returns a gVisor stack with IPv4, IPv6, ARP, TCP, UDP and ICMP.
@@ -89,6 +93,12 @@ func New(opts Options) (*gvstack.Stack, error) {
 		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, opt); err != nil {
 			s.Close()
 			return nil, &Error{Op: "set TCP option", Err: err}
+		}
+	}
+	if r := opts.LocalPortRange; r != [2]uint16{} {
+		if err := s.SetPortRange(r[0], r[1]); err != nil {
+			s.Close()
+			return nil, &Error{Op: "set local port range", Err: err}
 		}
 	}
 	return s, nil

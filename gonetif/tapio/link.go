@@ -83,9 +83,10 @@ func openTAP(cfg Config, mac tcpip.LinkAddress) (stack.LinkEndpoint, error) {
 		Device: cfg.Device,
 
 		PollThread: cfg.PollThread,
+		Warnf:      cfg.Logf,
 	})
 	if err != nil {
-		return nil, &Error{Op: "open", Err: err}
+		return nil, &Error{Op: "open", Err: err, hint: settingHint(err, cfg)}
 	}
 	return ep, nil
 }

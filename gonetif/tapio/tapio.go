@@ -79,16 +79,49 @@ type Config struct {
 	UserNet netip.Prefix // zero → 10.0.2.0/24 (gateway .2, DNS .3, DHCP from .15); a host address (192.168.5.1/24) is the gateway
 
 	InDelay, OutDelay delay.Spec                       // received / sent frames
-	Logf              func(format string, args ...any) // link diagnostics; nil: none
+	Logf              func(format string, args ...any) // link diagnostics and warnings (no carrier); nil: none
 }
 
 // Error reports a driver configuration or open failure.
 type Error struct {
 	Op  string
 	Err error
+
+	hint string // which setting to look at, in the names users set
 }
 
-func (e *Error) Error() string { return "tapio: " + e.Op + ": " + e.Err.Error() }
+func (e *Error) Error() string {
+	msg := "tapio: " + e.Op + ": " + e.Err.Error()
+	if e.hint != "" {
+		msg += " (" + e.hint + ")"
+	}
+	return msg
+}
+
+// settingHint names the setting behind an open failure: the environment
+// variable and tapio_config_t field, what C users and Go users of this
+// package set.
+func settingHint(err error, cfg Config) string {
+	var te *tap.Error
+	if !errors.As(err, &te) {
+		return ""
+	}
+	switch {
+	case errors.Is(err, unix.ENODEV):
+		return fmt.Sprintf("the TAP's name comes from %s or tapio_config_t.tap_name; this device's is %q", EnvTAP, te.Name)
+	case errors.Is(err, unix.ENOENT) && te.Op == "open":
+		dev := cfg.Device
+		if dev == "" {
+			dev = "/dev/net/tun"
+		}
+		return fmt.Sprintf("the clone device is %s, set by %s", dev, EnvDevice)
+	case errors.Is(err, unix.EBUSY):
+		return fmt.Sprintf("every device needs a TAP of its own: %s takes a comma list", EnvTAP)
+	case te.Op == "open netns "+cfg.NetNS || te.Op == "setns "+cfg.NetNS:
+		return fmt.Sprintf("the namespace comes from %s", EnvNetNS)
+	}
+	return ""
+}
 func (e *Error) Unwrap() error { return e.Err }
 
 func invalid(op, format string, args ...any) *Error {

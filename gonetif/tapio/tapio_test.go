@@ -337,3 +337,24 @@ func TestVirtualLANWithLayers(t *testing.T) {
 		t.Fatalf("capture on the LAN: %v, %d bytes", err, fi.Size())
 	}
 }
+
+// Open's errors name the settings C users set (GONETIF_*), never a Go
+// field of the tap package.
+func TestOpenErrorsNameSettings(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Name: "gnt-nosuch0"}, EnvTAP},
+		{Config{Name: "lo", Device: "/nonexistent/tun"}, EnvDevice}, // lo exists: the clone device is what is missing
+	} {
+		_, err := Open(c.cfg)
+		if err == nil {
+			t.Fatalf("Open(%+v) worked", c.cfg)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, c.want) || strings.Contains(msg, "Options.") {
+			t.Errorf("Open(%+v): %q: want %s named and no Go field", c.cfg, msg, c.want)
+		}
+	}
+}

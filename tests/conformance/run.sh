@@ -14,7 +14,12 @@ MIN_CASES=150
 
 make_ns
 DNS="$NS-d"
-cleanup_d() { ip netns del "$DNS" 2>/dev/null; cleanup; }
+cleanup_d() {
+    # GNT_KEEP keeps the outputs of a failed run too.
+    if [ -n "${GNT_KEEP:-}" ]; then cp "$TMP"/kernel.* "$TMP"/ours.* "$GNT_KEEP"/ 2>/dev/null; fi
+    ip netns del "$DNS" 2>/dev/null
+    cleanup
+}
 trap cleanup_d EXIT
 for ns in "$NS"; do
     in_ns sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
@@ -71,6 +76,10 @@ timeout 120 ip netns exec "$DNS" "$BIN/conformance_kernel" >"$TMP/kernel.out" 2>
     { rc=$?; tail -5 "$TMP/kernel.out"; cat "$TMP/kernel.err"; fail "kernel run exited with $rc"; }
 stop_cap
 wire_facts "$TMP/kernel.pcap" >>"$TMP/kernel.out"
+# Port exhaustion, bounded: 16 ephemeral ports for this run only.
+ip netns exec "$DNS" sysctl -qw net.ipv4.ip_local_port_range="40000 40015"
+timeout 60 ip netns exec "$DNS" "$BIN/conformance_kernel" ports >>"$TMP/kernel.out" 2>>"$TMP/kernel.err" ||
+    fail "kernel ports run exited with $?"
 ip netns del "$DNS"
 
 # --- gonetif run: the device is our stack on a TAP in P.
@@ -85,6 +94,10 @@ GONETIF_TAP=tap0 GONETIF_MAC=$DEV_MAC GONETIF_LOG_LEVEL=${GONETIF_LOG_LEVEL:-err
     { rc=$?; tail -5 "$TMP/ours.out"; cat "$TMP/ours.err"; fail "gonetif run exited with $rc"; }
 stop_cap
 wire_facts "$TMP/ours.pcap" >>"$TMP/ours.out"
+GONETIF_TAP=tap0 GONETIF_MAC=$DEV_MAC GONETIF_LOG_LEVEL=${GONETIF_LOG_LEVEL:-error} \
+    GONETIF_LOCAL_PORT_RANGE="40000 40015" \
+    timeout 60 ip netns exec "$NS" "$BIN/conformance_gonetif" ports >>"$TMP/ours.out" 2>>"$TMP/ours.err" ||
+    fail "gonetif ports run exited with $?"
 
 # --- compare.
 n=$(grep -c . "$TMP/kernel.out")
@@ -101,7 +114,6 @@ while IFS= read -r d; do
     echo "DIFF $d"
     bad=1
 done < <(diff "$TMP/kernel.out" "$TMP/ours.out" | grep '^[<>]')
-if [ -n "${GNT_KEEP:-}" ]; then cp "$TMP"/kernel.* "$TMP"/ours.* "$GNT_KEEP"/; fi
 echo "$n cases"
 [ "$n" -ge $MIN_CASES ] || { bad=1; echo "only $n cases (want >= $MIN_CASES)"; }
 [ "$(grep -c . "$TMP/ours.out")" = "$n" ] || { bad=1; echo "case counts differ"; }

@@ -69,6 +69,9 @@ type Options struct {
 	// PollThread reads the TAP with a thread blocked in poll(2) instead of
 	// Go's netpoller (the default, see netpoll.go): the fallback switch.
 	PollThread bool
+	// Warnf receives warnings about the link (no carrier: the host side
+	// of the TAP is down, and when it is back). Nil: none.
+	Warnf func(format string, args ...any)
 }
 
 // normalize applies defaults and validates; errors unwrap to EINVAL.

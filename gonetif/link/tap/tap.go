@@ -88,6 +88,11 @@ type Endpoint struct {
 	// netpoll.go); pollFile is its descriptor while it runs.
 	netpoll  bool
 	pollFile atomic.Pointer[os.File]
+
+	// noCarrier is set while writes fail because the host side of the
+	// TAP is down (EIO); warnf reports each change once.
+	noCarrier atomic.Bool
+	warnf     func(format string, args ...any)
 }
 
 // Open opens the TAP interface described by opts.
@@ -100,9 +105,12 @@ func Open(opts Options) (*Endpoint, error) {
 		return nil, err
 	}
 	fd := -1
+	hostUp := true
 	err := inNetNS(opts.Name, opts.NetNS, func() error {
 		var err error
-		fd, err = attach(&opts)
+		if fd, err = attach(&opts); err == nil {
+			hostUp = interfaceUp(opts.Name)
+		}
 		return err
 	})
 	if err != nil {
@@ -117,7 +125,11 @@ func Open(opts Options) (*Endpoint, error) {
 		unix.Close(fd)
 		return nil, newErr(opts.Name, "eventfd", err)
 	}
-	e := &Endpoint{name: opts.Name, fd: fd, evfd: evfd, vnet: !opts.Plain, netpoll: !opts.PollThread}
+	e := &Endpoint{name: opts.Name, fd: fd, evfd: evfd, vnet: !opts.Plain, netpoll: !opts.PollThread, warnf: opts.Warnf}
+	if !hostUp {
+		e.noCarrier.Store(true)
+		e.warn("TAP %s: no carrier: its host side is down, nothing passes until `ip link set %s up`", e.name, e.name)
+	}
 	e.mtu.Store(opts.MTU)
 	mac := opts.MAC
 	e.addr.Store(&mac)
@@ -161,6 +173,41 @@ func attach(o *Options) (int, error) {
 		}
 	}
 	return fd, nil
+}
+
+// interfaceUp says whether the interface (in the current namespace) is
+// administratively up; unknown counts as up.
+func interfaceUp(name string) bool {
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(s)
+	ifr, err := unix.NewIfreq(name)
+	if err != nil || unix.IoctlIfreq(s, unix.SIOCGIFFLAGS, ifr) != nil {
+		return true
+	}
+	return ifr.Uint16()&unix.IFF_UP != 0
+}
+
+func (e *Endpoint) warn(format string, args ...any) {
+	if e.warnf != nil {
+		e.warnf(format, args...)
+	}
+}
+
+// carrier records a write's outcome: EIO means the host side is down.
+// Only changes are reported.
+func (e *Endpoint) carrier(errno unix.Errno) {
+	down := errno == unix.EIO
+	if e.noCarrier.Load() == down || e.noCarrier.Swap(down) == down {
+		return
+	}
+	if down {
+		e.warn("TAP %s: no carrier: its host side went down, frames are dropped until `ip link set %s up`", e.name, e.name)
+	} else {
+		e.warn("TAP %s: carrier back", e.name)
+	}
 }
 
 // lookup fails with ENODEV when the interface is missing in the current

@@ -1,0 +1,153 @@
+/*
+ * getaddrinfo waits on an eventfd of its own while Go resolves. If another
+ * thread closes that descriptor (a bug of the app's, but it happens) and a
+ * signal then interrupts the wait, the next poll finds it invalid
+ * (POLLNVAL): the call must come back with EAI_SYSTEM instead of spinning
+ * forever.
+ * No privileges: the interface's C driver drops every frame, so the DNS
+ * server never answers and the lookup stays in flight.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "esp_netif.h"
+#include "lwip/tapif.h"
+
+struct drop_driver {
+    esp_netif_driver_base_t base;
+};
+
+static esp_err_t drop_transmit(void *h, void *buf, size_t len)
+{
+    (void)h, (void)buf, (void)len;
+    return ESP_OK;
+}
+
+static esp_err_t drop_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle h)
+{
+    ((struct drop_driver *)h)->base.netif = netif;
+    esp_netif_action_start(netif, NULL, 0, NULL);
+    return ESP_OK;
+}
+
+/* Whether fd was opened without O_NONBLOCK: getaddrinfo's own eventfd is
+ * blocking, the Go runtime's and the socket placeholders are not. */
+static int blocking(int fd)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+    FILE *f = fopen(path, "r");
+    unsigned flags = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        sscanf(line, "flags: %o", &flags);
+    }
+    if (f) {
+        fclose(f);
+    }
+    return !(flags & O_NONBLOCK);
+}
+
+/* Bitmap of the blocking eventfds open now. */
+static void eventfds(unsigned char *set, int max)
+{
+    memset(set, 0, (size_t)max);
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        int fd = atoi(e->d_name);
+        char path[64], link[64] = "";
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(path, link, sizeof(link) - 1);
+        if (n > 0 && fd < max && strstr(link, "eventfd") && blocking(fd)) {
+            set[fd] = 1;
+        }
+    }
+    if (d) {
+        closedir(d);
+    }
+}
+
+static atomic_int finished, rc;
+
+static void on_usr2(int sig)
+{
+    (void)sig;
+}
+
+static void *lookup(void *arg)
+{
+    (void)arg;
+    struct addrinfo *res = NULL;
+    atomic_store(&rc, getaddrinfo("never-answered.example", "80", NULL, &res));
+    atomic_store(&finished, 1);
+    return NULL;
+}
+
+int main(void)
+{
+    static struct drop_driver drv = {.base = {.post_attach = drop_post_attach}};
+    CHECK(esp_netif_init() == ESP_OK);
+    esp_netif_ip_info_t ip = {.ip = {.addr = inet_addr("10.79.0.2")}, .netmask = {.addr = inet_addr("255.255.255.0")},
+                              .gw = {.addr = inet_addr("10.79.0.1")}};
+    esp_netif_inherent_config_t base = {.flags = ESP_NETIF_FLAG_AUTOUP, .ip_info = &ip, .if_key = "DROP", .route_prio = 1};
+    esp_netif_driver_ifconfig_t d = {.handle = &drv, .transmit = drop_transmit};
+    struct esp_netif_netstack_config stack = {.lwip = {.init_fn = ethernetif_init, .input_fn = ethernetif_input}};
+    esp_netif_config_t cfg = {.base = &base, .driver = &d, .stack = &stack};
+    esp_netif_t *n = esp_netif_new(&cfg);
+    CHECK(n && esp_netif_attach(n, &drv) == ESP_OK);
+    esp_netif_dns_info_t dns = {.ip = {.type = ESP_IPADDR_TYPE_V4}};
+    dns.ip.u_addr.ip4.addr = inet_addr("10.79.0.1");
+    CHECK(esp_netif_set_dns_info(n, ESP_NETIF_DNS_MAIN, &dns) == ESP_OK);
+
+    enum { MAXFD = 4096 };
+    static unsigned char before[MAXFD], after[MAXFD];
+    eventfds(before, MAXFD);
+    struct sigaction sa = {.sa_handler = on_usr2, .sa_flags = SA_ONSTACK}; /* no SA_RESTART */
+    sigaction(SIGUSR2, &sa, NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, lookup, NULL);
+    struct timespec step = {0, 10 * 1000 * 1000};
+    int closed = -1;
+    for (int i = 0; i < 200 && closed < 0; i++) {
+        nanosleep(&step, NULL);
+        eventfds(after, MAXFD);
+        for (int fd = 0; fd < MAXFD; fd++) {
+            if (after[fd] && !before[fd]) {
+                closed = fd;
+                syscall(SYS_close, fd); /* behind getaddrinfo's back */
+                pthread_kill(t, SIGUSR2); /* its poll returns EINTR and polls again */
+                break;
+            }
+        }
+    }
+    CHECK(closed >= 0);
+    for (int i = 0; i < 300 && !atomic_load(&finished); i++) {
+        nanosleep(&step, NULL);
+    }
+    if (!atomic_load(&finished)) {
+        printf("netdb_nval: getaddrinfo still waiting 3 s after its descriptor %d was closed\n", closed);
+        fflush(stdout);
+        _exit(1); /* the thread spins: do not join it */
+    }
+    pthread_join(t, NULL);
+    CHECK(atomic_load(&rc) == EAI_SYSTEM);
+    /* The stack still resolves numeric names afterwards, and Go wrote to
+     * no descriptor it no longer owned. */
+    struct addrinfo *res = NULL;
+    CHECK(getaddrinfo("10.1.2.3", NULL, NULL, &res) == 0);
+    freeaddrinfo(res);
+    return check_summary("netdb_nval");
+}
