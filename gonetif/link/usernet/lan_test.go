@@ -1,0 +1,153 @@
+package usernet_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/netip"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/link/usernet"
+	"github.com/gonetif/gonetif/gonetif/link/vlan"
+	"github.com/gonetif/gonetif/gonetif/netif"
+	"github.com/gonetif/gonetif/gonetif/stack"
+	"github.com/gonetif/gonetif/internal/lantest"
+)
+
+// lanDevice is a DHCP stack on a port of sw.
+func lanDevice(t *testing.T, sw *vlan.Switch, i byte) (*gonetif.Stack, netip.Addr) {
+	t.Helper()
+	mac := net.HardwareAddr{2, 0, 0, 0, 0x30, i}
+	port, err := sw.NewPort(vlan.PortOptions{MAC: tcpip.LinkAddress(mac)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gonetif.New(stack.Options{})
+	if err != nil {
+		port.Close()
+		t.Fatal(err)
+	}
+	nif, err := s.AddInterface(netif.Config{Key: "LAN", Flags: netif.FlagAutoUp | netif.FlagDHCPClient, MAC: mac, RoutePrio: 100}, port)
+	if err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	nif.Connected() // the link is up: DHCP starts
+	for end := time.Now().Add(10 * time.Second); !nif.IPInfo().HasIP(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			s.Close()
+			t.Fatalf("device %d: no DHCP lease in 10 s", i)
+		}
+	}
+	return s, nif.IPInfo().IP
+}
+
+// echoOnce sends msg to to over TCP and expects it back.
+func echoOnce(t *testing.T, s *gonetif.Stack, to netip.AddrPort, msg string) {
+	t.Helper()
+	c, err := s.DialTCP(ctx(t), to)
+	if err != nil {
+		t.Fatalf("dial %v: %v", to, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
+		t.Fatalf("echo from %v: %q, %v; want %q", to, got, err, msg)
+	}
+}
+
+// TestGatewayOnVirtualLAN: the gateway on a port of a vlan switch serves
+// two devices: distinct DHCP leases, both reach the host's loopback
+// through it, they reach each other, a host port forward reaches the
+// first, an address nobody has gets no answer (the gateway does not stand
+// in for the LAN's hosts), and nothing is left running after Close.
+func TestGatewayOnVirtualLAN(t *testing.T) {
+	l := hostEcho(t)
+	echoPort := uint16(l.Addr().(*net.TCPAddr).Port)
+	before := runtime.NumGoroutine()
+	func() {
+		sw, err := vlan.NewSwitch(vlan.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sw.Close()
+		gwPort, err := sw.NewPort(vlan.PortOptions{MAC: usernet.GatewayMAC, Name: "gateway"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fwds, _ := usernet.ParseHostForwards("tcp::0-:80")
+		n, err := usernet.New(usernet.Options{GatewayLink: gwPort, HostForwards: fwds})
+		if err != nil {
+			gwPort.Close()
+			t.Fatal(err)
+		}
+		defer n.Close()
+
+		a, addrA := lanDevice(t, sw, 1)
+		defer a.Close()
+		b, addrB := lanDevice(t, sw, 2)
+		defer b.Close()
+		if addrA != devIP || addrB != devIP.Next() {
+			t.Fatalf("leases %v and %v, want %v and %v", addrA, addrB, devIP, devIP.Next())
+		}
+		if got := len(n.Leases()); got != 2 {
+			t.Fatalf("gateway holds %d leases, want 2: %v", got, n.Leases())
+		}
+
+		to := netip.AddrPortFrom(gateway, echoPort)
+		echoOnce(t, a, to, "from A via the gateway")
+		echoOnce(t, b, to, "from B via the gateway")
+		lantest.TCPEcho(t, a, b, addrB, 7001, 1<<20)
+		lantest.TCPEcho(t, b, a, addrA, 7002, 64<<10)
+		lantest.UDPEcho(t, a, b, addrB, 7003)
+
+		// The forward goes to the first lease, device A.
+		ln, err := a.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), 80))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			c, err := ln.Accept()
+			if err == nil {
+				c.Write([]byte("device A here"))
+				c.Close()
+			}
+		}()
+		hc, err := net.DialTimeout("tcp4", n.HostAddr(0).String(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc.SetDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(hc)
+		hc.Close()
+		if err != nil || string(got) != "device A here" {
+			t.Fatalf("forward %v: %q, %v", n.HostAddr(0), got, err)
+		}
+
+		// Nobody has .99: no ARP answer, so no connection; a spoofing
+		// gateway answering for it would reset the connect at once.
+		cctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		start := time.Now()
+		c, err := a.DialTCP(cctx, netip.AddrPortFrom(netip.MustParseAddr("10.0.2.99"), 7004))
+		if err == nil {
+			c.Close()
+			t.Fatal("connected to 10.0.2.99, which no device has")
+		}
+		if strings.Contains(err.Error(), "refused") || time.Since(start) < 500*time.Millisecond {
+			t.Fatalf("dial 10.0.2.99: %v after %v; want no answer (host unreachable or a timeout)", err, time.Since(start))
+		}
+	}()
+	lantest.NoLeak(t, before)
+}
