@@ -3,7 +3,6 @@ package tapio
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -55,18 +54,12 @@ func openUser(cfg Config, mac tcpip.LinkAddress) (*usernet.Network, error) {
 	if err != nil {
 		return nil, &Error{Op: "user network", Err: err}
 	}
-	// A host address in the prefix names the gateway, so an app's
-	// static set-up (192.168.5.100 via 192.168.5.1) works unchanged.
-	var gateway netip.Addr
-	if cfg.UserNet.IsValid() && cfg.UserNet.Addr() != cfg.UserNet.Masked().Addr() {
-		gateway = cfg.UserNet.Addr()
-	}
-	var onError func(error)
+	opts := usernet.Options{MAC: net.HardwareAddr(mac), MTU: cfg.MTU, HostForwards: fwds}
+	opts.SetNet(cfg.UserNet)
 	if cfg.Logf != nil {
-		onError = func(err error) { cfg.Logf("%v", err) }
+		opts.OnError = func(err error) { cfg.Logf("%v", err) }
 	}
-	n, err := usernet.New(usernet.Options{Net: cfg.UserNet, Gateway: gateway, MAC: net.HardwareAddr(mac), MTU: cfg.MTU,
-		HostForwards: fwds, OnError: onError})
+	n, err := usernet.New(opts)
 	if err != nil {
 		return nil, &Error{Op: "user network", Err: err}
 	}

@@ -2,6 +2,7 @@ package usernet_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -15,37 +16,17 @@ import (
 	"github.com/gonetif/gonetif/gonetif"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
 	"github.com/gonetif/gonetif/gonetif/link/vlan"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/stack"
 	"github.com/gonetif/gonetif/internal/lantest"
 )
 
 // lanDevice is a DHCP stack on a port of sw.
 func lanDevice(t *testing.T, sw *vlan.Switch, i byte) (*gonetif.Stack, netip.Addr) {
 	t.Helper()
-	mac := net.HardwareAddr{2, 0, 0, 0, 0x30, i}
-	port, err := sw.NewPort(vlan.PortOptions{MAC: tcpip.LinkAddress(mac)})
+	port, err := sw.NewPort(vlan.PortOptions{MAC: tcpip.LinkAddress([]byte{2, 0, 0, 0, 0x30, i})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := gonetif.New(stack.Options{})
-	if err != nil {
-		port.Close()
-		t.Fatal(err)
-	}
-	nif, err := s.AddInterface(netif.Config{Key: "LAN", Flags: netif.FlagAutoUp | netif.FlagDHCPClient, MAC: mac, RoutePrio: 100}, port)
-	if err != nil {
-		s.Close()
-		t.Fatal(err)
-	}
-	nif.Connected() // the link is up: DHCP starts
-	for end := time.Now().Add(10 * time.Second); !nif.IPInfo().HasIP(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(end) {
-			s.Close()
-			t.Fatalf("device %d: no DHCP lease in 10 s", i)
-		}
-	}
-	return s, nif.IPInfo().IP
+	return lantest.DHCPStack(t, fmt.Sprintf("LAN%d", i), port)
 }
 
 // echoOnce sends msg to to over TCP and expects it back.

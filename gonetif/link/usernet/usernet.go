@@ -75,6 +75,16 @@ type Options struct {
 	GatewayLink stack.LinkEndpoint
 }
 
+// SetNet sets Net to p; a host address in p (192.168.5.1/24) also names
+// the gateway, so a device set up statically as 192.168.5.100 via .1
+// works unchanged.
+func (o *Options) SetNet(p netip.Prefix) {
+	o.Net = p
+	if p.IsValid() && p.Addr() != p.Masked().Addr() {
+		o.Gateway = p.Addr()
+	}
+}
+
 // Errors; each reaches OnError or a caller wrapped in *Error.
 var (
 	ErrBadOptions     = errors.New("invalid user-mode network options")
