@@ -86,6 +86,7 @@ func run(args []string) int {
 		if err != nil {
 			logger.Print(err)
 			if errors.Is(err, usernet.ErrBadOptions) {
+				fs.Usage()
 				return 2
 			}
 			return 1
