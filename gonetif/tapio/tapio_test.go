@@ -413,6 +413,9 @@ func TestUserLANSharesGateway(t *testing.T) {
 		if d := a.Describe(); !strings.Contains(d, `in-process virtual LAN "gw-test"`) || !strings.Contains(d, "gateway 10.0.2.2") {
 			t.Fatalf("Describe() = %q", d)
 		}
+		if err := b.WriteFrame([]byte{1, 2}); !errors.Is(err, unix.EINVAL) {
+			t.Fatalf("a 2-byte raw frame onto the LAN: %v, want EINVAL", err)
+		}
 		if _, err := Open(Config{Link: "user:gw-test", UserNet: netip.MustParsePrefix("10.9.0.0/24")}); !errors.Is(err, unix.EINVAL) {
 			t.Fatalf("a second network on the LAN: %v, want EINVAL", err)
 		}

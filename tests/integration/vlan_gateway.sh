@@ -4,7 +4,8 @@
 # own DHCP lease (.15, .16, ...) and its got-IP event, reaches a socat echo
 # on the host's loopback through 10.0.2.2, resolves through 10.0.2.3, and
 # they exchange TCP with each other; a host port forward of the switch
-# reaches one of them. Run as root (CI), the switch and the apps run as
+# reaches one of them. Also GONETIF_LINK=user:NAME: two devices of one
+# process on an in-process LAN with its gateway. Run as root (CI), the switch and the apps run as
 # nobody with no capabilities.
 source "$(dirname "$0")/../lib.sh"
 require_tools socat ss python3
@@ -100,6 +101,16 @@ fresh_lease "$TMP/c5" "device 5"
 unprivileged timeout 30 "$GNT_BIN/tests/gnt_ipapp" --dhcp lan wait-ip 10 resolve localhost 4 >"$TMP/dns" 2>&1 ||
     { cat "$TMP/dns"; fail "gnt_ipapp exited with an error"; }
 grep -q "^RESOLVED localhost 127.0.0.1" "$TMP/dns" || { cat "$TMP/dns"; fail "localhost not resolved through 10.0.2.3"; }
+
+# In one process: GONETIF_LINK=user:NAME, two devices on an in-process LAN
+# with its own gateway (the switch's is not involved): two leases.
+GONETIF_LINK=user:lab unprivileged timeout 30 "$APP" --dhcp a --dhcp b tcp-echo 10.0.2.2 "$echo_port" "two boards" \
+    >"$TMP/inproc" 2>&1 || { cat "$TMP/inproc"; fail "user:lab: tcp-echo failed"; }
+grep -q "^GOT_IP 10.0.2.15$" "$TMP/inproc" && grep -q "^GOT_IP 10.0.2.16$" "$TMP/inproc" ||
+    { cat "$TMP/inproc"; fail "user:lab: not two leases .15 and .16"; }
+grep -q "^REPLY two boards$" "$TMP/inproc" || { cat "$TMP/inproc"; fail "user:lab: no reply through the gateway"; }
+grep -q 'in-process virtual LAN "lab" .* with the user-mode gateway 10.0.2.2' "$TMP/inproc" ||
+    { cat "$TMP/inproc"; fail "user:lab: no log line for the LAN and its gateway"; }
 
 # The host reaches device 1 through the switch's forward.
 reply=$(printf 'from the host' | timeout 10 socat -t 5 - TCP:127.0.0.1:"$fwd_port") || fail "socat to the forward failed"
