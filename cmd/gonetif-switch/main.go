@@ -53,6 +53,9 @@ func run(args []string) int {
 		return 2
 	}
 	gwOpts, err := gatewayOptions(*gateway, *netFlag, *hostfwd)
+	if err == nil && *gateway && *mtu < minGatewayMTU {
+		err = fmt.Errorf("-mtu %d: the gateway needs at least %d (a DHCP message must fit)", *mtu, minGatewayMTU)
+	}
 	if err != nil {
 		fmt.Fprintf(fs.Output(), "gonetif-switch: %v\n", err)
 		fs.Usage()
@@ -116,6 +119,10 @@ func run(args []string) int {
 	return rc
 }
 
+// minGatewayMTU is the IPv4 datagram every host must take (RFC 791),
+// which DHCP relies on.
+const minGatewayMTU = 576
+
 // gatewayOptions checks the gateway flags; nil options: no gateway.
 func gatewayOptions(gateway bool, netSpec, hostfwd string) (*usernet.Options, error) {
 	if !gateway {
@@ -146,8 +153,7 @@ func startGateway(sw *vlan.Switch, o usernet.Options, logger *log.Logger) (*user
 	if err != nil {
 		return nil, err
 	}
-	o.GatewayLink = port
-	o.MTU = sw.MTU()
+	o.GatewayLink = port // the port's MTU is the switch's
 	o.OnError = func(err error) { logger.Print(err) }
 	n, err := usernet.New(o)
 	if err != nil {

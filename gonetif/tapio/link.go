@@ -159,7 +159,7 @@ func openUserLAN(cfg Config, mac tcpip.LinkAddress) (stack.LinkEndpoint, *userne
 		mtu = vlan.DefaultMTU
 	}
 	sw := localSwitch(name, cfg.Logf)
-	gw, err := joinGateway(name, sw, cfg)
+	gw, err := joinGateway(name, sw, cfg, mtu)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -183,7 +183,7 @@ type lanGateway struct {
 
 var localGateways = map[string]*lanGateway{} // by LAN name, under localMu
 
-func joinGateway(name string, sw *vlan.Switch, cfg Config) (*lanGateway, error) {
+func joinGateway(name string, sw *vlan.Switch, cfg Config, mtu uint32) (*lanGateway, error) {
 	localMu.Lock()
 	defer localMu.Unlock()
 	if gw := localGateways[name]; gw != nil {
@@ -201,7 +201,9 @@ func joinGateway(name string, sw *vlan.Switch, cfg Config) (*lanGateway, error) 
 	if err != nil {
 		return nil, &Error{Op: "user network", Err: err}
 	}
-	port, err := sw.NewPort(vlan.PortOptions{MAC: usernet.GatewayMAC, Name: "gateway"})
+	// The in-process switch takes any MTU; the gateway sends no more than
+	// the device that starts it takes.
+	port, err := sw.NewPort(vlan.PortOptions{MAC: usernet.GatewayMAC, Name: "gateway", MTU: mtu})
 	if err != nil {
 		return nil, &Error{Op: "virtual LAN " + name, Err: err}
 	}

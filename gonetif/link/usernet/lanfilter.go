@@ -2,7 +2,6 @@ package usernet
 
 import (
 	"net/netip"
-	"sync/atomic"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -19,7 +18,6 @@ type lanFilter struct {
 	net       netip.Prefix
 	own       [2]netip.Addr // gateway, DNS
 	broadcast netip.Addr    // the network's directed broadcast
-	dropped   atomic.Uint64
 }
 
 func newLANFilter(lower stack.LinkEndpoint, o Options) *lanFilter {
@@ -34,11 +32,9 @@ func (f *lanFilter) mine(a netip.Addr) bool { return a == f.own[0] || a == f.own
 // broadcast/multicast; ARP requests only for its own addresses; IPv4 to
 // the network only for its own addresses or broadcast.
 func (f *lanFilter) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
-	if !f.wanted(proto, pkt) {
-		f.dropped.Add(1)
-		return
+	if f.wanted(proto, pkt) {
+		f.Endpoint.DeliverNetworkPacket(proto, pkt)
 	}
-	f.Endpoint.DeliverNetworkPacket(proto, pkt)
 }
 
 func (f *lanFilter) wanted(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) bool {
