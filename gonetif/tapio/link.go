@@ -3,7 +3,6 @@ package tapio
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -176,8 +175,7 @@ func openUserLAN(cfg Config, mac tcpip.LinkAddress) (stack.LinkEndpoint, *userne
 // the last one is destroyed.
 type lanGateway struct {
 	n       *usernet.Network
-	net     netip.Prefix // as asked for by the device that started it
-	hostFwd string
+	hostFwd string // as the device that started it asked
 	devices int
 }
 
@@ -189,10 +187,13 @@ func joinGateway(name string, sw *vlan.Switch, cfg Config, mtu uint32) (*lanGate
 	if gw := localGateways[name]; gw != nil {
 		// Every device's settings must agree with the running gateway's:
 		// a second network or forward list cannot be honoured.
-		if cfg.UserNet.IsValid() && cfg.UserNet != gw.net || cfg.HostFwd != "" && cfg.HostFwd != gw.hostFwd {
-			o := gw.n.Options()
-			return nil, invalid("open", "LAN %q already has its gateway on %s with forwards %q; this device asks for network %v and forwards %q",
-				name, o.Net, gw.hostFwd, cfg.UserNet, cfg.HostFwd)
+		o := gw.n.Options()
+		var want usernet.Options
+		want.SetNet(cfg.UserNet)
+		otherNet := want.Net.IsValid() && (want.Net.Masked() != o.Net || want.Gateway.IsValid() && want.Gateway != o.Gateway)
+		if otherNet || cfg.HostFwd != "" && cfg.HostFwd != gw.hostFwd {
+			return nil, invalid("open", "LAN %q already has its gateway %s on %s with forwards %q; this device asks for network %v and forwards %q",
+				name, o.Gateway, o.Net, gw.hostFwd, cfg.UserNet, cfg.HostFwd)
 		}
 		gw.devices++
 		return gw, nil
@@ -217,21 +218,19 @@ func joinGateway(name string, sw *vlan.Switch, cfg Config, mtu uint32) (*lanGate
 		port.Close()
 		return nil, &Error{Op: "user network", Err: err}
 	}
-	gw := &lanGateway{n: n, net: cfg.UserNet, hostFwd: cfg.HostFwd, devices: 1}
+	gw := &lanGateway{n: n, hostFwd: cfg.HostFwd, devices: 1}
 	localGateways[name] = gw
 	return gw, nil
 }
 
+// leave stops the gateway with its last device. The close is under
+// localMu, so a device joining next finds the host ports free.
 func (gw *lanGateway) leave(name string) {
 	localMu.Lock()
-	gw.devices--
-	last := gw.devices == 0
-	if last {
+	defer localMu.Unlock()
+	if gw.devices--; gw.devices == 0 {
 		delete(localGateways, name)
-	}
-	localMu.Unlock()
-	if last {
-		gw.n.Close() // not under localMu: it waits for its relays
+		gw.n.Close()
 	}
 }
 

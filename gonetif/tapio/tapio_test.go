@@ -419,6 +419,15 @@ func TestUserLANSharesGateway(t *testing.T) {
 		if _, err := Open(Config{Link: "user:gw-test", UserNet: netip.MustParsePrefix("10.9.0.0/24")}); !errors.Is(err, unix.EINVAL) {
 			t.Fatalf("a second network on the LAN: %v, want EINVAL", err)
 		}
+		if _, err := Open(Config{Link: "user:gw-test", HostFwd: "tcp::0-:81"}); !errors.Is(err, unix.EINVAL) {
+			t.Fatalf("other forwards on the LAN: %v, want EINVAL", err)
+		}
+		// The network the gateway has, spelt out, is no conflict.
+		c, err := Open(Config{Link: "user:gw-test", MAC: net.HardwareAddr{2, 0, 0, 0, 0x41, 3}, UserNet: netip.MustParsePrefix("10.0.2.0/24")})
+		if err != nil {
+			t.Fatalf("the gateway's own network: %v", err)
+		}
+		c.Close()
 		sa, addrA := lantest.DHCPStack(t, "A", a.Link())
 		sb, addrB := lantest.DHCPStack(t, "B", b.Link())
 		if addrA.String() != "10.0.2.15" || addrB.String() != "10.0.2.16" {
@@ -475,6 +484,12 @@ func TestUserLANSharesGateway(t *testing.T) {
 			c.Close()
 			t.Fatalf("forward %v still open after the last device left", fwd)
 		}
+		// A new first device starts a new gateway on the freed host port.
+		d, err := Open(Config{Link: "user:gw-test", HostFwd: "tcp:" + fwd.String() + "-:80"})
+		if err != nil {
+			t.Fatalf("a new gateway on the freed port %v: %v", fwd, err)
+		}
+		d.Close()
 	}()
 	lantest.NoLeak(t, before)
 }
