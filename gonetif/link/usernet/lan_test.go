@@ -49,7 +49,7 @@ func echoOnce(t *testing.T, s *gonetif.Stack, to netip.AddrPort, msg string) {
 
 // TestGatewayOnVirtualLAN: the gateway on a port of a vlan switch serves
 // two devices: distinct DHCP leases, both reach the host's loopback
-// through it, they reach each other, a host port forward reaches the
+// through it (as does a third with a static address), they reach each other, a host port forward reaches the
 // first, an address nobody has gets no answer (the gateway does not stand
 // in for the LAN's hosts), and nothing is left running after Close.
 func TestGatewayOnVirtualLAN(t *testing.T) {
@@ -88,6 +88,16 @@ func TestGatewayOnVirtualLAN(t *testing.T) {
 		to := netip.AddrPortFrom(gateway, echoPort)
 		echoOnce(t, a, to, "from A via the gateway")
 		echoOnce(t, b, to, "from B via the gateway")
+		// A device with a static address outside the pool uses the gateway too.
+		staticPort, err := sw.NewPort(vlan.PortOptions{MAC: tcpip.LinkAddress([]byte{2, 0, 0, 0, 0x30, 9})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		static := lantest.Stack(t, "STATIC", staticPort, netip.MustParseAddr("10.0.2.100"))
+		defer static.Close()
+		echoOnce(t, static, to, "from a static address via the gateway")
+		lantest.TCPEcho(t, static, a, addrA, 7000, 64<<10)
+
 		lantest.TCPEcho(t, a, b, addrB, 7001, 1<<20)
 		lantest.TCPEcho(t, b, a, addrA, 7002, 64<<10)
 		lantest.UDPEcho(t, a, b, addrB, 7003)
@@ -131,4 +141,67 @@ func TestGatewayOnVirtualLAN(t *testing.T) {
 		}
 	}()
 	lantest.NoLeak(t, before)
+}
+
+// BenchmarkBulkToHost: one-way bulk TCP from a device to a sink on the
+// host's loopback through the gateway, on its private cable and on a
+// virtual LAN port (switch and LAN filter in the path).
+//
+//	go test ./gonetif/link/usernet -run '^$' -bench BulkToHost -benchtime 3s
+func BenchmarkBulkToHost(b *testing.B) {
+	sink, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	go func() {
+		for {
+			c, err := sink.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	to := netip.AddrPortFrom(gateway, uint16(sink.Addr().(*net.TCPAddr).Port))
+	run := func(b *testing.B, s *gonetif.Stack) {
+		c, err := s.DialTCP(context.Background(), to)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		buf := make([]byte, 64<<10)
+		b.SetBytes(int64(len(buf)))
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("cable", func(b *testing.B) {
+		n, err := usernet.New(usernet.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer n.Close()
+		s := lantest.Stack(b, "C", n.Link(), devIP)
+		run(b, s)
+	})
+	b.Run("lan", func(b *testing.B) {
+		sw, _ := vlan.NewSwitch(vlan.Options{})
+		defer sw.Close()
+		gwPort, _ := sw.NewPort(vlan.PortOptions{MAC: usernet.GatewayMAC})
+		n, err := usernet.New(usernet.Options{GatewayLink: gwPort})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer n.Close()
+		port, _ := sw.NewPort(vlan.PortOptions{MAC: tcpip.LinkAddress([]byte{2, 0, 0, 0, 0x31, 1})})
+		s := lantest.Stack(b, "L", port, devIP)
+		run(b, s)
+	})
 }
