@@ -34,14 +34,20 @@
  *                      TAP and no privileges (gateway = host loopback, DHCP,
  *                      DNS, outbound TCP/UDP as host sockets), one network
  *                      per device; vlan:PATH: join the gonetif-switch at
- *                      PATH; vlan:NAME: a LAN inside the process; a comma
+ *                      PATH (with -gateway: DHCP, DNS, host loopback there
+ *                      too); vlan:NAME: a LAN inside the process;
+ *                      user:NAME: that LAN with one user-mode gateway
+ *                      shared by its devices (DHCP .15, .16, ...); a comma
  *                      list gives the n-th device the n-th kind, later
  *                      devices the last                     (default tap)
- *   GONETIF_USER_NET   user link: network; gateway .2, DNS .3, DHCP from .15;
- *                      a host address (192.168.5.1/24) is the gateway
+ *   GONETIF_USER_NET   user, user:NAME links: network; gateway .2, DNS .3,
+ *                      DHCP from .15; a host address (192.168.5.1/24) is
+ *                      the gateway
  *                                                       (default 10.0.2.0/24)
- *   GONETIF_HOSTFWD    user link: host ports into the first device, QEMU's
- *                      hostfwd syntax, e.g. tcp:127.0.0.1:8080-:80,udp::5353-:5353
+ *   GONETIF_HOSTFWD    user, user:NAME links: host ports into the first
+ *                      device (user:NAME: the address given, else .15),
+ *                      QEMU's hostfwd syntax, e.g.
+ *                      tcp:127.0.0.1:8080-:80,udp::5353-:5353
  *   GONETIF_IN_DELAY   delay of received frames, "20ms" or "20ms/5ms" (with
  *   GONETIF_OUT_DELAY  jitter); delay of sent frames        (default: none)
  * (the full table with types and ranges: README, "Run-time configuration").
@@ -99,7 +105,7 @@ typedef struct {
     int            in_loss;     /* percent; GONETIF_IN_LOSS */
     int            out_loss;    /* percent; GONETIF_OUT_LOSS */
     const char    *pcap_path;   /* GONETIF_PCAP */
-    const char    *link;        /* "tap" or "user"; GONETIF_LINK */
+    const char    *link;        /* "tap", "user", "user:NAME", "vlan:PATH", "vlan:NAME"; GONETIF_LINK */
     const char    *hostfwd;     /* user link: port forwards; GONETIF_HOSTFWD */
 } tapio_config_t;
 

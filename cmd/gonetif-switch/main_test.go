@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
+	"github.com/gonetif/gonetif/gonetif"
 	"github.com/gonetif/gonetif/gonetif/link/vlan"
 	"github.com/gonetif/gonetif/internal/lantest"
 )
@@ -253,4 +256,119 @@ func BenchmarkBulkThroughDaemon(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(ca.TxDropped()+cb.TxDropped()), "txdrops")
+}
+
+// TestGatewayThroughDaemon: with -gateway, two stacks that join the
+// daemon lease distinct addresses, reach a TCP echo on the host's
+// loopback through 10.0.2.2, reach each other, and the daemon's host
+// port forward reaches the first of them.
+func TestGatewayThroughDaemon(t *testing.T) {
+	echo, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		for {
+			c, err := echo.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	d := start(t, build(t), "-gateway", "-hostfwd", "tcp::0-:80")
+	fwd := regexp.MustCompile(`forward tcp (127\.0\.0\.1:\d+) to 10\.0\.2\.15:80`).FindStringSubmatch(d.log())
+	if fwd == nil {
+		t.Fatalf("no forward in the log:\n%s", d.log())
+	}
+	a, addrA := lantest.DHCPStack(t, "A", dial(t, d.path, 1))
+	b, addrB := lantest.DHCPStack(t, "B", dial(t, d.path, 2))
+	if addrA != netip.MustParseAddr("10.0.2.15") || addrB != netip.MustParseAddr("10.0.2.16") {
+		t.Fatalf("leases %v, %v; want 10.0.2.15, 10.0.2.16", addrA, addrB)
+	}
+	host := netip.AddrPortFrom(netip.MustParseAddr("10.0.2.2"), uint16(echo.Addr().(*net.TCPAddr).Port))
+	for i, s := range []*gonetif.Stack{a, b} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		c, err := s.DialTCP(ctx, host)
+		cancel()
+		if err != nil {
+			t.Fatalf("device %d to %v: %v", i, host, err)
+		}
+		msg := fmt.Sprintf("device %d via the gateway", i)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, _ = c.Write([]byte(msg))
+		got := make([]byte, len(msg))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
+			t.Fatalf("device %d: echo %q, %v", i, got, err)
+		}
+		c.Close()
+	}
+	lantest.TCPEcho(t, a, b, addrB, 8101, 1<<20)
+	lantest.UDPEcho(t, b, a, addrA, 8102)
+
+	ln, err := a.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), 80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			_, _ = c.Write([]byte("device A here"))
+			c.Close()
+		}
+	}()
+	hc, err := net.DialTimeout("tcp4", fwd[1], 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = hc.SetDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(hc)
+	hc.Close()
+	if err != nil || string(got) != "device A here" {
+		t.Fatalf("forward %s: %q, %v", fwd[1], got, err)
+	}
+	d.stop(t)
+}
+
+func TestDaemonBadGatewayFlags(t *testing.T) {
+	bin := build(t)
+	path := filepath.Join(t.TempDir(), "lan.sock")
+	for _, args := range [][]string{
+		{"-net", "10.1.0.0/24", path},                        // needs -gateway
+		{"-hostfwd", "tcp::8080-:80", path},                  // needs -gateway
+		{"-gateway", "-net", "10.1.0.0", path},               // not a prefix
+		{"-gateway", "-net", "fd00::/64", path},              // not IPv4
+		{"-gateway", "-net", "10.1.0.0/30", path},            // too small
+		{"-gateway", "-hostfwd", "tcp:8080", path},           // malformed
+		{"-gateway", "-hostfwd", "tcp::0-10.9.9.9:80", path}, // device off the network
+		{"-gateway", "-mtu", "100", path},                    // too small for the gateway
+	} {
+		cmd := exec.Command(bin, args...)
+		var out bytes.Buffer
+		cmd.Stderr = &out
+		err := cmd.Run()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(out.String(), "usage") && !strings.Contains(out.String(), "invalid") {
+			t.Errorf("%v: %v, want exit 2 with a reason\n%s", args, err, out.String())
+		}
+		if _, err := os.Lstat(path); !os.IsNotExist(err) {
+			t.Errorf("%v: socket file made: %v", args, err)
+		}
+	}
+	// A forward on a host port that is taken: exit 1, no socket.
+	taken, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cmd := exec.Command(bin, "-gateway", "-hostfwd", "tcp:"+taken.Addr().String()+"-:80", path)
+	var out bytes.Buffer
+	cmd.Stderr = &out
+	if err := cmd.Run(); err == nil || !strings.Contains(out.String(), "host port already in use") {
+		t.Errorf("taken host port: %v\n%s", err, out.String())
+	}
 }

@@ -85,6 +85,7 @@ const (
 	LinkTAP  = "tap"
 	LinkUser = "user"
 	LinkVLAN = "vlan:" // prefix: vlan:PATH (a gonetif-switch socket) or vlan:NAME (in-process)
+	LinkLAN  = "user:" // prefix: user:NAME, the in-process LAN NAME with a user-mode gateway on it
 )
 
 // LogLevels are esp_log_level_t's names in value order.
@@ -121,16 +122,16 @@ var Table = []Setting{
 		Doc: "after a disconnect, how long (ms) before lost-IP is posted (IDF's 120 s)"},
 	{Name: LocalPortRange, Kind: String, Check: checkPortRange, Syntax: "`LOW HIGH`",
 		Doc: "ephemeral ports for connect/bind to port 0, as Linux's `net.ipv4.ip_local_port_range`; unset: gVisor's range"},
-	{Name: Link, Kind: List, Default: LinkTAP, Check: checkLinkKind, Syntax: "`tap`, `user`, `vlan:PATH`, `vlan:NAME`, comma list",
-		Doc: "link of every device: `tap`; `user` (the user-mode network: no TAP, no root; each device its own network); `vlan:PATH` (a virtual LAN: the `gonetif-switch` at that socket path, which has a `/`) or `vlan:NAME` (a LAN inside the process); a comma list gives the n-th device the n-th kind, later devices the last"},
+	{Name: Link, Kind: List, Default: LinkTAP, Check: checkLinkKind, Syntax: "`tap`, `user`, `user:NAME`, `vlan:PATH`, `vlan:NAME`, comma list",
+		Doc: "link of every device: `tap`; `user` (the user-mode network: no TAP, no root; each device its own network); `user:NAME` (the in-process LAN NAME with one user-mode gateway shared by its devices: DHCP `.15`, `.16`, …); `vlan:PATH` (a virtual LAN: the `gonetif-switch` at that socket path, which has a `/`; `gonetif-switch -gateway` adds the gateway) or `vlan:NAME` (a LAN inside the process, no gateway); a comma list gives the n-th device the n-th kind, later devices the last"},
 	{Name: UserNet, Kind: String, Default: "10.0.2.0/24", Check: checkUserNet, Syntax: "IPv4 prefix",
-		Doc: "user link: the network (gateway `.2`, DNS `.3`, DHCP from `.15`); a host address names the gateway: `192.168.5.1/24` lets a static 192.168.5.100-via-.1 app run unchanged"},
+		Doc: "`user` and `user:NAME` links: the network (gateway `.2`, DNS `.3`, DHCP from `.15`); a host address names the gateway: `192.168.5.1/24` lets a static 192.168.5.100-via-.1 app run unchanged"},
 	{Name: InDelay, Kind: String, Check: checkDelay, Syntax: "`DELAY` or `DELAY/JITTER`",
 		Doc: "delay of received frames, e.g. `20ms` or `20ms/5ms` (jitter; order then not kept); unset: none"},
 	{Name: OutDelay, Kind: String, Check: checkDelay, Syntax: "`DELAY` or `DELAY/JITTER`",
 		Doc: "delay of sent frames, same syntax; unset: none"},
 	{Name: HostFwd, Kind: String, Check: checkHostForwards, Syntax: "QEMU hostfwd list",
-		Doc: "user link: host ports forwarded into the first device, e.g. `tcp:127.0.0.1:8080-:80,udp::5353-:5353`; unset: none"},
+		Doc: "`user` and `user:NAME` links: host ports forwarded into the first device (on `user:NAME`, to the device address given; none given: `.15`, the first lease), e.g. `tcp:127.0.0.1:8080-:80,udp::5353-:5353`; unset: none"},
 }
 
 // Lookup finds a row by name.
@@ -337,8 +338,9 @@ func checkIfName(s string) error {
 }
 
 func checkLinkKind(s string) error {
-	if s != LinkTAP && s != LinkUser && !(strings.HasPrefix(s, LinkVLAN) && len(s) > len(LinkVLAN)) {
-		return errors.New("`tap`, `user`, `vlan:PATH` or `vlan:NAME`")
+	prefixed := func(p string) bool { return strings.HasPrefix(s, p) && len(s) > len(p) }
+	if s != LinkTAP && s != LinkUser && !prefixed(LinkVLAN) && !prefixed(LinkLAN) {
+		return errors.New("`tap`, `user`, `user:NAME`, `vlan:PATH` or `vlan:NAME`")
 	}
 	return nil
 }

@@ -136,3 +136,16 @@ func TestREADMETable(t *testing.T) {
 	}
 	t.Errorf("README.md's settings table differs from config.Table; run: go test ./gonetif/config -update\nhave:\n%s\nwant:\n%s", have, want)
 }
+
+func TestLinkKinds(t *testing.T) {
+	for _, good := range []string{"tap", "user", "user:lab", "vlan:lab", "vlan:/tmp/lan.sock", "user:lab,user:lab"} {
+		if _, err := Load(env(map[string]string{Link: good})); err != nil {
+			t.Errorf("%s=%q: %v", Link, good, err)
+		}
+	}
+	for _, bad := range []string{"user:", "vlan:", "slirp", "user,"} {
+		if _, err := Load(env(map[string]string{Link: bad})); err == nil {
+			t.Errorf("%s=%q accepted", Link, bad)
+		}
+	}
+}

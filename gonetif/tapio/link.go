@@ -3,7 +3,6 @@ package tapio
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
+	"github.com/gonetif/gonetif/gonetif/config"
 	"github.com/gonetif/gonetif/gonetif/link/tap"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
 	"github.com/gonetif/gonetif/gonetif/link/vlan"
@@ -24,7 +24,12 @@ import (
 //	                (a path has a '/': ./lan.sock for the current folder)
 //	vlan:NAME       a virtual LAN inside this process, NAME of letters,
 //	                digits, '-' and '_': devices naming the same LAN meet
-const vlanPrefix = "vlan:"
+//	user:NAME       the in-process LAN NAME with a user-mode gateway on it,
+//	                shared by its devices (DHCP .15, .16, ...)
+const (
+	vlanPrefix = config.LinkVLAN
+	lanPrefix  = config.LinkLAN
+)
 
 var vlanName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
@@ -44,8 +49,10 @@ func openLink(cfg Config, mac tcpip.LinkAddress) (stack.LinkEndpoint, *usernet.N
 		return n.Link(), n, nil
 	case isVLAN(cfg.Link):
 		ep, err = openVLAN(cfg, mac)
+	case strings.HasPrefix(cfg.Link, lanPrefix):
+		return openUserLAN(cfg, mac)
 	default:
-		err = invalid("open", "link %q: want tap, user, vlan:PATH or vlan:NAME", cfg.Link)
+		err = invalid("open", "link %q: want tap, user, user:NAME, vlan:PATH or vlan:NAME", cfg.Link)
 	}
 	return ep, nil, err
 }
@@ -55,18 +62,12 @@ func openUser(cfg Config, mac tcpip.LinkAddress) (*usernet.Network, error) {
 	if err != nil {
 		return nil, &Error{Op: "user network", Err: err}
 	}
-	// A host address in the prefix names the gateway, so an app's
-	// static set-up (192.168.5.100 via 192.168.5.1) works unchanged.
-	var gateway netip.Addr
-	if cfg.UserNet.IsValid() && cfg.UserNet.Addr() != cfg.UserNet.Masked().Addr() {
-		gateway = cfg.UserNet.Addr()
-	}
-	var onError func(error)
+	opts := usernet.Options{MAC: net.HardwareAddr(mac), MTU: cfg.MTU, HostForwards: fwds}
+	opts.SetNet(cfg.UserNet)
 	if cfg.Logf != nil {
-		onError = func(err error) { cfg.Logf("%v", err) }
+		opts.OnError = func(err error) { cfg.Logf("%v", err) }
 	}
-	n, err := usernet.New(usernet.Options{Net: cfg.UserNet, Gateway: gateway, MAC: net.HardwareAddr(mac), MTU: cfg.MTU,
-		HostForwards: fwds, OnError: onError})
+	n, err := usernet.New(opts)
 	if err != nil {
 		return nil, &Error{Op: "user network", Err: err}
 	}
@@ -92,6 +93,9 @@ func openTAP(cfg Config, mac tcpip.LinkAddress) (stack.LinkEndpoint, error) {
 }
 
 func isVLAN(link string) bool { return strings.HasPrefix(link, vlanPrefix) }
+
+// onLAN: the link is a port of a switch, shared with other devices.
+func onLAN(link string) bool { return isVLAN(link) || strings.HasPrefix(link, lanPrefix) }
 
 func openVLAN(cfg Config, mac tcpip.LinkAddress) (stack.LinkEndpoint, error) {
 	where := strings.TrimPrefix(cfg.Link, vlanPrefix)
@@ -142,7 +146,112 @@ func vlanMAC(pid, index int) net.HardwareAddr {
 	return net.HardwareAddr{0x02, 0x6c, byte(pid >> 16), byte(pid >> 8), byte(pid), byte(index)}
 }
 
+// openUserLAN joins the in-process LAN of a user:NAME link, starting its
+// gateway with the first such device.
+func openUserLAN(cfg Config, mac tcpip.LinkAddress) (stack.LinkEndpoint, *usernet.Network, error) {
+	name := strings.TrimPrefix(cfg.Link, lanPrefix)
+	if !vlanName.MatchString(name) {
+		return nil, nil, invalid("open", "link %q: after user: a LAN name of letters, digits, '-', '_' (for a gonetif-switch socket: vlan:PATH and gonetif-switch -gateway)", cfg.Link)
+	}
+	mtu := cfg.MTU
+	if mtu == 0 {
+		mtu = vlan.DefaultMTU
+	}
+	sw := localSwitch(name, cfg.Logf)
+	gw, err := joinGateway(name, sw, cfg, mtu)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := sw.NewPort(vlan.PortOptions{MAC: mac, MTU: mtu})
+	if err != nil {
+		gw.leave(name)
+		return nil, nil, &Error{Op: "virtual LAN " + name, Err: err}
+	}
+	return &gatewayPort{Port: p, gw: gw, lan: name}, gw.n, nil
+}
+
+// lanGateway is the gateway of an in-process LAN; it runs while a
+// user:NAME device is on the LAN, so its host ports are free again once
+// the last one is destroyed.
+type lanGateway struct {
+	n       *usernet.Network
+	hostFwd string // as the device that started it asked
+	devices int
+}
+
+var localGateways = map[string]*lanGateway{} // by LAN name, under localMu
+
+func joinGateway(name string, sw *vlan.Switch, cfg Config, mtu uint32) (*lanGateway, error) {
+	localMu.Lock()
+	defer localMu.Unlock()
+	if gw := localGateways[name]; gw != nil {
+		// Every device's settings must agree with the running gateway's:
+		// a second network or forward list cannot be honoured.
+		o := gw.n.Options()
+		var want usernet.Options
+		want.SetNet(cfg.UserNet)
+		otherNet := want.Net.IsValid() && (want.Net.Masked() != o.Net || want.Gateway.IsValid() && want.Gateway != o.Gateway)
+		if otherNet || cfg.HostFwd != "" && cfg.HostFwd != gw.hostFwd {
+			return nil, invalid("open", "LAN %q already has its gateway %s on %s with forwards %q; this device asks for network %v and forwards %q",
+				name, o.Gateway, o.Net, gw.hostFwd, cfg.UserNet, cfg.HostFwd)
+		}
+		gw.devices++
+		return gw, nil
+	}
+	fwds, err := usernet.ParseHostForwards(cfg.HostFwd)
+	if err != nil {
+		return nil, &Error{Op: "user network", Err: err}
+	}
+	// The in-process switch takes any MTU; the gateway sends no more than
+	// the device that starts it takes.
+	port, err := sw.NewPort(vlan.PortOptions{MAC: usernet.GatewayMAC, Name: "gateway", MTU: mtu})
+	if err != nil {
+		return nil, &Error{Op: "virtual LAN " + name, Err: err}
+	}
+	opts := usernet.Options{GatewayLink: port, HostForwards: fwds}
+	opts.SetNet(cfg.UserNet)
+	if cfg.Logf != nil {
+		opts.OnError = func(err error) { cfg.Logf("%v", err) }
+	}
+	n, err := usernet.New(opts)
+	if err != nil {
+		port.Close()
+		return nil, &Error{Op: "user network", Err: err}
+	}
+	gw := &lanGateway{n: n, hostFwd: cfg.HostFwd, devices: 1}
+	localGateways[name] = gw
+	return gw, nil
+}
+
+// leave stops the gateway with its last device. The close is under
+// localMu, so a device joining next finds the host ports free.
+func (gw *lanGateway) leave(name string) {
+	localMu.Lock()
+	defer localMu.Unlock()
+	if gw.devices--; gw.devices == 0 {
+		delete(localGateways, name)
+		gw.n.Close()
+	}
+}
+
+// gatewayPort is a user:NAME device's port; closing it lets go of the
+// LAN's gateway.
+type gatewayPort struct {
+	*vlan.Port
+	gw   *lanGateway
+	lan  string
+	once sync.Once
+}
+
+func (p *gatewayPort) Close() {
+	p.Port.Close()
+	p.once.Do(func() { p.gw.leave(p.lan) })
+}
+
 func describeLink(cfg Config, ep stack.LinkEndpoint) string {
+	if name, ok := strings.CutPrefix(cfg.Link, lanPrefix); ok {
+		return fmt.Sprintf("in-process virtual LAN %q (MAC %s)", name, ep.LinkAddress())
+	}
 	where := strings.TrimPrefix(cfg.Link, vlanPrefix)
 	if strings.Contains(where, "/") {
 		return fmt.Sprintf("virtual LAN at %s (MAC %s)", where, ep.LinkAddress())

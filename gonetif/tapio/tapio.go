@@ -43,7 +43,7 @@ const (
 	EnvPCAP     = config.PCAP       // capture file; with several drivers, "%d" is the driver index
 	EnvDevice   = config.TUNDevice  // TUN/TAP clone device, default /dev/net/tun
 	EnvNetpoll  = config.TAPNetpoll // 0: poll(2) reader thread instead of Go's netpoller
-	EnvLink     = config.Link       // link kind(s), comma separated: tap, user, vlan:PATH, vlan:NAME
+	EnvLink     = config.Link       // link kind(s), comma separated: tap, user, user:NAME, vlan:PATH, vlan:NAME
 	EnvHostFwd  = config.HostFwd    // user link: port forwards, QEMU hostfwd syntax
 	EnvUserNet  = config.UserNet    // user link: network (10.0.2.0/24), or gateway/prefix (192.168.5.1/24)
 	EnvInDelay  = config.InDelay    // delay of received frames: 20ms, or 20ms/5ms with jitter
@@ -67,14 +67,14 @@ type Config struct {
 	PCAP            string           // capture file, "" → none
 	Device          string           // clone device, "" → /dev/net/tun
 	PollThread      bool             // read with a poll(2) thread instead of Go's netpoller
-	Link            string           // "" or "tap", "user", "vlan:PATH", "vlan:NAME" (see link.go)
+	Link            string           // "" or "tap", "user", "user:NAME", "vlan:PATH", "vlan:NAME" (see link.go)
 
 	// AppInLoss and AppOutLoss are the loss percentages the app was
 	// compiled with (CONFIG_EXAMPLE_CONNECT_TAPIF_IN/OUT_LOSS): they apply
 	// when neither the field nor the environment gives one.
 	AppInLoss, AppOutLoss int
 
-	// User-mode link only (see package usernet).
+	// User-mode links only (user, and the gateway of user:NAME; see package usernet).
 	HostFwd string       // port forwards, e.g. "tcp:127.0.0.1:8080-:80"
 	UserNet netip.Prefix // zero → 10.0.2.0/24 (gateway .2, DNS .3, DHCP from .15); a host address (192.168.5.1/24) is the gateway
 
@@ -161,7 +161,7 @@ func FromValues(base Config, v *config.Values, index int) (Config, error) {
 	if cfg.MAC == nil {
 		if s := v.Nth(EnvMAC, index); s != "" {
 			cfg.MAC, _ = net.ParseMAC(s) // checked by config
-		} else if isVLAN(cfg.Link) {
+		} else if onLAN(cfg.Link) {
 			cfg.MAC = vlanMAC(os.Getpid(), index)
 		} else if index > 0 {
 			// Distinct devices need distinct MACs.
@@ -224,7 +224,7 @@ type Driver struct {
 	id   int
 	cfg  Config
 	tap  *tap.Endpoint      // nil on other link kinds
-	user *usernet.Network   // nil on other link kinds
+	user *usernet.Network   // the user-mode network (user) or the LAN's gateway (user:NAME); else nil
 	base stack.LinkEndpoint // under the layers
 	link stack.LinkEndpoint
 
@@ -298,6 +298,10 @@ func (d *Driver) User() *usernet.Network { return d.user }
 // Describe says what the driver opened, for a log line.
 func (d *Driver) Describe() string {
 	switch {
+	case d.user != nil && d.user.Link() == nil: // user:NAME
+		o := d.user.Options()
+		return fmt.Sprintf("%s with the user-mode gateway %s = host loopback (network %s, DNS %s, DHCP from %s, %d port forwards)",
+			describeLink(d.cfg, d.base), o.Gateway, o.Net, o.DNS, o.DHCPStart, len(o.HostForwards))
 	case d.user != nil:
 		o := d.user.Options()
 		return fmt.Sprintf("user-mode network %s (gateway %s = host loopback, DNS %s, DHCP from %s, %d port forwards), MAC %s",
@@ -318,11 +322,11 @@ var ErrNotSupported = errors.New("raw frame writes not supported")
 // WriteFrame writes one raw Ethernet frame to the link (TAP, LAN or the
 // user-mode gateway), bypassing the stack (tapio_output).
 func (d *Driver) WriteFrame(frame []byte) error {
+	if w, ok := d.base.(interface{ WriteFrame([]byte) error }); ok {
+		return w.WriteFrame(frame) // a TAP or a LAN port (user:NAME too)
+	}
 	if d.user != nil {
 		return d.user.InjectFrame(frame)
-	}
-	if w, ok := d.base.(interface{ WriteFrame([]byte) error }); ok {
-		return w.WriteFrame(frame)
 	}
 	return ErrNotSupported
 }

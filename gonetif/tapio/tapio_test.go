@@ -3,10 +3,12 @@ package tapio
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -265,7 +267,7 @@ func TestFromEnvLinkAndDelay(t *testing.T) {
 }
 
 func TestOpenRejectsBadLinks(t *testing.T) {
-	for _, link := range []string{"bogus", "vlan:", "vlan:lan.sock", "vlan:a b"} {
+	for _, link := range []string{"bogus", "vlan:", "vlan:lan.sock", "vlan:a b", "user:", "user:./lan.sock", "user:a b"} {
 		_, err := Open(Config{Link: link})
 		var te *Error
 		if !errors.As(err, &te) || !errors.Is(err, unix.EINVAL) {
@@ -357,4 +359,137 @@ func TestOpenErrorsNameSettings(t *testing.T) {
 			t.Errorf("Open(%+v): %q: want %s named and no Go field", c.cfg, msg, c.want)
 		}
 	}
+}
+
+// TestUserLANSharesGateway: two drivers on user:NAME share one LAN and its
+// gateway: distinct DHCP leases, both reach the host's loopback through
+// 10.0.2.2, they reach each other, the first driver's forward reaches the
+// first lease; a device asking for another network is refused; the
+// gateway (its host port too) goes with the last device.
+func TestUserLANSharesGateway(t *testing.T) {
+	echo, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		for {
+			c, err := echo.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				buf := make([]byte, 64)
+				n, _ := c.Read(buf)
+				c.Write(buf[:n])
+			}()
+		}
+	}()
+	t.Setenv(EnvLink, "user:gw-test")
+	cfgA, err := FromEnv(Config{HostFwd: "tcp::0-:80"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgB, _ := FromEnv(Config{}, 1)
+	if cfgA.MAC.String() != vlanMAC(os.Getpid(), 0).String() || cfgB.MAC.String() != vlanMAC(os.Getpid(), 1).String() {
+		t.Fatalf("MACs %v, %v: want one per device and process", cfgA.MAC, cfgB.MAC)
+	}
+	before := runtime.NumGoroutine()
+	func() {
+		a, err := Open(cfgA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Open(cfgB)
+		if err != nil {
+			a.Close()
+			t.Fatal(err)
+		}
+		if a.User() == nil || a.User() != b.User() {
+			t.Fatalf("gateways %p, %p: want one, shared", a.User(), b.User())
+		}
+		if d := a.Describe(); !strings.Contains(d, `in-process virtual LAN "gw-test"`) || !strings.Contains(d, "gateway 10.0.2.2") {
+			t.Fatalf("Describe() = %q", d)
+		}
+		if err := b.WriteFrame([]byte{1, 2}); !errors.Is(err, unix.EINVAL) {
+			t.Fatalf("a 2-byte raw frame onto the LAN: %v, want EINVAL", err)
+		}
+		if _, err := Open(Config{Link: "user:gw-test", UserNet: netip.MustParsePrefix("10.9.0.0/24")}); !errors.Is(err, unix.EINVAL) {
+			t.Fatalf("a second network on the LAN: %v, want EINVAL", err)
+		}
+		if _, err := Open(Config{Link: "user:gw-test", HostFwd: "tcp::0-:81"}); !errors.Is(err, unix.EINVAL) {
+			t.Fatalf("other forwards on the LAN: %v, want EINVAL", err)
+		}
+		// The network the gateway has, spelt out, is no conflict.
+		c, err := Open(Config{Link: "user:gw-test", MAC: net.HardwareAddr{2, 0, 0, 0, 0x41, 3}, UserNet: netip.MustParsePrefix("10.0.2.0/24")})
+		if err != nil {
+			t.Fatalf("the gateway's own network: %v", err)
+		}
+		c.Close()
+		sa, addrA := lantest.DHCPStack(t, "A", a.Link())
+		sb, addrB := lantest.DHCPStack(t, "B", b.Link())
+		if addrA.String() != "10.0.2.15" || addrB.String() != "10.0.2.16" {
+			t.Fatalf("leases %v, %v", addrA, addrB)
+		}
+		to := netip.AddrPortFrom(netip.MustParseAddr("10.0.2.2"), uint16(echo.Addr().(*net.TCPAddr).Port))
+		for _, s := range []*gonetif.Stack{sa, sb} {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			c, err := s.DialTCP(ctx, to)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			c.Write([]byte("ping"))
+			got := make([]byte, 4)
+			if _, err := io.ReadFull(c, got); err != nil || string(got) != "ping" {
+				t.Fatalf("echo via the gateway: %q, %v", got, err)
+			}
+			c.Close()
+		}
+		lantest.TCPEcho(t, sa, sb, addrB, 7401, 256<<10)
+
+		fwd := a.User().HostAddr(0)
+		ln, err := sa.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), 80))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			if c, err := ln.Accept(); err == nil {
+				c.Write([]byte("A"))
+				c.Close()
+			}
+		}()
+		hc, err := net.DialTimeout("tcp4", fwd.String(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc.SetDeadline(time.Now().Add(10 * time.Second))
+		got, err := io.ReadAll(hc)
+		hc.Close()
+		ln.Close()
+		if err != nil || string(got) != "A" {
+			t.Fatalf("forward %v: %q, %v", fwd, got, err)
+		}
+		sa.Close()
+		if c, err := net.DialTimeout("tcp4", fwd.String(), time.Second); err != nil {
+			t.Fatalf("forward gone while device B is still on the LAN: %v", err)
+		} else {
+			c.Close()
+		}
+		sb.Close()
+		if c, err := net.DialTimeout("tcp4", fwd.String(), time.Second); err == nil {
+			c.Close()
+			t.Fatalf("forward %v still open after the last device left", fwd)
+		}
+		// A new first device starts a new gateway on the freed host port.
+		d, err := Open(Config{Link: "user:gw-test", HostFwd: "tcp:" + fwd.String() + "-:80"})
+		if err != nil {
+			t.Fatalf("a new gateway on the freed port %v: %v", fwd, err)
+		}
+		d.Close()
+	}()
+	lantest.NoLeak(t, before)
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -44,6 +45,32 @@ func Stack(t testing.TB, key string, link gvstack.LinkEndpoint, addr netip.Addr)
 	}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// DHCPStack makes a stack whose one interface on link takes its address by
+// DHCP, and waits up to 10 s for the lease; t.Cleanup closes it.
+func DHCPStack(t testing.TB, key string, link gvstack.LinkEndpoint) (*gonetif.Stack, netip.Addr) {
+	t.Helper()
+	s, err := gonetif.New(stack.Options{})
+	if err != nil {
+		link.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	nif, err := s.AddInterface(netif.Config{
+		Key: key, Desc: key, Flags: netif.FlagAutoUp | netif.FlagDHCPClient, RoutePrio: 100,
+		MAC: net.HardwareAddr(link.LinkAddress()),
+	}, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nif.Connected() // the link is up: DHCP starts
+	for end := time.Now().Add(10 * time.Second); !nif.IPInfo().HasIP(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%s: no DHCP lease in 10 s", key)
+		}
+	}
+	return s, nif.IPInfo().IP
 }
 
 // TCPEcho runs an echo server on server at to:port, sends size random

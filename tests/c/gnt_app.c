@@ -3,7 +3,9 @@
  * up one or more tapif interfaces, prints READY, then performs one action.
  * The same calls an IDF app makes; the action decides the traffic.
  *
- *   gnt_app [--if TAP,IP/PREFIX[,GW]]... ACTION ARGS...
+ *   gnt_app [--if TAP,IP/PREFIX[,GW] | --dhcp TAP]... ACTION ARGS...
+ *     (--dhcp: a DHCP client; prints GOT_IP a.b.c.d on the got-IP event,
+ *      waits up to 15 s for it)
  *     serve-tcp PORT N          accept N connections, echo each until EOF
  *     serve-udp PORT N          echo N datagrams back to their senders
  *     serve-http PORT N         answer N HTTP requests with "hello from gnt_app"
@@ -23,8 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "esp_event.h"
 #include "esp_log.h"
 #include "esp_netif.h"
 #include "lwip/tapif.h"
@@ -38,6 +42,39 @@ static int die(const char *what)
     return 1;
 }
 
+#define GOT_IP_ID 0x1234
+
+static pthread_mutex_t got_ip_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t got_ip_cond = PTHREAD_COND_INITIALIZER;
+static int got_ip_count;
+
+static void on_got_ip(void *arg, esp_event_base_t base, int32_t id, void *data)
+{
+    const ip_event_got_ip_t *ev = data;
+    printf("GOT_IP " IPSTR "\n", IP2STR(&ev->ip_info.ip));
+    fflush(stdout);
+    pthread_mutex_lock(&got_ip_mu);
+    got_ip_count++;
+    pthread_cond_broadcast(&got_ip_cond);
+    pthread_mutex_unlock(&got_ip_mu);
+}
+
+/* Waits, bounded, until n got-IP events have come. */
+static int wait_got_ip(int n, int seconds)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += seconds;
+    pthread_mutex_lock(&got_ip_mu);
+    int rc = 0;
+    while (got_ip_count < n && rc == 0) {
+        rc = pthread_cond_timedwait(&got_ip_cond, &got_ip_mu, &until);
+    }
+    int ok = got_ip_count >= n;
+    pthread_mutex_unlock(&got_ip_mu);
+    return ok;
+}
+
 static esp_netif_t *bring_up(int index, const char *tap, const char *ip, int prefix, const char *gw)
 {
     tapio_config_t tcfg = {.tap_name = tap};
@@ -46,13 +83,15 @@ static esp_netif_t *bring_up(int index, const char *tap, const char *ip, int pre
         return NULL;
     }
     uint32_t mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
-    esp_netif_ip_info_t info = {.ip = {.addr = ipaddr_addr(ip)}, .netmask = {.addr = mask},
+    esp_netif_ip_info_t info = {.ip = {.addr = ip ? ipaddr_addr(ip) : 0}, .netmask = {.addr = ip ? mask : 0},
                                 .gw = {.addr = gw ? ipaddr_addr(gw) : 0}};
     char key[16];
     snprintf(key, sizeof(key), "TAP%d", index);
+    int dhcp = ip == NULL;
     esp_netif_inherent_config_t base = {
-        .flags = ESP_NETIF_FLAG_AUTOUP,
+        .flags = ESP_NETIF_FLAG_AUTOUP | (dhcp ? ESP_NETIF_DHCP_CLIENT : 0),
         .ip_info = &info,
+        .get_ip_event = dhcp ? GOT_IP_ID : 0,
         .if_key = key,
         .if_desc = "tap",
         .route_prio = 100 - index,
@@ -63,6 +102,9 @@ static esp_netif_t *bring_up(int index, const char *tap, const char *ip, int pre
     esp_netif_t *n = esp_netif_new(&cfg);
     if (!n || esp_netif_attach(n, drv) != ESP_OK || !esp_netif_is_netif_up(n)) {
         return NULL;
+    }
+    if (dhcp) {
+        esp_netif_action_connected(n, NULL, 0, NULL);
     }
     return n;
 }
@@ -308,6 +350,20 @@ int main(int argc, char **argv)
 {
     int i = 1, nifs = 0;
     if (esp_netif_init() != ESP_OK) {
+        return 1;
+    }
+    int ndhcp = 0;
+    for (; i + 1 < argc && !strcmp(argv[i], "--dhcp"); i += 2) {
+        if (ndhcp++ == 0 && (esp_event_loop_create_default() != ESP_OK ||
+                             esp_event_handler_register(IP_EVENT, GOT_IP_ID, on_got_ip, NULL) != ESP_OK)) {
+            return die("event loop");
+        }
+        if (!bring_up(nifs++, argv[i + 1], NULL, 0, NULL)) {
+            return die("interface");
+        }
+    }
+    if (ndhcp && !wait_got_ip(ndhcp, 15)) {
+        fprintf(stderr, "FAIL no DHCP lease in 15 s\n");
         return 1;
     }
     for (; i + 1 < argc && !strcmp(argv[i], "--if"); i += 2) {

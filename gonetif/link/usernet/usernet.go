@@ -68,8 +68,21 @@ type Options struct {
 	// GatewayLink, if set, is the gateway's own link (a port of a virtual
 	// LAN, so several devices share the gateway) instead of a private
 	// cable to one device; Link and DeviceEndpoint are then nil, and MAC
-	// is unused.
+	// is unused. On it the gateway takes only what a router would (frames
+	// to its MAC or broadcast, ARP and IP for its own addresses or off the
+	// network), so the devices on the LAN still talk to each other.
+	// GatewayMAC suits the port.
 	GatewayLink stack.LinkEndpoint
+}
+
+// SetNet sets Net to p; a host address in p (192.168.5.1/24) also names
+// the gateway, so a device set up statically as 192.168.5.100 via .1
+// works unchanged.
+func (o *Options) SetNet(p netip.Prefix) {
+	o.Net = p
+	if p.IsValid() && p.Addr() != p.Masked().Addr() {
+		o.Gateway = p.Addr()
+	}
 }
 
 // Errors; each reaches OnError or a caller wrapped in *Error.
@@ -113,8 +126,9 @@ func (e *Error) Unwrap() []error {
 // DefaultMAC is the device's MAC when Options.MAC is nil (tapif_io's).
 var DefaultMAC = net.HardwareAddr{0x02, 0x12, 0x34, 0x56, 0x78, 0xab}
 
-// gatewayMAC is the router's MAC, QEMU-style.
-var gatewayMAC = tcpip.LinkAddress("\x52\x55\x0a\x00\x02\x02")
+// GatewayMAC is the router's MAC on its private cable, QEMU-style; a
+// GatewayLink port may take it too.
+const GatewayMAC = tcpip.LinkAddress("\x52\x55\x0a\x00\x02\x02")
 
 const gatewayNIC tcpip.NICID = 1
 
@@ -276,9 +290,10 @@ func New(opts Options) (*Network, error) {
 			return nil, &Error{Kind: ErrBadOptions, Detail: "gateway TCP option", Err: errors.New(e.String())}
 		}
 	}
-	n.gwLink = opts.GatewayLink
-	if n.gwLink == nil {
-		n.pair = pair.New(tcpip.LinkAddress(opts.MAC), gatewayMAC, opts.MTU)
+	if opts.GatewayLink != nil {
+		n.gwLink = newLANFilter(opts.GatewayLink, opts)
+	} else {
+		n.pair = pair.New(tcpip.LinkAddress(opts.MAC), GatewayMAC, opts.MTU)
 		n.dev = &deviceLink{Endpoint: n.pair.A, net: n}
 		n.gwLink = n.pair.B
 	}
