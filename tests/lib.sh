@@ -113,11 +113,15 @@ require_tools() {
 # as anyone else, run with no inheritable capabilities. The app must never
 # need /dev/net/tun: point the clone device at nothing.
 unprivileged() {
+    # In a subshell (host_bg, $(...)) exec, so the PID host_bg records is the
+    # app's own and cleanup stops the app, not a shell around it.
+    local run=()
+    [ "$BASH_SUBSHELL" -gt 0 ] && run=(exec)
     if [ "$(id -u)" = 0 ]; then
-        GONETIF_TUN_DEVICE=/nonexistent/tun setpriv --reuid=65534 --regid=65534 --clear-groups \
+        GONETIF_TUN_DEVICE=/nonexistent/tun "${run[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups \
             --inh-caps=-all --bounding-set=-all "$@"
     else
-        GONETIF_TUN_DEVICE=/nonexistent/tun setpriv --inh-caps=-all "$@"
+        GONETIF_TUN_DEVICE=/nonexistent/tun "${run[@]}" setpriv --inh-caps=-all "$@"
     fi
 }
 
