@@ -46,7 +46,7 @@ type Config struct {
 	MTU             uint32           // 0 → 1500
 	Plain           bool             // no offloads: the safe fallback
 	NetNS           string           // namespace path of the TAP, "" → ours
-	InLoss, OutLoss int              // percent 0..100
+	InLoss, OutLoss int              // percent 0..100 of wire segments (a lossy TAP runs plain, see Open)
 	PCAP            string           // capture file, "" → none
 	Device          string           // clone device, "" → /dev/net/tun
 }
@@ -162,6 +162,7 @@ type Driver struct {
 	id   int
 	cfg  Config
 	tap  *tap.Endpoint
+	loss *loss.Endpoint // nil without loss
 	link stack.LinkEndpoint
 
 	closeOnce sync.Once
@@ -181,11 +182,16 @@ func Open(cfg Config) (*Driver, error) {
 	if cfg.InLoss < 0 || cfg.InLoss > 100 || cfg.OutLoss < 0 || cfg.OutLoss > 100 {
 		return nil, invalid("open", "loss percentages must be 0..100")
 	}
+	// Loss applies to frames; with offloads on, one frame can be a 64 KiB
+	// super-segment either way, and dropping it loses a whole flight,
+	// which is not what a lossy wire does. So a lossy TAP runs plain and
+	// every frame is one wire segment.
+	lossy := cfg.InLoss != 0 || cfg.OutLoss != 0
 	ep, err := tap.Open(tap.Options{
 		Name:   cfg.Name,
 		MAC:    tcpip.LinkAddress(mac),
 		MTU:    cfg.MTU,
-		Plain:  cfg.Plain,
+		Plain:  cfg.Plain || lossy,
 		NetNS:  cfg.NetNS,
 		Device: cfg.Device,
 	})
@@ -193,12 +199,13 @@ func Open(cfg Config) (*Driver, error) {
 		return nil, &Error{Op: "open", Err: err}
 	}
 	d := &Driver{id: int(lastID.Add(1)), cfg: cfg, tap: ep, link: ep}
-	if cfg.InLoss != 0 || cfg.OutLoss != 0 {
+	if lossy {
 		l, err := loss.New(d.link, cfg.InLoss, cfg.OutLoss)
 		if err != nil {
 			ep.Close()
 			return nil, &Error{Op: "loss layer", Err: err}
 		}
+		d.loss = l
 		d.link = l
 	}
 	if cfg.PCAP != "" {
@@ -225,6 +232,14 @@ func (d *Driver) Link() stack.LinkEndpoint { return d.link }
 
 // Tap returns the TAP endpoint under the layers.
 func (d *Driver) Tap() *tap.Endpoint { return d.tap }
+
+// Dropped returns how many received and sent frames the loss layer dropped.
+func (d *Driver) Dropped() (in, out uint64) {
+	if d.loss == nil {
+		return 0, 0
+	}
+	return d.loss.Dropped()
+}
 
 // ErrNotSupported is returned by WriteFrame when the TAP cannot take raw frames.
 var ErrNotSupported = errors.New("raw frame writes not supported")
