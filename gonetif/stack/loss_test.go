@@ -26,11 +26,11 @@ import (
 )
 
 var (
-	lossSize = flag.Int("loss.mb", 20, "MB sent each way by TestLossRecovery")
+	lossSize   = flag.Int("loss.mb", 20, "MB sent each way by TestLossRecovery")
 	lossRACK   = flag.Bool("loss.rack", true, "RACK loss detection on (false: Options.NoRACK)")
 	lossMinRTO = flag.Duration("loss.minrto", 0, "Options.MinRTO for the stack under test")
 	lossBound  = flag.Float64("loss.bound", 4, "fail when the app sender takes more than this many times the kernel's")
-	suiteMB  = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
+	suiteMB    = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
 )
 
 // The kernel owns hostIP on the TAP inside the namespace; the stack is appIP.
@@ -48,7 +48,7 @@ var (
 // lossRig is a gonetif stack (stack.New, the options under test) on a TAP
 // with the loss layer, and the kernel's TCP on the other side.
 type lossRig struct {
-	ns   *netnstest.NS
+	ns  *netnstest.NS
 	s   *gvstack.Stack
 	drv *tapio.Driver
 }
