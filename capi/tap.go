@@ -8,6 +8,7 @@ import "C"
 import (
 	"sync/atomic"
 
+	"github.com/gonetif/gonetif/gonetif/link/capture"
 	"github.com/gonetif/gonetif/gonetif/tapio"
 )
 
@@ -36,6 +37,9 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 	if err != nil {
 		return -espErr(err)
 	}
+	if cfg.PCAP != "" {
+		flushCapturesOnFatalSignals()
+	}
 	mode := "offload"
 	if cfg.Plain {
 		mode = "plain"
@@ -48,5 +52,15 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 func gonetif_link_close(link C.int) {
 	if d, ok := links.remove(int(link)); ok {
 		d.Close()
+	}
+}
+
+// gonetif_capture_flush writes out every capture's buffered frames; the
+// glue calls it at exit (atexit), which Go cannot see.
+//
+//export gonetif_capture_flush
+func gonetif_capture_flush() {
+	if err := capture.FlushAll(); err != nil {
+		logf(logError, "capture flush at exit: %v", err)
 	}
 }

@@ -55,6 +55,22 @@ static esp_err_t tapio_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle
                : ESP_FAIL;
 }
 
+/* Captures are buffered in Go, and Go does not see C's exit: flush them
+ * from an atexit hook (most apps exit without esp_netif_destroy). */
+static pthread_once_t capture_exit_once = PTHREAD_ONCE_INIT;
+
+static void flush_captures_at_exit(void)
+{
+    gonetif_capture_flush();
+}
+
+static void register_capture_exit(void)
+{
+    if (atexit(flush_captures_at_exit) != 0) {
+        ESP_LOGW(TAG, "cannot register the capture flush at exit: the last frames may be missing");
+    }
+}
+
 void *tapio_create_with(const tapio_config_t *cfg)
 {
     tapio_config_t c = {0};
@@ -83,6 +99,7 @@ void *tapio_create_with(const tapio_config_t *cfg)
         free(t); /* Go logged the reason */
         return NULL;
     }
+    pthread_once(&capture_exit_once, register_capture_exit);
     t->link = link;
     t->base.post_attach = tapio_post_attach;
     pthread_mutex_lock(&tapio_lock);

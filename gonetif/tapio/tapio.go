@@ -1,6 +1,6 @@
 // Package tapio is the TAP driver of ESP-IDF's tapif_io, done in Go: it
-// opens a TAP device and stacks the optional layers (loss injection, pcap
-// capture) on it, configured by a Config or by GONETIF_* environment
+// opens a TAP device and stacks the optional layers on it (a pcap capture
+// of what crosses the TAP, then loss injection), configured by a Config or by GONETIF_* environment
 // variables, so one binary can run as several simulated devices.
 package tapio
 
@@ -199,21 +199,24 @@ func Open(cfg Config) (*Driver, error) {
 		return nil, &Error{Op: "open", Err: err}
 	}
 	d := &Driver{id: int(lastID.Add(1)), cfg: cfg, tap: ep, link: ep}
-	if lossy {
-		l, err := loss.New(d.link, cfg.InLoss, cfg.OutLoss)
-		if err != nil {
-			ep.Close()
-			return nil, &Error{Op: "loss layer", Err: err}
-		}
-		d.loss = l
-		d.link = l
-	}
+	// The capture sits right on the TAP, under the loss layer: it shows
+	// what the wire saw (frames dropped on the way out are not in it,
+	// frames dropped on the way in are).
 	if cfg.PCAP != "" {
 		l, _, err := capture.New(d.link, cfg.PCAP, 0) // closing the endpoint closes the file
 		if err != nil {
 			ep.Close()
 			return nil, &Error{Op: "capture " + cfg.PCAP, Err: err}
 		}
+		d.link = l
+	}
+	if lossy {
+		l, err := loss.New(d.link, cfg.InLoss, cfg.OutLoss)
+		if err != nil {
+			d.link.Close()
+			return nil, &Error{Op: "loss layer", Err: err}
+		}
+		d.loss = l
 		d.link = l
 	}
 	return d, nil
