@@ -30,6 +30,8 @@ type Stack struct {
 	Netifs   *netif.Manager
 	Sockets  *socket.Table
 	Resolver *dns.Resolver // servers from DHCP or esp_netif_set_dns_info
+
+	timeWait *timeWaitLimit // nil without a limit
 }
 
 // New builds a stack.
@@ -45,6 +47,9 @@ func New(opts stack.Options) (*Stack, error) {
 	s := &Stack{gv: gv, ndp: ndp, Netifs: netif.NewManager(gv), Sockets: socket.NewTable()}
 	s.Netifs.AttachNDP(ndp)
 	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6, Logf: s.Netifs.Logf}
+	if max := opts.TimeWaitLimit(); max > 0 {
+		s.timeWait = startTimeWaitLimit(gv, max)
+	}
 	return s, nil
 }
 
@@ -130,6 +135,9 @@ func (s *Stack) DialUDP(raddr netip.AddrPort) (*gonet.UDPConn, error) {
 func (s *Stack) Close() {
 	for _, n := range s.Netifs.List() {
 		s.Netifs.Destroy(n)
+	}
+	if s.timeWait != nil {
+		s.timeWait.close()
 	}
 	s.gv.Close()
 	s.gv.Wait()
