@@ -9,22 +9,27 @@ import (
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
-// jitterLink delays every frame, both ways, by a random time in
-// [base, base+jitter), so frames also overtake each other. The loss suite
-// uses it where the kernel has no netem (this machine's kernel has none).
+// jitterLink delays frames both ways as netem's "delay D reorder P%"
+// does: a share of reorderPct frames goes at once, overtaking the others,
+// which wait D plus up to a tenth of D of jitter. The loss suite uses it
+// where the kernel has no netem (this machine's kernel has none).
 type jitterLink struct {
 	nested.Endpoint
-	base, jitter time.Duration
+	delayBy    time.Duration
+	reorderPct int
 }
 
-func newJitterLink(lower gvstack.LinkEndpoint, base, jitter time.Duration) *jitterLink {
-	j := &jitterLink{base: base, jitter: jitter}
+func newJitterLink(lower gvstack.LinkEndpoint, delay time.Duration, reorderPct int) *jitterLink {
+	j := &jitterLink{delayBy: delay, reorderPct: reorderPct}
 	j.Endpoint.Init(lower, j)
 	return j
 }
 
 func (j *jitterLink) delay() time.Duration {
-	return j.base + time.Duration(rand.Int64N(int64(j.jitter)))
+	if rand.IntN(100) < j.reorderPct {
+		return 0
+	}
+	return j.delayBy + time.Duration(rand.Int64N(int64(j.delayBy/10)+1))
 }
 
 func (j *jitterLink) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *gvstack.PacketBuffer) {
