@@ -6,6 +6,7 @@ package main
 import "C"
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/gonetif/gonetif/gonetif/link/capture"
@@ -41,8 +42,11 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 		flushCapturesOnFatalSignals()
 	}
 	mode := "offload"
-	if cfg.Plain {
+	switch {
+	case cfg.Plain:
 		mode = "plain"
+	case cfg.InLoss != 0 || cfg.OutLoss != 0:
+		mode = fmt.Sprintf("plain: loss %d%% in, %d%% out", cfg.InLoss, cfg.OutLoss)
 	}
 	logf(logInfo, "TAP %s opened (%s, MAC %s)", d.Tap().Name(), mode, d.Tap().LinkAddress())
 	return C.int(links.add(d))
