@@ -10,6 +10,7 @@ package main
 import "C"
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -42,7 +43,18 @@ var (
 // ensureStack builds the process-wide stack on first use.
 func ensureStack() (*gonetif.Stack, error) {
 	initOnce.Do(func() {
-		s, err := gonetif.New(stack.Options{})
+		var opts stack.Options
+		// A lower floor for TCP's retransmission timer, for links known
+		// to be short (see stack.Options.MinRTO).
+		if v := os.Getenv("GONETIF_TCP_MIN_RTO_MS"); v != "" {
+			ms, err := strconv.Atoi(v)
+			if err != nil || ms < 1 || ms > 200 {
+				initErr = fmt.Errorf("GONETIF_TCP_MIN_RTO_MS=%q: want 1..200", v)
+				return
+			}
+			opts.MinRTO = time.Duration(ms) * time.Millisecond
+		}
+		s, err := gonetif.New(opts)
 		if err != nil {
 			initErr = err
 			return
