@@ -283,8 +283,13 @@ func TestSoak(t *testing.T) {
 	if tcpOK.Load() == 0 || udpOK.Load() == 0 || dnsOK.Load() == 0 || ifCycles.Load() == 0 {
 		t.Errorf("a churn did not run")
 	}
-	if tail.fds > base.fds+8 || tail.threads > base.threads+8 || tail.goroutines > base.goroutines+64 ||
-		tail.rssMB > base.rssMB+24 {
+	rssGrew := tail.rssMB > base.rssMB+24
+	if raceEnabled && rssGrew {
+		// The race detector's shadow memory moves RSS by ±50 MB.
+		t.Logf("race detector on: RSS not checked")
+		rssGrew = false
+	}
+	if tail.fds > base.fds+8 || tail.threads > base.threads+8 || tail.goroutines > base.goroutines+64 || rssGrew {
 		t.Errorf("resources grew after warm-up: %v, then %v", base, tail)
 	}
 }
