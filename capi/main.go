@@ -53,6 +53,11 @@ func ensureStack() (*gonetif.Stack, error) {
 		if vals.IsSet(config.LocalPortRange) {
 			opts.LocalPortRange, _ = config.ParsePortRange(vals.Text(config.LocalPortRange)) // checked by config
 		}
+		// A lower floor for TCP's retransmission timer, for links known
+		// to be short (see stack.Options.MinRTO).
+		if vals.IsSet(config.TCPMinRTOMS) {
+			opts.MinRTO = time.Duration(vals.Uint(config.TCPMinRTOMS)) * time.Millisecond
+		}
 		s, err := gonetif.New(opts)
 		if err != nil {
 			initErr = err

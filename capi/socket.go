@@ -16,6 +16,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/waiter"
 
+	"github.com/gonetif/gonetif/gonetif/link/capture"
 	"github.com/gonetif/gonetif/gonetif/socket"
 )
 
@@ -396,12 +397,8 @@ func gonetif_exit_drain() C.int {
 // flushCaptures writes out buffered pcap records: the process is exiting
 // and would lose the last frames (all of them for a short run).
 func flushCaptures() {
-	for _, cn := range netifs.snapshot() {
-		if d := cn.tap; d != nil {
-			if err := d.Flush(); err != nil {
-				logf(logWarn, "exit: capture: %v", err)
-			}
-		}
+	if err := capture.FlushAll(); err != nil {
+		logf(logWarn, "exit: capture: %v", err)
 	}
 }
 

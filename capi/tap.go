@@ -43,6 +43,9 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 	if err != nil {
 		return -espErr(err)
 	}
+	if cfg.PCAP != "" {
+		flushCapturesOnFatalSignals()
+	}
 	logf(logInfo, "%s", d.Describe())
 	return C.int(links.add(d))
 }
@@ -53,3 +56,9 @@ func gonetif_link_close(link C.int) {
 		d.Close()
 	}
 }
+
+// gonetif_capture_flush writes out every capture's buffered frames; the
+// glue calls it at exit (atexit), which Go cannot see.
+//
+//export gonetif_capture_flush
+func gonetif_capture_flush() { flushCaptures() }

@@ -9,6 +9,7 @@ package gonetif
 import (
 	"context"
 	"net/netip"
+	"sync"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -36,6 +37,9 @@ type Stack struct {
 	// to deliver their last data (0: not at all). New sets
 	// DefaultExitLinger; set it before the stack is used.
 	ExitLinger time.Duration
+
+	timeWait  *timeWaitLimit // nil without a limit
+	closeOnce sync.Once
 }
 
 // DefaultExitLinger is ExitLinger's default.
@@ -54,6 +58,9 @@ func New(opts stack.Options) (*Stack, error) {
 	s := &Stack{gv: gv, ndp: ndp, Netifs: netif.NewManager(gv), Sockets: socket.NewTable(), ExitLinger: DefaultExitLinger}
 	s.Netifs.AttachNDP(ndp)
 	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6, Logf: s.Netifs.Logf}
+	if max := opts.TimeWaitLimit(); max > 0 {
+		s.timeWait = startTimeWaitLimit(gv, max)
+	}
 	return s, nil
 }
 
@@ -159,14 +166,20 @@ func (s *Stack) DialUDP(raddr netip.AddrPort) (*gonet.UDPConn, error) {
 	return gonet.DialUDP(s.gv, nil, &full, proto)
 }
 
-// Close removes every interface and stops the stack.
+// Close removes every interface and stops the stack; safe to call more
+// than once.
 func (s *Stack) Close() {
-	for _, n := range s.Netifs.List() {
-		s.Netifs.Destroy(n)
-	}
-	s.gv.Close()
-	s.gv.Wait()
-	s.ndp.Close()
+	s.closeOnce.Do(func() {
+		for _, n := range s.Netifs.List() {
+			s.Netifs.Destroy(n)
+		}
+		if s.timeWait != nil {
+			s.timeWait.close()
+		}
+		s.gv.Close()
+		s.gv.Wait()
+		s.ndp.Close()
+	})
 }
 
 func fullAddress(ap netip.AddrPort) (tcpip.FullAddress, tcpip.NetworkProtocolNumber) {

@@ -57,6 +57,8 @@ int gonetif_tap_open(char *name, uint8_t *mac, int mtu, int plain, char *netns, 
                      char *pcap_path, int app_in_loss, int app_out_loss, char *link, char *hostfwd);
 int gonetif_tap_write(int link, void *frame, size_t len);
 void gonetif_link_close(int link);
+/* Writes out the buffered frames of every pcap capture (at exit). */
+void gonetif_capture_flush(void);
 
 /* Interfaces. gonetif_netif_new returns a netif id or -err. */
 int gonetif_netif_new(void *cookie, char *if_key, char *if_desc, uint32_t flags, uint8_t *mac, uint32_t ip,

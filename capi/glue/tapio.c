@@ -55,6 +55,22 @@ static esp_err_t tapio_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle
                : ESP_FAIL;
 }
 
+/* Captures are buffered in Go, and Go does not see C's exit: flush them
+ * from an atexit hook (most apps exit without esp_netif_destroy). */
+static pthread_once_t capture_exit_once = PTHREAD_ONCE_INIT;
+
+static void flush_captures_at_exit(void)
+{
+    gonetif_capture_flush();
+}
+
+static void register_capture_exit(void)
+{
+    if (atexit(flush_captures_at_exit) != 0) {
+        ESP_LOGW(TAG, "cannot register the capture flush at exit: the last frames may be missing");
+    }
+}
+
 /* The app's sdkconfig reaches us through tapio.h's macros (app); this
  * file is compiled without it. */
 void *gonetif_tapio_create_app(const tapio_config_t *cfg, const gonetif_tapio_app_config_t *app)
@@ -83,6 +99,7 @@ void *gonetif_tapio_create_app(const tapio_config_t *cfg, const gonetif_tapio_ap
         free(t); /* Go logged the reason */
         return NULL;
     }
+    pthread_once(&capture_exit_once, register_capture_exit);
     t->link = link;
     t->base.post_attach = tapio_post_attach;
     pthread_mutex_lock(&tapio_lock);

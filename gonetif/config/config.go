@@ -77,6 +77,7 @@ const (
 	HostFwd        = "GONETIF_HOSTFWD"
 	InDelay        = "GONETIF_IN_DELAY"
 	LocalPortRange = "GONETIF_LOCAL_PORT_RANGE"
+	TCPMinRTOMS    = "GONETIF_TCP_MIN_RTO_MS"
 	OutDelay       = "GONETIF_OUT_DELAY"
 )
 
@@ -122,6 +123,8 @@ var Table = []Setting{
 		Doc: "after a disconnect, how long (ms) before lost-IP is posted (IDF's 120 s)"},
 	{Name: LocalPortRange, Kind: String, Check: checkPortRange, Syntax: "`LOW HIGH`",
 		Doc: "ephemeral ports for connect/bind to port 0, as Linux's `net.ipv4.ip_local_port_range`; unset: gVisor's range"},
+	{Name: TCPMinRTOMS, Kind: Uint, Min: 1, Max: 200, Default: "200",
+		Doc: "floor (ms) of TCP's retransmission timeout; lower recovers faster from losses RACK cannot see, for links known to be short"},
 	{Name: Link, Kind: List, Default: LinkTAP, Check: checkLinkKind, Syntax: "`tap`, `user`, `user:NAME`, `vlan:PATH`, `vlan:NAME`, comma list",
 		Doc: "link of every device: `tap`; `user` (the user-mode network: no TAP, no root; each device its own network); `user:NAME` (the in-process LAN NAME with one user-mode gateway shared by its devices: DHCP `.15`, `.16`, …); `vlan:PATH` (a virtual LAN: the `gonetif-switch` at that socket path, which has a `/`; `gonetif-switch -gateway` adds the gateway) or `vlan:NAME` (a LAN inside the process, no gateway); a comma list gives the n-th device the n-th kind, later devices the last"},
 	{Name: UserNet, Kind: String, Default: "10.0.2.0/24", Check: checkUserNet, Syntax: "IPv4 prefix",

@@ -1,8 +1,9 @@
 // Package tapio is the TAP driver of ESP-IDF's tapif_io, done in Go: it
 // opens a TAP device (or, instead, a user-mode network or a virtual LAN
-// port: see link.go) and stacks the optional layers (loss injection, delay,
-// pcap capture) on it, configured by a Config or by GONETIF_* environment variables, so one
-// binary can run as several simulated devices.
+// port: see link.go) and stacks the optional layers on it (a pcap capture
+// of what crosses the link, then loss injection and delay), configured by a
+// Config or by GONETIF_* environment variables, so one binary can run as
+// several simulated devices.
 package tapio
 
 import (
@@ -226,6 +227,7 @@ type Driver struct {
 	tap  *tap.Endpoint      // nil on other link kinds
 	user *usernet.Network   // the user-mode network (user) or the LAN's gateway (user:NAME); else nil
 	base stack.LinkEndpoint // under the layers
+	loss *loss.Endpoint     // nil without loss
 	link stack.LinkEndpoint
 
 	closeOnce sync.Once
@@ -245,18 +247,37 @@ func Open(cfg Config) (*Driver, error) {
 	if cfg.InLoss < 0 || cfg.InLoss > 100 || cfg.OutLoss < 0 || cfg.OutLoss > 100 {
 		return nil, invalid("open", "loss percentages must be 0..100")
 	}
-	ep, user, err := openLink(cfg, tcpip.LinkAddress(mac))
+	// Loss applies to frames; with offloads on, one frame can be a 64 KiB
+	// super-segment either way, and dropping it loses a whole flight,
+	// which is not what a lossy wire does. So a lossy TAP runs plain and
+	// every frame is one wire segment.
+	lossy := cfg.InLoss != 0 || cfg.OutLoss != 0
+	linkCfg := cfg
+	linkCfg.Plain = cfg.Plain || lossy
+	ep, user, err := openLink(linkCfg, tcpip.LinkAddress(mac))
 	if err != nil {
 		return nil, err
 	}
 	d := &Driver{id: int(lastID.Add(1)), cfg: cfg, user: user, base: ep, link: ep}
 	d.tap, _ = ep.(*tap.Endpoint)
-	if cfg.InLoss != 0 || cfg.OutLoss != 0 {
+	// The capture sits right on the link, under the loss and delay layers:
+	// it shows what the wire saw (frames dropped on the way out are not in
+	// it, frames dropped on the way in are).
+	if cfg.PCAP != "" {
+		l, _, err := capture.New(d.link, cfg.PCAP, 0) // closing the endpoint closes the file
+		if err != nil {
+			d.link.Close()
+			return nil, &Error{Op: "capture " + cfg.PCAP, Err: err}
+		}
+		d.link = l
+	}
+	if lossy {
 		l, err := loss.New(d.link, cfg.InLoss, cfg.OutLoss)
 		if err != nil {
 			d.link.Close()
 			return nil, &Error{Op: "loss layer", Err: err}
 		}
+		d.loss = l
 		d.link = l
 	}
 	if !cfg.InDelay.IsZero() || !cfg.OutDelay.IsZero() {
@@ -264,14 +285,6 @@ func Open(cfg Config) (*Driver, error) {
 		if err != nil {
 			d.link.Close()
 			return nil, &Error{Op: "delay layer", Err: err}
-		}
-		d.link = l
-	}
-	if cfg.PCAP != "" {
-		l, _, err := capture.New(d.link, cfg.PCAP, 0) // closing the endpoint closes the file
-		if err != nil {
-			d.link.Close()
-			return nil, &Error{Op: "capture " + cfg.PCAP, Err: err}
 		}
 		d.link = l
 	}
@@ -308,12 +321,23 @@ func (d *Driver) Describe() string {
 			o.Net, o.Gateway, o.DNS, o.DHCPStart, len(o.HostForwards), net.HardwareAddr(o.MAC))
 	case d.tap != nil:
 		mode := "offload"
-		if d.cfg.Plain {
+		switch {
+		case d.cfg.Plain:
 			mode = "plain"
+		case d.loss != nil:
+			mode = fmt.Sprintf("plain: loss %d%% in, %d%% out", d.cfg.InLoss, d.cfg.OutLoss)
 		}
 		return fmt.Sprintf("TAP %s opened (%s, MAC %s)", d.tap.Name(), mode, d.tap.LinkAddress())
 	}
 	return describeLink(d.cfg, d.base)
+}
+
+// Dropped returns how many received and sent frames the loss layer dropped.
+func (d *Driver) Dropped() (in, out uint64) {
+	if d.loss == nil {
+		return 0, 0
+	}
+	return d.loss.Dropped()
 }
 
 // ErrNotSupported is returned by WriteFrame when the link cannot take raw frames.
@@ -329,15 +353,6 @@ func (d *Driver) WriteFrame(frame []byte) error {
 		return d.user.InjectFrame(frame)
 	}
 	return ErrNotSupported
-}
-
-// Flush writes out what the capture layer holds in its buffer (at exit,
-// so the file has every frame); nil without a capture.
-func (d *Driver) Flush() error {
-	if c, ok := d.link.(*capture.Endpoint); ok {
-		return c.Flush()
-	}
-	return nil
 }
 
 // Close closes the layers and the link; safe to call more than once.

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/link/capture"
 	"github.com/gonetif/gonetif/gonetif/link/delay"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
 	"github.com/gonetif/gonetif/gonetif/netif"
@@ -298,8 +297,9 @@ func TestVirtualLANWithLayers(t *testing.T) {
 	if d := a.Describe(); !strings.Contains(d, `in-process virtual LAN "layers-test"`) || a.Tap() != nil {
 		t.Fatalf("Describe() = %q", d)
 	}
-	if _, ok := a.Link().(*capture.Endpoint); !ok {
-		t.Fatalf("top layer is %T, want the capture", a.Link())
+	// The capture sits on the link itself, under loss and delay.
+	if _, ok := a.Link().(*delay.Endpoint); !ok {
+		t.Fatalf("top layer is %T, want the delay layer", a.Link())
 	}
 	sa := lantest.Stack(t, "A", a.Link(), lantest.Addr(1))
 	sb := lantest.Stack(t, "B", b.Link(), lantest.Addr(2))

@@ -41,26 +41,58 @@ const (
 	magicNanos     = 0xa1b23c4d // pcap with nanosecond timestamps
 	linkTypeEther  = 1
 	linkTypeRaw    = 101 // bare IPv4/IPv6 packets
-	flushEvery     = 200 * time.Millisecond
 	pcapRecordHead = 16
 )
+
+// FlushInterval bounds how long a recorded frame stays in the capture's
+// buffer: a process that dies without closing the capture (SIGKILL, a
+// crash, an exit that skips FlushAll) loses at most the frames of the last
+// FlushInterval.
+const FlushInterval = 100 * time.Millisecond
 
 // ErrStopped is returned by Flush after the capture was closed.
 var ErrStopped = errors.New("capture: stopped")
 
 // Endpoint wraps a link endpoint and copies each frame to a pcap stream.
-// Writes are buffered and flushed at most every 200 ms, on Flush and on
-// close. A write error stops the capture (see Err); traffic is unaffected.
+// Writes are buffered and reach the writer at the latest FlushInterval after
+// they were recorded, on Flush, FlushAll and close. A write error stops the
+// capture (see Err); traffic is unaffected.
 type Endpoint struct {
 	nested.Endpoint
 	snapLen uint32
 
-	mu        sync.Mutex
-	w         *bufio.Writer // nil once stopped
-	file      io.Closer     // closed on stop when we opened it
-	err       error
-	lastFlush time.Time
-	head      [pcapRecordHead]byte
+	mu      sync.Mutex
+	w       *bufio.Writer // nil once stopped
+	file    io.Closer     // closed on stop when we opened it
+	err     error
+	timer   *time.Timer // flushes FlushInterval after the first unflushed frame
+	pending bool        // timer armed
+	head    [pcapRecordHead]byte
+}
+
+// live holds the captures not yet stopped, for FlushAll.
+var live struct {
+	sync.Mutex
+	m map[*Endpoint]struct{}
+}
+
+// FlushAll writes out the buffered frames of every open capture of the
+// process. C glue calls it at exit and on fatal signals, which Go code
+// cannot see. It returns the first error.
+func FlushAll() error {
+	live.Lock()
+	eps := make([]*Endpoint, 0, len(live.m))
+	for e := range live.m {
+		eps = append(eps, e)
+	}
+	live.Unlock()
+	var first error
+	for _, e := range eps {
+		if err := e.Flush(); err != nil && !errors.Is(err, ErrStopped) && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // New wraps lower and writes a capture to a new file at path. The returned
@@ -93,7 +125,7 @@ func newEndpoint(lower stack.LinkEndpoint, w io.Writer, snapLen uint32) (*Endpoi
 	if lower.ARPHardwareType() == header.ARPHardwareEther {
 		linkType = linkTypeEther
 	}
-	e := &Endpoint{snapLen: snapLen, w: bufio.NewWriterSize(w, 256<<10), lastFlush: time.Now()}
+	e := &Endpoint{snapLen: snapLen, w: bufio.NewWriterSize(w, 256<<10)}
 	var fh [24]byte
 	binary.LittleEndian.PutUint32(fh[0:], magicNanos)
 	binary.LittleEndian.PutUint16(fh[4:], 2) // version 2.4
@@ -106,8 +138,28 @@ func newEndpoint(lower stack.LinkEndpoint, w io.Writer, snapLen uint32) (*Endpoi
 	if err := e.w.Flush(); err != nil { // a readable (empty) capture at once
 		return nil, err
 	}
+	e.timer = time.AfterFunc(time.Hour, e.timedFlush)
+	e.timer.Stop()
 	e.Endpoint.Init(lower, e)
+	live.Lock()
+	if live.m == nil {
+		live.m = make(map[*Endpoint]struct{})
+	}
+	live.m[e] = struct{}{}
+	live.Unlock()
 	return e, nil
+}
+
+func (e *Endpoint) timedFlush() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.pending = false
+	if e.w == nil {
+		return
+	}
+	if err := e.w.Flush(); err != nil {
+		e.failLocked(err)
+	}
 }
 
 type stopper struct{ e *Endpoint }
@@ -145,22 +197,33 @@ func (e *Endpoint) record(pkt *stack.PacketBuffer) {
 		_, err = e.w.Write(s)
 		left -= len(s)
 	}
-	if err == nil && now.Sub(e.lastFlush) >= flushEvery {
-		err = e.w.Flush()
-		e.lastFlush = now
-	}
 	if err != nil {
 		e.failLocked(err)
+		return
+	}
+	if !e.pending {
+		e.pending = true
+		e.timer.Reset(FlushInterval)
 	}
 }
 
 func (e *Endpoint) failLocked(err error) {
 	e.err = err
-	e.w = nil
+	e.endLocked()
 	if e.file != nil {
 		e.file.Close()
 		e.file = nil
 	}
+}
+
+// endLocked forgets the writer and the timer: the capture is over.
+func (e *Endpoint) endLocked() {
+	e.w = nil
+	e.timer.Stop()
+	e.pending = false
+	live.Lock()
+	delete(live.m, e)
+	live.Unlock()
 }
 
 // Flush writes buffered frames out.
@@ -177,7 +240,6 @@ func (e *Endpoint) Flush() error {
 		e.failLocked(err)
 		return err
 	}
-	e.lastFlush = time.Now()
 	return nil
 }
 
@@ -196,7 +258,7 @@ func (e *Endpoint) stop() error {
 		return e.err
 	}
 	err := e.w.Flush()
-	e.w = nil
+	e.endLocked()
 	if e.file != nil {
 		if cerr := e.file.Close(); err == nil {
 			err = cerr

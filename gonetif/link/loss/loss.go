@@ -124,3 +124,22 @@ func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 }
 
 func randomSeed() uint64 { return rand.Uint64() }
+
+// GSOMaxSize implements stack.GSOEndpoint: with outgoing loss the stack
+// sends one wire segment per frame, so a drop loses one segment and not a
+// whole 64 KiB super-segment (often the whole flight, which only a
+// retransmission timeout recovers).
+func (e *Endpoint) GSOMaxSize() uint32 {
+	if e.out != 0 {
+		return 0
+	}
+	return e.Endpoint.GSOMaxSize()
+}
+
+// SupportedGSO implements stack.GSOEndpoint (see GSOMaxSize).
+func (e *Endpoint) SupportedGSO() stack.SupportedGSO {
+	if e.out != 0 {
+		return stack.GSONotSupported
+	}
+	return e.Endpoint.SupportedGSO()
+}

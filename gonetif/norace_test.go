@@ -1,0 +1,5 @@
+//go:build !race
+
+package gonetif_test
+
+const raceEnabled = false

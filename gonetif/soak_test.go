@@ -1,0 +1,307 @@
+package gonetif_test
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"github.com/gonetif/gonetif/gonetif/dns"
+	"github.com/gonetif/gonetif/gonetif/internal/testnet"
+	"github.com/gonetif/gonetif/gonetif/link/pair"
+	"github.com/gonetif/gonetif/gonetif/netif"
+)
+
+var soakFor = flag.Duration("soak", 60*time.Second, "how long TestSoak churns (10m for the long run)")
+
+// usage is one sample of the process's resources.
+type usage struct {
+	fds, threads, goroutines int
+	rssMB                    float64
+}
+
+func (u usage) String() string {
+	return fmt.Sprintf("fds %d, threads %d, goroutines %d, RSS %.1f MB", u.fds, u.threads, u.goroutines, u.rssMB)
+}
+
+func sample(t *testing.T) usage {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := usage{fds: len(ents), goroutines: runtime.NumGoroutine()}
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		fields := strings.Fields(v)
+		if len(fields) == 0 {
+			continue
+		}
+		n, _ := strconv.Atoi(fields[0])
+		switch k {
+		case "Threads":
+			u.threads = n
+		case "VmRSS":
+			u.rssMB = float64(n) / 1024
+		}
+	}
+	return u
+}
+
+// dnsServer answers every A question on B with 10.7.0.<n>, where n is the
+// first label's length, until the socket closes.
+func dnsServer(t *testing.T, n *testnet.Net) {
+	c, err := n.B.ListenUDP(netip.AddrPortFrom(testnet.AddrB, 53))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			k, from, err := c.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			var p dnsmessage.Parser
+			h, err := p.Start(buf[:k])
+			if err != nil {
+				continue
+			}
+			q, err := p.Question()
+			if err != nil {
+				continue
+			}
+			b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true})
+			_ = b.StartQuestions()
+			_ = b.Question(q)
+			_ = b.StartAnswers()
+			if q.Type == dnsmessage.TypeA {
+				label, _, _ := strings.Cut(q.Name.String(), ".")
+				_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60},
+					dnsmessage.AResource{A: [4]byte{10, 7, 0, byte(len(label))}})
+			}
+			msg, err := b.Finish()
+			if err == nil {
+				_, _ = c.WriteTo(msg, from)
+			}
+		}
+	}()
+}
+
+// TestSoak churns TCP connections, UDP datagrams, DNS lookups and interface
+// creation/destruction for -soak (60 s; 10m for the long run), sampling
+// descriptors, threads, goroutines and RSS every second: after a warm-up
+// (pools, TIME_WAIT up to its limit) they must stay flat.
+func TestSoak(t *testing.T) {
+	d := *soakFor
+	if testing.Short() {
+		d = 5 * time.Second
+	}
+	n := testnet.New(t)
+	ln, err := n.B.ListenTCP(netip.AddrPortFrom(testnet.AddrB, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				// Until the client's FIN. (A deadline's timer would keep
+				// each endpoint in memory for as long: 20 000 of them.)
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+			}(c)
+		}
+	}()
+	udp, err := n.B.ListenUDP(netip.AddrPortFrom(testnet.AddrB, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			k, from, err := udp.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = udp.WriteTo(buf[:k], from)
+		}
+	}()
+	dnsServer(t, n)
+	resolver := &dns.Resolver{Stack: n.A.Gvisor(), Servers: func() []netip.Addr { return []netip.Addr{testnet.AddrB} },
+		Timeout: 500 * time.Millisecond}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var tcpOK, udpOK, udpLost, dnsOK, ifCycles atomic.Int64
+	fail := func(format string, args ...any) {
+		t.Errorf(format, args...)
+	}
+	loop := func(body func() bool) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !body() {
+					return
+				}
+			}
+		}()
+	}
+	msg := make([]byte, 1024)
+	for w := 0; w < 2; w++ { // TCP: connect, 1 KiB echo, close
+		loop(func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, err := n.A.DialTCP(ctx, netip.AddrPortFrom(testnet.AddrB, 7))
+			if err != nil {
+				fail("tcp dial: %v", err)
+				return false
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			got := make([]byte, len(msg))
+			if _, err := c.Write(msg); err != nil {
+				fail("tcp write: %v", err)
+				return false
+			}
+			if _, err := io.ReadFull(c, got); err != nil {
+				fail("tcp echo: %v", err)
+				return false
+			}
+			tcpOK.Add(1)
+			return true
+		})
+	}
+	loop(func() bool { // UDP: one socket per 100 datagrams
+		c, err := n.A.DialUDP(netip.AddrPortFrom(testnet.AddrB, 7))
+		if err != nil {
+			fail("udp: %v", err)
+			return false
+		}
+		defer c.Close()
+		buf := make([]byte, 2048)
+		for i := 0; i < 100; i++ {
+			_ = c.SetDeadline(time.Now().Add(time.Second))
+			if _, err := c.Write(msg[:64+i]); err != nil {
+				fail("udp write: %v", err)
+				return false
+			}
+			if k, err := c.Read(buf); err != nil || k != 64+i {
+				udpLost.Add(1) // a full in-memory queue may drop, as a NIC does
+				continue
+			}
+			udpOK.Add(1)
+		}
+		return true
+	})
+	loop(func() bool { // DNS
+		name := strings.Repeat("a", 1+int(dnsOK.Load()%20)) + ".soak.test"
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		res, err := resolver.Lookup(ctx, name, 4)
+		if err != nil {
+			fail("lookup %s: %v", name, err)
+			return false
+		}
+		if want := netip.AddrFrom4([4]byte{10, 7, 0, byte(len(name) - len(".soak.test"))}); len(res.Addrs) != 1 || res.Addrs[0] != want {
+			fail("lookup %s: %v, want %v", name, res.Addrs, want)
+			return false
+		}
+		dnsOK.Add(1)
+		return true
+	})
+	loop(func() bool { // interfaces: create, start, destroy
+		p := pair.New(tcpip.LinkAddress("\x02\x00\x00\x00\x02\x01"), tcpip.LinkAddress("\x02\x00\x00\x00\x02\x02"), 0)
+		defer p.Close()
+		i := ifCycles.Load()
+		ni, err := n.A.AddInterface(netif.Config{Key: fmt.Sprintf("S%d", i%1000), Desc: "soak", Flags: netif.FlagAutoUp,
+			RoutePrio: 10, IPInfo: netif.IPInfo{IP: netip.AddrFrom4([4]byte{10, 8, byte(i % 200), 1}),
+				Netmask: netip.MustParseAddr("255.255.255.0")}}, p.A)
+		if err != nil {
+			fail("add interface: %v", err)
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+		n.A.RemoveInterface(ni)
+		ifCycles.Add(1)
+		return true
+	})
+
+	start := time.Now()
+	var samples []usage
+	for time.Since(start) < d && !t.Failed() {
+		time.Sleep(time.Second)
+		samples = append(samples, sample(t))
+		if k := len(samples); k%10 == 0 {
+			t.Logf("%3d s: %v", k, samples[k-1])
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if len(samples) < 4 {
+		t.Fatalf("only %d samples", len(samples))
+	}
+	// The first quarter is warm-up (pools, TIME_WAIT up to its limit);
+	// the second quarter's mean is the base, the last quarter's mean must
+	// not be above it (means, because churn makes single samples spike).
+	q := len(samples) / 4
+	base, tail := meanUsage(samples[q:2*q]), meanUsage(samples[len(samples)-q:])
+	t.Logf("%v: %d TCP connections, %d UDP echoes (%d lost), %d DNS lookups, %d interface cycles",
+		d, tcpOK.Load(), udpOK.Load(), udpLost.Load(), dnsOK.Load(), ifCycles.Load())
+	t.Logf("second quarter (mean): %v; last quarter (mean): %v", base, tail)
+	if tcpOK.Load() == 0 || udpOK.Load() == 0 || dnsOK.Load() == 0 || ifCycles.Load() == 0 {
+		t.Errorf("a churn did not run")
+	}
+	rssGrew := tail.rssMB > base.rssMB+24
+	if raceEnabled && rssGrew {
+		// The race detector's shadow memory moves RSS by ±50 MB.
+		t.Logf("race detector on: RSS not checked")
+		rssGrew = false
+	}
+	if tail.fds > base.fds+8 || tail.threads > base.threads+8 || tail.goroutines > base.goroutines+64 || rssGrew {
+		t.Errorf("resources grew after warm-up: %v, then %v", base, tail)
+	}
+}
+
+func meanUsage(us []usage) usage {
+	var m usage
+	for _, u := range us {
+		m.fds += u.fds
+		m.threads += u.threads
+		m.goroutines += u.goroutines
+		m.rssMB += u.rssMB
+	}
+	k := len(us)
+	return usage{m.fds / k, m.threads / k, m.goroutines / k, m.rssMB / float64(k)}
+}
