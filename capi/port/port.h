@@ -1,0 +1,17 @@
+/*
+ * How a C caller blocked on a gonetif socket waits: the port. Standalone
+ * builds link futex.c (plain threads); IDF builds link freertos.c, so a
+ * waiting task lets lower-priority tasks run. Private to gonetif.
+ */
+#ifndef GONETIF_PORT_H
+#define GONETIF_PORT_H
+
+#include <stdint.h>
+
+/* Waits until *word differs from `seen` or CLOCK_MONOTONIC passes
+ * deadline_us (0 = no deadline). *waiters counts sleepers so that Go wakes
+ * the futex only when someone sleeps on it. Returns 0 when woken (or
+ * spuriously), -1 on timeout. */
+int gonetif_port_wait(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t deadline_us);
+
+#endif
