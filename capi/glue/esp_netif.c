@@ -10,6 +10,7 @@
 #include "esp_log.h"
 #include "esp_netif.h"
 #include "glue.h"
+#include "port.h"
 #include "lwip/tapif.h"
 #include "tapio.h"
 
@@ -866,6 +867,7 @@ static void init_once(void)
     init_rc = gonetif_abi_init(&cb, gonetif_slots, GONETIF_MAX_FDS) == ESP_OK ? 0 : -1;
     if (init_rc == 0) {
         atexit(drain_at_exit);
+        gonetif_signals_after_start();
     }
 }
 

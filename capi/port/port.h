@@ -14,4 +14,9 @@
  * spuriously), -1 on timeout. */
 int gonetif_port_wait(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t deadline_us);
 
+/* Signals (signals.c). Called once the Go runtime runs and the host
+ * (IDF) has installed its own handlers: puts the main thread's signal mask
+ * back and re-installs Go's fault handlers where the host replaced them. */
+void gonetif_signals_after_start(void);
+
 #endif
