@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -236,9 +237,14 @@ static void event_task(void *arg)
 
 /* ---- logging from Go threads (IDF's esp_log may take FreeRTOS locks) ----- */
 
+static volatile int go_log_level = 3; /* info until esp_netif_init reads the setting */
+
 void gonetif_log_line(int level, const char *tag, const char *msg)
 {
     static const char letters[] = "NEWIDV";
+    if (level > go_log_level) {
+        return;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     char line[1024];
@@ -261,9 +267,20 @@ void gonetif_log_line(int level, const char *tag, const char *msg)
 
 /* ---- start-up ------------------------------------------------------------ */
 
+static int parse_log_level(const char *s)
+{
+    static const char *names[] = {"none", "error", "warn", "info", "debug", "verbose"};
+    for (int i = 0; i < 6; i++) {
+        if (strcasecmp(s, names[i]) == 0 || (s[0] == '0' + i && s[1] == 0)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
 /* Kconfig gives the defaults; GONETIF_* set in the environment win, so one
  * binary can run as several devices. */
-static void kconfig_defaults(void)
+static esp_err_t kconfig_defaults(void)
 {
     setenv("GONETIF_TAP", CONFIG_GONETIF_TAP_NAME, 0);
     if (CONFIG_GONETIF_MAC[0]) {
@@ -279,13 +296,24 @@ static void kconfig_defaults(void)
         setenv("GONETIF_PCAP", CONFIG_GONETIF_PCAP_FILE, 0);
     }
     setenv("GONETIF_LOG_LEVEL", CONFIG_GONETIF_LOG_LEVEL, 0);
+    int level = parse_log_level(getenv("GONETIF_LOG_LEVEL"));
+    if (level < 0) {
+        ESP_LOGE(TAG, "bad gonetif log level '%s' (CONFIG_GONETIF_LOG_LEVEL or GONETIF_LOG_LEVEL): "
+                 "none, error, warn, info, debug or verbose", getenv("GONETIF_LOG_LEVEL"));
+        return ESP_ERR_INVALID_ARG;
+    }
+    go_log_level = level;
+    return ESP_OK;
 }
 
 esp_err_t esp_netif_init(void)
 {
     static int started;
     if (!started) {
-        kconfig_defaults();
+        esp_err_t err = kconfig_defaults();
+        if (err != ESP_OK) {
+            return err;
+        }
         ev_task_running = 1;
         if (xTaskCreate(event_task, "gonetif_evt", 4096, NULL, configMAX_PRIORITIES - 2, NULL) != pdPASS) {
             ev_task_running = 0;
