@@ -46,7 +46,10 @@ static char *dup_or_null(const char *s)
 
 esp_err_t esp_netif_init(void)
 {
-    return gonetif_glue_init() == 0 ? ESP_OK : ESP_FAIL;
+    int rc = gonetif_glue_init();
+    /* The host may have replaced Go's fault handlers since (IDF does). */
+    gonetif_signals_after_start();
+    return rc == 0 ? ESP_OK : ESP_FAIL;
 }
 
 esp_err_t esp_netif_deinit(void)
