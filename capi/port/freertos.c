@@ -48,6 +48,17 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static volatile int spin_us = CONFIG_GONETIF_WAIT_SPIN_US;
+
+int gonetif_port_configure(int us)
+{
+    int old = spin_us;
+    if (us >= 0) {
+        spin_us = us;
+    }
+    return old;
+}
+
 static int on_task(void)
 {
     return xTaskGetSchedulerState() == taskSCHEDULER_RUNNING;
@@ -74,7 +85,7 @@ int gonetif_port_wait(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t 
         futex_slice(word, waiters, seen, left);
         return deadline_us && __atomic_load_n(word, __ATOMIC_SEQ_CST) == seen && mono_us() >= deadline_us ? -1 : 0;
     }
-    int64_t slice = CONFIG_GONETIF_WAIT_SPIN_US;
+    int64_t slice = spin_us;
     if (deadline_us && deadline_us - start < slice) {
         slice = deadline_us - start;
     }
@@ -105,15 +116,22 @@ static long friendly_wait(long nr, long a1, long a2, long a3, long a4, long a5, 
         if (a3) in_w = *(fd_set *)a3;
         if (a4) in_e = *(fd_set *)a4;
     }
-    for (;;) {
+    /* The first round waits natively for the spin slice, as for sockets. */
+    int64_t first = spin_us;
+    if (tmo && deadline - mono_us() < first) {
+        first = deadline - mono_us() > 0 ? deadline - mono_us() : 0;
+    }
+    struct timespec slice = {first / 1000000, (first % 1000000) * 1000};
+    for (int round = 0;; round++) {
         long r;
+        struct timespec *wait = round == 0 ? &slice : &zero;
         if (nr == SYS_ppoll) {
-            r = syscall(SYS_ppoll, a1, a2, &zero, a4, a5);
+            r = syscall(SYS_ppoll, a1, a2, wait, a4, a5);
         } else {
             if (a2) *(fd_set *)a2 = in_r;
             if (a3) *(fd_set *)a3 = in_w;
             if (a4) *(fd_set *)a4 = in_e;
-            r = syscall(SYS_pselect6, a1, a2, a3, a4, &zero, a6);
+            r = syscall(SYS_pselect6, a1, a2, a3, a4, wait, a6);
         }
         if (r != 0 && !(r < 0 && errno == EINTR)) {
             return r;

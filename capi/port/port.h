@@ -14,6 +14,11 @@
  * spuriously), -1 on timeout. */
 int gonetif_port_wait(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t deadline_us);
 
+/* FreeRTOS port: how long a blocked task first waits natively before it
+ * sleeps tick by tick (microseconds; < 0 only reads it). Returns the
+ * previous value. */
+int gonetif_port_configure(int spin_us);
+
 /* Signals (signals.c). Called once the Go runtime runs and the host
  * (IDF) has installed its own handlers: puts the main thread's signal mask
  * back and re-installs Go's fault handlers where the host replaced them. */

@@ -166,6 +166,12 @@ esp_err_t esp_netif_down(esp_netif_t *netif)
     return ESP_OK;
 }
 
+/* IDF's "connected" handler asks this before it announces a static address. */
+bool esp_netif_is_valid_static_ip(esp_netif_ip_info_t *ip_info)
+{
+    return ip_info && ip_info->ip.addr != 0 && ip_info->netmask.addr != 0;
+}
+
 /* ---- IP events: queued on Go threads, posted by a FreeRTOS task ---------- */
 
 #define EVENT_QUEUE_LEN 64
@@ -303,6 +309,16 @@ static esp_err_t kconfig_defaults(void)
         return ESP_ERR_INVALID_ARG;
     }
     go_log_level = level;
+    const char *spin = getenv("GONETIF_WAIT_SPIN_US");
+    if (spin && *spin) {
+        char *end;
+        long us = strtol(spin, &end, 10);
+        if (*end || us < 0 || us > 1000000) {
+            ESP_LOGE(TAG, "bad GONETIF_WAIT_SPIN_US '%s' (0 to 1000000 microseconds)", spin);
+            return ESP_ERR_INVALID_ARG;
+        }
+        gonetif_port_configure((int)us);
+    }
     return ESP_OK;
 }
 

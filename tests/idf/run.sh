@@ -4,7 +4,12 @@
 # lines of idf/sdkconfig.defaults), then run over a TAP in a fresh network
 # namespace against real peers. Checks that the peer saw the app's address.
 #
-#   tests/idf/run.sh <v5.5|v6.0|master> [app ...]     apps: tcp_client udp_client
+#   tests/idf/run.sh <v5.5|v6.0|master> [app ...]     apps: tcp_client udp_client app
+#
+# app is gonetif's own IDF app (tests/idf/app): DHCP and DNS from dnsmasq,
+# IPv6 SLAAC, UDP both ways, select over socket + pipe, a TCP server for a
+# host client, and the tick share of a low-priority task while a
+# high-priority one is blocked (>= 90 %).
 #
 # IDF comes from the snapshot beside the repository (../shared/idf, set up
 # into a work folder under the build dir) or, when that is absent, from the
@@ -15,7 +20,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VER=${1:?usage: run.sh <v5.5|v6.0|master> [app ...]}
 shift
 APPS=("$@")
-[ ${#APPS[@]} -gt 0 ] || APPS=(tcp_client udp_client)
+[ ${#APPS[@]} -gt 0 ] || APPS=(tcp_client udp_client app)
 TEST_NAME="idf_$VER"
 
 skip_or_fail() {
@@ -46,11 +51,13 @@ ARCHIVE=${GNT_GO_ARCHIVE:-$GNT_BIN/libgonetif_go.a}
 # user's documented change, built; prints the build seconds to $TMP/times.
 prepare() {
     local app=$1 src=$IDF_PATH/examples/$2 extra=$3 dir=$WORK/$1
+    [ "$app" = gnt_idf_app ] && src=$ROOT/tests/idf/app
     [ -d "$src" ] || fail "$src missing"
     rm -rf "$dir" && cp -r "$src" "$dir" || fail "cannot copy $src"
-    sed -i "0,/^include(\$ENV{IDF_PATH}\/tools\/cmake\/project.cmake)/s##list(APPEND EXTRA_COMPONENT_DIRS \"$ROOT/idf\")\n&#" \
+    [ "$app" = gnt_idf_app ] || sed -i "0,/^include(\$ENV{IDF_PATH}\/tools\/cmake\/project.cmake)/s##list(APPEND EXTRA_COMPONENT_DIRS \"$ROOT/idf\")\n&#" \
         "$dir/CMakeLists.txt"
-    grep -q "EXTRA_COMPONENT_DIRS \"$ROOT/idf\"" "$dir/CMakeLists.txt" || fail "$app: CMakeLists.txt not patched"
+    [ "$app" = gnt_idf_app ] || grep -q "EXTRA_COMPONENT_DIRS \"$ROOT/idf\"" "$dir/CMakeLists.txt" ||
+        fail "$app: CMakeLists.txt not patched"
     local f
     for f in sdkconfig.defaults sdkconfig.defaults.linux; do
         [ "$f" = sdkconfig.defaults ] || [ -f "$dir/$f" ] || continue
@@ -58,7 +65,7 @@ prepare() {
     done
     local t0=$SECONDS
     # shellcheck disable=SC2086 # IDF_CMAKE_ARGS is a list of arguments
-    (cd "$dir" && cmake -S . -B build $IDF_CMAKE_ARGS -DGONETIF_GO_ARCHIVE="$ARCHIVE" >"$dir/configure.log" 2>&1) ||
+    (cd "$dir" && cmake -S . -B build $IDF_CMAKE_ARGS -DGONETIF_GO_ARCHIVE="$ARCHIVE" -DGONETIF_IDF_DIR="$ROOT/idf" >"$dir/configure.log" 2>&1) ||
         { tail -40 "$dir/configure.log"; fail "$app: IDF configure failed"; }
     (cd "$dir" && cmake --build build -j2 >"$dir/build.log" 2>&1) ||
         { grep -E "error|undefined" "$dir/build.log" | head -30; fail "$app: IDF build failed"; }
@@ -112,6 +119,77 @@ while True:
     grep -q "^from 192.168.5.100 19$" "$TMP/udp_peer" ||
         { cat "$TMP/udp_peer"; fail "udp_client: the peer did not see 192.168.5.100"; }
     echo "$VER udp_client ok: $n echoes" | tee -a "$TMP/times"
+}
+
+test_app() {
+    prepare gnt_idf_app "" ""
+    cat >"$TMP/dnsmasq.conf" <<CONF
+interface=tap0
+bind-interfaces
+no-resolv
+no-hosts
+dhcp-range=192.168.5.50,192.168.5.50,255.255.255.0,1h
+dhcp-option=option:router,192.168.5.1
+dhcp-option=option:dns-server,192.168.5.1
+address=/peer.gonetif.test/192.168.5.1
+enable-ra
+dhcp-range=fd00:5::,ra-only,64,1h
+log-dhcp
+log-queries
+CONF
+    in_ns ip addr add fd00:5::1/64 dev tap0
+    start_bg "$TMP/dnsmasq" dnsmasq -k -C "$TMP/dnsmasq.conf" --pid-file="$TMP/dnsmasq.pid" --log-facility=-
+    start_bg "$TMP/udp_peer" python3 -u -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.168.5.1", 3333))
+while True:
+    data, peer = s.recvfrom(2048)
+    print("from", peer[0], len(data), flush=True)
+    s.sendto(data, peer)'
+    wait_listen_udp 3333
+    wait_listen_udp 67
+    start_bg "$TMP/app_out" timeout 90 "$ELF"
+    local app_pid=$LAST_PID
+    wait_line "$TMP/app_out" "RESULT tcp_listening" 60
+    in_ns python3 - >"$TMP/tcp_client" 2>&1 <<'PY' || { cat "$TMP/tcp_client"; fail "host TCP client"; }
+import os, socket
+data = os.urandom(1 << 20)
+s = socket.create_connection(("192.168.5.50", 3335), timeout=10)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+back = bytearray()
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    back += chunk
+print("host client: sent", len(data), "echo", "equal" if bytes(back) == data else "DIFFERS", len(back))
+PY
+    wait_line "$TMP/app_out" "^APP \(DONE\|FAIL\)" 60
+    wait "$app_pid"
+    local rc=$?
+    grep -E "^(RESULT|APP)" "$TMP/app_out"
+    cat "$TMP/tcp_client"
+    [ $rc = 0 ] && grep -q "^APP DONE" "$TMP/app_out" || { tail -30 "$TMP/app_out"; fail "app: exit $rc"; }
+    grep -q "echo equal 1048576" "$TMP/tcp_client" || fail "app: TCP echo differs"
+    grep -q "^RESULT tcp_server peer 192.168.5.1 echoed 1048576 bytes" "$TMP/app_out" || fail "app: TCP server"
+    grep -q "^RESULT dhcp 192.168.5.50 gw 192.168.5.1" "$TMP/app_out" || fail "app: DHCP address"
+    grep -q "^RESULT got_ip_events 1" "$TMP/app_out" || fail "app: GOT_IP event"
+    grep -q "DHCPACK(tap0) 192.168.5.50" "$TMP/dnsmasq" || { cat "$TMP/dnsmasq"; fail "app: dnsmasq gave no lease"; }
+    grep -q "^RESULT dns peer.gonetif.test 192.168.5.1" "$TMP/app_out" || fail "app: getaddrinfo"
+    grep -q "query\[A\] peer.gonetif.test from 192.168.5.50" "$TMP/dnsmasq" || fail "app: DNS query not from the app"
+    grep -q "^RESULT ip6_linklocal fe80:" "$TMP/app_out" || fail "app: IPv6 link-local"
+    grep -q "^RESULT ip6_global fd00:0005:" "$TMP/app_out" || fail "app: SLAAC"
+    grep -q "^from 192.168.5.50 " "$TMP/udp_peer" || fail "app: the UDP peer did not see 192.168.5.50"
+    grep -q "^RESULT select pipe ok socket ok" "$TMP/app_out" || fail "app: select"
+    local line share
+    while read -r line; do
+        share=$(sed -n 's/.* = \([0-9]*\)%$/\1/p' <<<"$line")
+        [ -n "$share" ] && [ "$share" -ge 90 ] || fail "app: tick share below 90 %: $line"
+    done < <(grep "^RESULT tick_share" "$TMP/app_out")
+    [ "$(grep -c '^RESULT tick_share' "$TMP/app_out")" = 4 ] || fail "app: tick share lines missing"
+    grep "^RESULT \(tick_share\|udp_rtt\)" "$TMP/app_out" | sed "s/^/$VER /" >>"$TMP/times"
 }
 
 for app in "${APPS[@]}"; do
