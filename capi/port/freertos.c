@@ -32,6 +32,9 @@
 #if __has_include("esp_private/freertos_linux_coop_syscalls.h")
 #include "esp_private/freertos_linux_coop_syscalls.h"
 #define GONETIF_COOP_PORT 1
+#include <stdbool.h>
+/* The layer's descriptor table (linux_port_coop_syscalls.c). */
+bool linux_coop_get_user_flags(int fd, int *flags);
 #endif
 #endif
 
@@ -157,7 +160,11 @@ long gonetif_port_syscall(long nr, ...)
         }
     }
 #ifdef GONETIF_COOP_PORT
-    if (on_task()) {
+    /* Only descriptors the layer tracks (made through it: pipes, files,
+     * host sockets); the glue's own eventfds and placeholders are raw and
+     * non-blocking, and the layer would wait on them as if blocking. */
+    int user_flags;
+    if (on_task() && nr != SYS_ppoll && nr != SYS_pselect6 && linux_coop_get_user_flags((int)a1, &user_flags)) {
         switch (nr) {
         case SYS_read:
             return freertos_linux_coop_read((int)a1, (void *)a2, (size_t)a3);
