@@ -195,3 +195,11 @@ long gonetif_port_syscall(long nr, ...)
 #endif
     return syscall(nr, a1, a2, a3, a4, a5, a6);
 }
+
+/* lwIP raises no signals: under IDF a send after a reset or SHUT_WR gives
+ * EPIPE alone, as on a device (the glue's raise() is redirected here). */
+#undef raise
+int gonetif_port_raise(int sig)
+{
+    return sig == SIGPIPE ? 0 : raise(sig);
+}

@@ -19,6 +19,10 @@ int gonetif_port_wait(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t 
  * previous value. */
 int gonetif_port_configure(int spin_us);
 
+/* FreeRTOS port: raise() for the socket glue; SIGPIPE is not raised under
+ * IDF (lwIP raises none), EPIPE is still returned. */
+int gonetif_port_raise(int sig);
+
 /* Signals (signals.c). Called once the Go runtime runs and the host
  * (IDF) has installed its own handlers: puts the main thread's signal mask
  * back and re-installs Go's fault handlers where the host replaced them. */
