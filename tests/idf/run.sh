@@ -98,6 +98,13 @@ test_tcp_client() {
     grep -q "accepting connection from AF=2 192.168.5.100:" "$TMP/tcp_peer" ||
         { cat "$TMP/tcp_peer"; fail "tcp_client: the peer did not see 192.168.5.100"; }
     echo "$VER tcp_client ok: $n echoes" | tee -a "$TMP/times"
+    # Bad configuration: a clear E line and an esp_err_t (the example's
+    # ESP_ERROR_CHECK then aborts), never a hang.
+    in_ns env GONETIF_LOG_LEVEL=loud timeout 20 "$ELF" >"$TMP/bad_out" 2>&1 </dev/null
+    local rc=$?
+    [ $rc != 124 ] && [ $rc != 0 ] || { tail "$TMP/bad_out"; fail "tcp_client: bad GONETIF_LOG_LEVEL gave exit $rc"; }
+    grep -q "^E (.*bad gonetif log level 'loud'" "$TMP/bad_out" || { tail "$TMP/bad_out"; fail "tcp_client: no E line for a bad setting"; }
+    grep -q "ESP_ERR_INVALID_ARG" "$TMP/bad_out" || { tail "$TMP/bad_out"; fail "tcp_client: no ESP_ERR_INVALID_ARG"; }
 }
 
 test_udp_client() {
@@ -218,5 +225,6 @@ for app in "${APPS[@]}"; do
     cleanup_ns() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=(); ip netns del "$NS"; NS=""; }
     cleanup_ns
 done
+cp "$TMP/times" "$WORK/times.txt"
 cat "$TMP/times"
 pass
