@@ -67,8 +67,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "esp_err.h"
-#include "esp_netif.h"
+#include <esp_err.h> /* <>: IDF builds find IDF's, not the copy beside this file */
+#include <esp_netif.h>
 
 #ifdef __cplusplus
 extern "C" {

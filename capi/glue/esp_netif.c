@@ -11,6 +11,23 @@
 #include "esp_log.h"
 #include "esp_netif.h"
 #include "glue.h"
+#include "port.h"
+
+/* IDF 5.x (IDF builds define GONETIF_IDF_V5): no mtu in the inherent
+ * config, no netif up/down events, a non-const ip6 address-type argument. */
+#ifdef GONETIF_IDF_V5
+#define GONETIF_BASE_MTU(base) 0
+#define GONETIF_IP6_TYPE_ARG_CONST
+#define GONETIF_HAVE_NETIF_STATUS_EVENTS 0
+#define GONETIF_NETIF_UP_EVENT (IP_EVENT_TX_RX + 1)
+#define GONETIF_NETIF_DOWN_EVENT (IP_EVENT_TX_RX + 2)
+#else
+#define GONETIF_BASE_MTU(base) ((base)->mtu)
+#define GONETIF_IP6_TYPE_ARG_CONST const
+#define GONETIF_HAVE_NETIF_STATUS_EVENTS 1
+#define GONETIF_NETIF_UP_EVENT IP_EVENT_NETIF_UP
+#define GONETIF_NETIF_DOWN_EVENT IP_EVENT_NETIF_DOWN
+#endif
 #include "lwip/tapif.h"
 #include "tapio.h"
 
@@ -30,7 +47,10 @@ static char *dup_or_null(const char *s)
 
 esp_err_t esp_netif_init(void)
 {
-    return gonetif_glue_init();
+    esp_err_t rc = gonetif_glue_init();
+    /* The host may have replaced Go's fault handlers since (IDF does). */
+    gonetif_signals_after_start();
+    return rc;
 }
 
 esp_err_t esp_netif_deinit(void)
@@ -67,7 +87,7 @@ esp_netif_t *esp_netif_new(const esp_netif_config_t *cfg)
     static const uint8_t zero_mac[6];
     int id = gonetif_netif_new(n, (char *)base->if_key, (char *)base->if_desc, (uint32_t)base->flags,
                                memcmp(base->mac, zero_mac, 6) ? (uint8_t *)base->mac : NULL, ip.ip.addr,
-                               ip.netmask.addr, ip.gw.addr, base->route_prio, base->mtu, base->get_ip_event,
+                               ip.netmask.addr, ip.gw.addr, base->route_prio, GONETIF_BASE_MTU(base), base->get_ip_event,
                                base->lost_ip_event);
     if (id < 0) {
         free(n);
@@ -787,7 +807,7 @@ esp_err_t esp_netif_napt_disable(esp_netif_t *netif)
     return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
 }
 
-esp_ip6_addr_type_t esp_netif_ip6_get_addr_type(const esp_ip6_addr_t *a)
+esp_ip6_addr_type_t esp_netif_ip6_get_addr_type(GONETIF_IP6_TYPE_ARG_CONST esp_ip6_addr_t *a)
 {
     if (!a) {
         return ESP_IP6_ADDR_IS_UNKNOWN;
@@ -825,9 +845,13 @@ static void ip_event_from_go(void *cookie, int32_t event_id, uint32_t ip, uint32
         return;
     }
     esp_err_t err;
-    if (event_id == IP_EVENT_NETIF_UP || event_id == IP_EVENT_NETIF_DOWN) {
+    if (event_id == GONETIF_NETIF_UP_EVENT || event_id == GONETIF_NETIF_DOWN_EVENT) {
+#if GONETIF_HAVE_NETIF_STATUS_EVENTS
         ip_event_netif_status_t ev = {.esp_netif = netif};
         err = esp_event_post(IP_EVENT, event_id, &ev, sizeof(ev), 0);
+#else
+        err = ESP_OK; /* IDF 5.x has no such events */
+#endif
     } else {
         ip_event_got_ip_t ev = {.esp_netif = netif, .ip_changed = changed != 0};
         ev.ip_info.ip.addr = ip;
@@ -886,6 +910,7 @@ static void init_once(void)
     }
     if (init_rc == ESP_OK) {
         atexit(drain_at_exit);
+        gonetif_signals_after_start();
     }
 }
 

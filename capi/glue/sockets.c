@@ -8,7 +8,6 @@
  */
 #define GONETIF_HOST_SOCKETS 1
 #include <limits.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "glue.h"
 #include "lwip/sockets.h"
 #include "net/if.h"
+#include "port.h"
 
 static int64_t now_us(void)
 {
@@ -30,30 +30,11 @@ static int64_t deadline_after(int64_t timeout_us)
     return timeout_us > 0 ? now_us() + timeout_us : 0;
 }
 
-/* Waits until Go bumps the slot past `seen` or the deadline (0 = none)
- * passes. Returns 0 when woken, -1 on timeout. */
-__attribute__((weak)) int gonetif_port_wait(uint32_t *word, uint32_t seen, int64_t deadline_us);
-
 static int wait_slot(struct gonetif_wait_slot *s, uint32_t seen, int64_t deadline_us)
 {
-    if (gonetif_port_wait) {
-        return gonetif_port_wait(&s->seq, seen, deadline_us);
-    }
-    struct timespec ts, *tsp = NULL;
-    if (deadline_us) {
-        int64_t left = deadline_us - now_us();
-        if (left <= 0) {
-            return -1;
-        }
-        ts.tv_sec = left / 1000000;
-        ts.tv_nsec = (left % 1000000) * 1000;
-        tsp = &ts;
-    }
-    __atomic_add_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
-    long r = syscall(SYS_futex, &s->seq, FUTEX_WAIT_PRIVATE, seen, tsp, NULL, 0);
-    int err = errno;
-    __atomic_sub_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
-    return r == -1 && err == ETIMEDOUT ? -1 : 0;
+    /* How a blocked caller waits is the port's (capi/port/): a futex for
+     * plain threads, FreeRTOS-friendly under IDF. */
+    return gonetif_port_wait(&s->seq, &s->waiters, seen, deadline_us);
 }
 
 static uint32_t seq_of(struct gonetif_wait_slot *s)

@@ -1,0 +1,373 @@
+/*
+ * What gonetif needs from IDF, and gives it, when IDF's own esp_netif,
+ * esp_event and esp_log are in the build (CONFIG_ESP_NETIF_PROVIDE_CUSTOM_
+ * IMPLEMENTATION): netifs live in IDF's list, IDF's handlers reach the stack
+ * through esp_netif_start/stop/up/down, and IP events raised on Go threads
+ * are posted by a FreeRTOS task (FreeRTOS is never called from Go threads).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "esp_event.h"
+#include "esp_log.h"
+#include "esp_netif.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/task.h"
+#include "glue.h"
+#include "port.h"
+#include "sdkconfig.h"
+
+static const char *TAG = "gonetif";
+
+/* IDF's list (esp_netif_objects.c); its header is private to esp_netif. */
+esp_err_t esp_netif_add_to_list_unsafe(esp_netif_t *netif);
+esp_err_t esp_netif_remove_from_list_unsafe(esp_netif_t *netif);
+
+/* esp_netif.c's handlers, renamed at compile time so IDF's own
+ * esp_netif_handlers.c keeps the public names. */
+void gonetif_glue_action_start(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data);
+void gonetif_glue_action_stop(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data);
+void gonetif_glue_action_connected(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data);
+void gonetif_glue_action_disconnected(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data);
+esp_err_t gonetif_glue_netif_init(void);
+
+/* ---- the netif list: IDF's, under one lock ------------------------------ */
+
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void gonetif_list_add(esp_netif_t *netif)
+{
+    pthread_mutex_lock(&list_lock);
+    if (esp_netif_add_to_list_unsafe(netif) != ESP_OK) {
+        ESP_LOGE(TAG, "esp_netif_add_to_list_unsafe(%s) failed", netif->if_key);
+    }
+    pthread_mutex_unlock(&list_lock);
+}
+
+void gonetif_list_remove(esp_netif_t *netif)
+{
+    pthread_mutex_lock(&list_lock);
+    esp_netif_remove_from_list_unsafe(netif);
+    pthread_mutex_unlock(&list_lock);
+}
+
+/* The list holds only ours (custom stack): walk it rather than trust a
+ * magic number in memory that may already be freed. */
+int gonetif_netif_valid(const esp_netif_t *p)
+{
+    int found = 0;
+    if (!p) {
+        return 0;
+    }
+    pthread_mutex_lock(&list_lock);
+    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n; n = esp_netif_next_unsafe(n)) {
+        if (n == p) {
+            found = n->magic == GONETIF_NETIF_MAGIC;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&list_lock);
+    return found;
+}
+
+esp_netif_t *gonetif_list_by_id(int id)
+{
+    esp_netif_t *found = NULL;
+    pthread_mutex_lock(&list_lock);
+    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n && id > 0; n = esp_netif_next_unsafe(n)) {
+        if (n->magic == GONETIF_NETIF_MAGIC && n->id == id) {
+            found = n;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&list_lock);
+    return found;
+}
+
+static esp_netif_t *next_locked(esp_netif_t *netif)
+{
+    pthread_mutex_lock(&list_lock);
+    esp_netif_t *next = esp_netif_next_unsafe(netif);
+    pthread_mutex_unlock(&list_lock);
+    return next;
+}
+
+esp_netif_t *esp_netif_find_if(esp_netif_find_predicate_t fn, void *ctx)
+{
+    if (!fn) {
+        return NULL;
+    }
+    for (esp_netif_t *n = next_locked(NULL); n; n = next_locked(n)) {
+        if (fn(n, ctx)) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+esp_netif_t *esp_netif_get_handle_from_ifkey(const char *if_key)
+{
+    esp_netif_t *found = NULL;
+    pthread_mutex_lock(&list_lock);
+    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n && if_key; n = esp_netif_next_unsafe(n)) {
+        if (n->if_key && strcmp(n->if_key, if_key) == 0) {
+            found = n;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&list_lock);
+    return found;
+}
+
+/* ---- the stack side IDF's esp_netif_handlers.c calls --------------------- */
+
+esp_err_t esp_netif_start(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        ESP_LOGE(TAG, "esp_netif_start: invalid esp_netif handle %p", netif);
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    gonetif_glue_action_start(netif, NULL, 0, NULL);
+    return ESP_OK;
+}
+
+esp_err_t esp_netif_stop(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    gonetif_glue_action_stop(netif, NULL, 0, NULL);
+    return ESP_OK;
+}
+
+/* With lwIP's Kconfig absent IDF's "connected" handler stops after
+ * esp_netif_up: ours also starts DHCP or announces the static address. */
+esp_err_t esp_netif_up(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    gonetif_glue_action_connected(netif, NULL, 0, NULL);
+    return ESP_OK;
+}
+
+esp_err_t esp_netif_down(esp_netif_t *netif)
+{
+    if (!gonetif_netif_valid(netif)) {
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    gonetif_glue_action_disconnected(netif, NULL, 0, NULL);
+    return ESP_OK;
+}
+
+/* IDF's "connected" handler asks this before it announces a static address. */
+bool esp_netif_is_valid_static_ip(esp_netif_ip_info_t *ip_info)
+{
+    return ip_info && ip_info->ip.addr != 0 && ip_info->netmask.addr != 0;
+}
+
+/* ---- IP events: queued on Go threads, posted by a FreeRTOS task ---------- */
+
+#define EVENT_QUEUE_LEN 64
+#define EVENT_MAX_DATA 64
+
+struct queued_event {
+    esp_event_base_t base;
+    int32_t id;
+    size_t size;
+    uint8_t data[EVENT_MAX_DATA];
+};
+
+static pthread_mutex_t ev_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct queued_event ev_ring[EVENT_QUEUE_LEN];
+static unsigned ev_head, ev_tail;
+static volatile int ev_task_running;
+
+esp_err_t gonetif_idf_event_post(esp_event_base_t base, int32_t id, const void *data, size_t size,
+                                 TickType_t ticks)
+{
+    (void)ticks;
+    if (size > EVENT_MAX_DATA) {
+        return ESP_ERR_INVALID_SIZE;
+    }
+    if (!ev_task_running) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    esp_err_t err = ESP_OK;
+    pthread_mutex_lock(&ev_lock);
+    if (ev_tail - ev_head >= EVENT_QUEUE_LEN) {
+        err = ESP_ERR_TIMEOUT;
+    } else {
+        struct queued_event *e = &ev_ring[ev_tail % EVENT_QUEUE_LEN];
+        e->base = base;
+        e->id = id;
+        e->size = size;
+        if (size) {
+            memcpy(e->data, data, size);
+        }
+        ev_tail++;
+    }
+    pthread_mutex_unlock(&ev_lock);
+    return err;
+}
+
+static void event_task(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct queued_event e;
+        int have = 0;
+        pthread_mutex_lock(&ev_lock);
+        if (ev_head != ev_tail) {
+            e = ev_ring[ev_head % EVENT_QUEUE_LEN];
+            ev_head++;
+            have = 1;
+        }
+        pthread_mutex_unlock(&ev_lock);
+        if (!have) {
+            vTaskDelay(1);
+            continue;
+        }
+        esp_err_t err = esp_event_post(e.base, e.id, e.size ? e.data : NULL, e.size, pdMS_TO_TICKS(1000));
+        if (err != ESP_OK) {
+            ESP_LOGW(TAG, "IP event %d not posted: %s", (int)e.id, esp_err_to_name(err));
+        }
+    }
+}
+
+/* ---- logging from Go threads (IDF's esp_log may take FreeRTOS locks) ----- */
+
+static volatile int go_log_level = 3; /* info until esp_netif_init reads the setting */
+
+void gonetif_log_line(int level, const char *tag, const char *msg)
+{
+    static const char letters[] = "NEWIDV";
+    if (level > go_log_level) {
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    char line[1024];
+    int n = snprintf(line, sizeof(line), "%c (%lu) %s: %s\n", letters[level >= 0 && level <= 5 ? level : 3],
+                     (unsigned long)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000), tag ? tag : "gonetif",
+                     msg ? msg : "");
+    if (n > (int)sizeof(line) - 1) {
+        n = sizeof(line) - 1;
+    }
+    /* stdout may be non-blocking under IDF: retry briefly, never spin forever. */
+    for (int off = 0, tries = 0; off < n && tries < 100; tries++) {
+        long w = syscall(SYS_write, 1, line + off, (size_t)(n - off));
+        if (w > 0) {
+            off += (int)w;
+        } else {
+            usleep(100);
+        }
+    }
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+static int parse_log_level(const char *s)
+{
+    static const char *names[] = {"none", "error", "warn", "info", "debug", "verbose"};
+    for (int i = 0; i < 6; i++) {
+        if (strcasecmp(s, names[i]) == 0 || (s[0] == '0' + i && s[1] == 0)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Kconfig gives the defaults; GONETIF_* set in the environment win, so one
+ * binary can run as several devices. */
+static esp_err_t kconfig_defaults(void)
+{
+    setenv("GONETIF_TAP", CONFIG_GONETIF_TAP_NAME, 0);
+    if (CONFIG_GONETIF_MAC[0]) {
+        setenv("GONETIF_MAC", CONFIG_GONETIF_MAC, 0);
+    }
+    char mtu[16];
+    snprintf(mtu, sizeof(mtu), "%d", CONFIG_GONETIF_MTU);
+    setenv("GONETIF_MTU", mtu, 0);
+#if !CONFIG_GONETIF_TAP_OFFLOAD
+    setenv("GONETIF_TAP_PLAIN", "1", 0);
+#endif
+    if (CONFIG_GONETIF_PCAP_FILE[0]) {
+        setenv("GONETIF_PCAP", CONFIG_GONETIF_PCAP_FILE, 0);
+    }
+    setenv("GONETIF_LOG_LEVEL", CONFIG_GONETIF_LOG_LEVEL, 0);
+    int level = parse_log_level(getenv("GONETIF_LOG_LEVEL"));
+    if (level < 0) {
+        ESP_LOGE(TAG, "bad gonetif log level '%s' (CONFIG_GONETIF_LOG_LEVEL or GONETIF_LOG_LEVEL): "
+                 "none, error, warn, info, debug or verbose", getenv("GONETIF_LOG_LEVEL"));
+        return ESP_ERR_INVALID_ARG;
+    }
+    go_log_level = level;
+    const char *spin = getenv("GONETIF_WAIT_SPIN_US");
+    if (spin && *spin) {
+        char *end;
+        long us = strtol(spin, &end, 10);
+        if (*end || us < 0 || us > 1000000) {
+            ESP_LOGE(TAG, "bad GONETIF_WAIT_SPIN_US '%s' (0 to 1000000 microseconds)", spin);
+            return ESP_ERR_INVALID_ARG;
+        }
+        gonetif_port_configure((int)us);
+    }
+    return ESP_OK;
+}
+
+esp_err_t esp_netif_init(void)
+{
+    static int started;
+    if (!started) {
+        esp_err_t err = kconfig_defaults();
+        if (err != ESP_OK) {
+            return err;
+        }
+        ev_task_running = 1;
+        if (xTaskCreate(event_task, "gonetif_evt", 4096, NULL, configMAX_PRIORITIES - 2, NULL) != pdPASS) {
+            ev_task_running = 0;
+            ESP_LOGE(TAG, "cannot start the IP event task");
+            return ESP_ERR_NO_MEM;
+        }
+        started = 1;
+    }
+    esp_err_t err = gonetif_glue_netif_init();
+    gonetif_signals_after_start();
+    return err;
+}
+
+/* ---- the lwIP-shaped defaults IDF's esp_netif_defaults.h refers to -------- */
+
+#include "lwip/esp_netif_net_stack.h"
+
+err_t ethernetif_init(struct netif *netif)
+{
+    (void)netif;
+    return ERR_OK;
+}
+
+esp_netif_recv_ret_t ethernetif_input(void *h, void *buffer, size_t len, void *l2_buff)
+{
+    (void)l2_buff;
+    esp_err_t err = gonetif_netif_valid(h) ? gonetif_netif_receive(((esp_netif_t *)h)->id, buffer, len)
+                                           : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+#if ESP_NETIF_RECV_RET_T_IS_VOID
+    (void)err;
+#else
+    return err;
+#endif
+}
+
+static const struct esp_netif_netstack_config ethernet_like = {
+    .lwip = {.init_fn = ethernetif_init, .input_fn = ethernetif_input},
+};
+const esp_netif_netstack_config_t *_g_esp_netif_netstack_default_eth = &ethernet_like;
+const esp_netif_netstack_config_t *_g_esp_netif_netstack_default_br = &ethernet_like;
+const esp_netif_netstack_config_t *_g_esp_netif_netstack_default_wifi_sta = &ethernet_like;

@@ -1,0 +1,2 @@
+/* lwip/err.h for IDF builds on gonetif: the repository's header. */
+#include "../../../../include/lwip/err.h"

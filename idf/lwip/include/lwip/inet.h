@@ -1,0 +1,2 @@
+/* lwip/inet.h for IDF builds on gonetif: the repository's header. */
+#include "../../../../include/lwip/inet.h"

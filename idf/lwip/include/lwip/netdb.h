@@ -1,0 +1,2 @@
+/* lwip/netdb.h for IDF builds on gonetif: the repository's header. */
+#include "../../../../include/lwip/netdb.h"

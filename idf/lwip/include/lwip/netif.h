@@ -1,0 +1,2 @@
+/* lwip/netif.h for IDF builds on gonetif: the repository's header. */
+#include "../../../../include/lwip/netif.h"

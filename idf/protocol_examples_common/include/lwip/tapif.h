@@ -1,0 +1,2 @@
+/* lwip/tapif.h for IDF builds. */
+#include "../../../../include/lwip/tapif.h"

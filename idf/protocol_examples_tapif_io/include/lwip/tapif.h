@@ -1,0 +1,2 @@
+/* lwip/tapif.h for IDF builds: gonetif recognises these stack functions. */
+#include "../../../../include/lwip/tapif.h"

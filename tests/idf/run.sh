@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# IDF's own linux-target examples, unchanged, on gonetif: built with IDF's
+# CMake through the documented interface (one EXTRA_COMPONENT_DIRS line, the
+# lines of idf/sdkconfig.defaults), then run over a TAP in a fresh network
+# namespace against real peers. Checks that the peer saw the app's address.
+#
+#   tests/idf/run.sh <v5.5|v6.0|master> [app ...]     apps: tcp_client udp_client app esp_http_client (v5.5)
+#
+# app is gonetif's own IDF app (tests/idf/app): DHCP and DNS from dnsmasq,
+# IPv6 SLAAC, UDP both ways, select over socket + pipe, a TCP server for a
+# host client, and the tick share of a low-priority task while a
+# high-priority one is blocked (>= 90 %).
+#
+# IDF comes from the snapshot beside the repository (../shared/idf, set up
+# into a work folder under the build dir) or, when that is absent, from the
+# caller's IDF_PATH. The Go archive of the standalone build is reused
+# (GNT_GO_ARCHIVE), so it is built once for all versions and apps.
+source "$(dirname "$0")/../lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VER=${1:?usage: run.sh <v5.5|v6.0|master> [app ...]}
+shift
+APPS=("$@")
+[ ${#APPS[@]} -gt 0 ] || APPS=(tcp_client udp_client app esp_http_client)
+TEST_NAME="idf_$VER"
+
+skip_or_fail() {
+    [ "${GONETIF_REQUIRE_PRIV:-}" = 1 ] && fail "$* (GONETIF_REQUIRE_PRIV=1)"
+    echo "SKIP $TEST_NAME: $*"
+    exit 77
+}
+
+require_priv python3
+SNAP=${GNT_IDF_SNAPSHOT:-$ROOT/../shared/idf}
+WORK=$GNT_BIN/idf-work/$VER
+if [ -x "$SNAP/setup.sh" ]; then
+    mkdir -p "$WORK"
+    env_out=$("$SNAP/setup.sh" "$VER" "$WORK/idf" 2>"$WORK/setup.log") ||
+        { cat "$WORK/setup.log"; fail "IDF $VER setup failed"; }
+    eval "$env_out"
+elif [ -n "${IDF_PATH:-}" ] && [ -f "$IDF_PATH/tools/cmake/project.cmake" ]; then
+    mkdir -p "$WORK"
+    : "${IDF_CMAKE_ARGS:=-G Ninja -DIDF_TARGET=linux}"
+else
+    skip_or_fail "no ESP-IDF: neither $SNAP/setup.sh nor IDF_PATH"
+fi
+command -v ninja >/dev/null || skip_or_fail "ninja missing"
+ARCHIVE=${GNT_GO_ARCHIVE:-$GNT_BIN/libgonetif_go.a}
+[ -f "$ARCHIVE" ] || fail "no Go archive at $ARCHIVE (run scripts/build first)"
+
+# prepare APP SRC_SUBDIR EXTRA_SDKCONFIG: a copy of IDF's example with the
+# user's documented change, built; prints the build seconds to $TMP/times.
+prepare() {
+    local app=$1 src=$IDF_PATH/examples/$2 extra=$3 dir=$WORK/$1
+    [ "$app" = gnt_idf_app ] && src=$ROOT/tests/idf/app
+    [ -d "$src" ] || fail "$src missing"
+    rm -rf "$dir" && cp -r "$src" "$dir" || fail "cannot copy $src"
+    [ "$app" = gnt_idf_app ] || sed -i "0,/^include(\$ENV{IDF_PATH}\/tools\/cmake\/project.cmake)/s##list(APPEND EXTRA_COMPONENT_DIRS \"$ROOT/idf\")\n&#" \
+        "$dir/CMakeLists.txt"
+    [ "$app" = gnt_idf_app ] || grep -q "EXTRA_COMPONENT_DIRS \"$ROOT/idf\"" "$dir/CMakeLists.txt" ||
+        fail "$app: CMakeLists.txt not patched"
+    local f
+    for f in sdkconfig.defaults sdkconfig.defaults.linux; do
+        [ "$f" = sdkconfig.defaults ] || [ -f "$dir/$f" ] || continue
+        { echo; cat "$ROOT/idf/sdkconfig.defaults"; printf '%b' "$extra"; } >>"$dir/$f"
+    done
+    local t0=$SECONDS
+    # shellcheck disable=SC2086 # IDF_CMAKE_ARGS is a list of arguments
+    (cd "$dir" && cmake -S . -B build $IDF_CMAKE_ARGS -DGONETIF_GO_ARCHIVE="$ARCHIVE" -DGONETIF_IDF_DIR="$ROOT/idf" >"$dir/configure.log" 2>&1) ||
+        { tail -40 "$dir/configure.log"; fail "$app: IDF configure failed"; }
+    (cd "$dir" && cmake --build build -j2 >"$dir/build.log" 2>&1) ||
+        { grep -E "error|undefined" "$dir/build.log" | head -30; fail "$app: IDF build failed"; }
+    ELF=$(ls "$dir"/build/*.elf 2>/dev/null | head -1)
+    [ -x "$ELF" ] || fail "$app: no .elf in $dir/build"
+    echo "$VER $app build $((SECONDS - t0)) s" | tee -a "$TMP/times"
+}
+
+STATIC="CONFIG_EXAMPLE_IPV4=y\nCONFIG_EXAMPLE_IPV4_ADDR=\"192.168.5.1\"\nCONFIG_EXAMPLE_PORT=3333\n"
+STATIC+="CONFIG_EXAMPLE_CONNECT_WAIT_FOR_IP=n\nCONFIG_EXAMPLE_CONNECT_IPV6=n\n"
+STATIC+="CONFIG_EXAMPLE_CONNECT_TAPIF_IP_ADDR=\"192.168.5.100\"\n"
+
+# run_bounded SECONDS OUT: the app in the namespace; it loops forever, so a
+# bounded run ending in timeout's 124 is the normal end.
+run_bounded() {
+    in_ns timeout "$1" "$ELF" >"$2" 2>&1 </dev/null
+    local rc=$?
+    [ $rc = 124 ] || [ $rc = 0 ] || { tail -30 "$2"; fail "app exited with $rc"; }
+}
+
+test_tcp_client() {
+    prepare tcp_client protocols/sockets/tcp_client "$STATIC"
+    start_bg "$TMP/tcp_peer" socat -d -d TCP-LISTEN:3333,fork,reuseaddr EXEC:cat
+    wait_listen_tcp 3333
+    run_bounded 4 "$TMP/tcp_out"
+    local n
+    n=$(grep -c 'Received 19 bytes from 192.168.5.1' "$TMP/tcp_out")
+    [ "$n" -ge 3 ] || { tail -20 "$TMP/tcp_out"; fail "tcp_client: $n echoes"; }
+    grep -q "Message from ESP32" "$TMP/tcp_out" || fail "tcp_client: echo text missing"
+    grep -q "accepting connection from AF=2 192.168.5.100:" "$TMP/tcp_peer" ||
+        { cat "$TMP/tcp_peer"; fail "tcp_client: the peer did not see 192.168.5.100"; }
+    echo "$VER tcp_client ok: $n echoes" | tee -a "$TMP/times"
+    # Bad configuration: a clear E line and an esp_err_t (the example's
+    # ESP_ERROR_CHECK then aborts), never a hang.
+    in_ns env GONETIF_LOG_LEVEL=loud timeout 20 "$ELF" >"$TMP/bad_out" 2>&1 </dev/null
+    local rc=$?
+    [ $rc != 124 ] && [ $rc != 0 ] || { tail "$TMP/bad_out"; fail "tcp_client: bad GONETIF_LOG_LEVEL gave exit $rc"; }
+    grep -q "^E (.*bad gonetif log level 'loud'" "$TMP/bad_out" || { tail "$TMP/bad_out"; fail "tcp_client: no E line for a bad setting"; }
+    grep -q "ESP_ERR_INVALID_ARG" "$TMP/bad_out" || { tail "$TMP/bad_out"; fail "tcp_client: no ESP_ERR_INVALID_ARG"; }
+}
+
+test_udp_client() {
+    prepare udp_client protocols/sockets/udp_client "$STATIC"
+    start_bg "$TMP/udp_peer" python3 -u -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.168.5.1", 3333))
+s.settimeout(30)
+while True:
+    data, peer = s.recvfrom(2048)
+    print("from", peer[0], len(data), flush=True)
+    s.sendto(data, peer)'
+    wait_listen_udp 3333
+    run_bounded 5 "$TMP/udp_out"
+    local n
+    n=$(grep -c 'Received 19 bytes from 192.168.5.1' "$TMP/udp_out")
+    [ "$n" -ge 2 ] || { tail -20 "$TMP/udp_out"; fail "udp_client: $n echoes"; }
+    grep -q "^from 192.168.5.100 19$" "$TMP/udp_peer" ||
+        { cat "$TMP/udp_peer"; fail "udp_client: the peer did not see 192.168.5.100"; }
+    echo "$VER udp_client ok: $n echoes" | tee -a "$TMP/times"
+}
+
+test_esp_http_client() {
+    [ "$VER" = v5.5 ] || { echo "esp_http_client: v5.5 only (v6.0/master need Mbed TLS 4.1)"; return 0; }
+    prepare esp_http_client protocols/esp_http_client "${STATIC}CONFIG_EXAMPLE_HTTP_ENDPOINT=\"192.168.5.1\"\n"
+    start_bg "$TMP/http_peer" python3 -u "$ROOT/tests/idf/http_peer.py" 192.168.5.1 80
+    wait_listen_tcp 80
+    # HTTPS requests fail (no TLS peer); the example goes on and finishes.
+    in_ns timeout 60 "$ELF" >"$TMP/http_out" 2>&1 </dev/null &
+    local pid=$!
+    PIDS+=($pid)
+    wait_line "$TMP/http_out" "Finish http example" 60 || { grep -v "^D " "$TMP/http_out" | tail -40; cat "$TMP/http_peer"; fail "esp_http_client did not finish"; }
+    local m
+    for m in GET POST PUT PATCH DELETE HEAD; do
+        grep -q "HTTP $m Status = 200" "$TMP/http_out" || { grep -E "Status|error|E \(" "$TMP/http_out" | head -20; fail "esp_http_client: no $m 200"; }
+        grep -q "^request 192.168.5.100 $m " "$TMP/http_peer" || fail "esp_http_client: the peer saw no $m from 192.168.5.100"
+    done
+    echo "$VER esp_http_client ok: $(grep -c '^request 192.168.5.100' "$TMP/http_peer") requests from 192.168.5.100" | tee -a "$TMP/times"
+}
+
+test_app() {
+    prepare gnt_idf_app "" ""
+    cat >"$TMP/dnsmasq.conf" <<CONF
+interface=tap0
+bind-interfaces
+no-resolv
+no-hosts
+dhcp-range=192.168.5.50,192.168.5.50,255.255.255.0,1h
+dhcp-option=option:router,192.168.5.1
+dhcp-option=option:dns-server,192.168.5.1
+address=/peer.gonetif.test/192.168.5.1
+enable-ra
+dhcp-range=fd00:5::,ra-only,64,1h
+log-dhcp
+log-queries
+CONF
+    in_ns ip addr add fd00:5::1/64 dev tap0
+    start_bg "$TMP/dnsmasq" dnsmasq -k -C "$TMP/dnsmasq.conf" --pid-file="$TMP/dnsmasq.pid" --log-facility=-
+    start_bg "$TMP/udp_peer" python3 -u -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("192.168.5.1", 3333))
+while True:
+    data, peer = s.recvfrom(2048)
+    print("from", peer[0], len(data), flush=True)
+    s.sendto(data, peer)'
+    wait_listen_udp 3333
+    wait_listen_udp 67
+    start_bg "$TMP/app_out" timeout 90 "$ELF"
+    local app_pid=$LAST_PID
+    wait_line "$TMP/app_out" "RESULT tcp_listening" 60 || true
+    in_ns python3 - >"$TMP/tcp_client" 2>&1 <<'PY' || { cat "$TMP/tcp_client"; fail "host TCP client"; }
+import os, socket
+data = os.urandom(1 << 20)
+s = socket.create_connection(("192.168.5.50", 3335), timeout=10)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+back = bytearray()
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    back += chunk
+print("host client: sent", len(data), "echo", "equal" if bytes(back) == data else "DIFFERS", len(back))
+PY
+    wait_line "$TMP/app_out" "^APP \(DONE\|FAIL\)" 60
+    wait "$app_pid"
+    local rc=$?
+    grep -E "^(RESULT|APP)" "$TMP/app_out"
+    cat "$TMP/tcp_client"
+    [ $rc = 0 ] && grep -q "^APP DONE" "$TMP/app_out" || { tail -30 "$TMP/app_out"; fail "app: exit $rc"; }
+    grep -q "echo equal 1048576" "$TMP/tcp_client" || fail "app: TCP echo differs"
+    grep -q "^RESULT tcp_server peer 192.168.5.1 echoed 1048576 bytes" "$TMP/app_out" || fail "app: TCP server"
+    grep -q "^RESULT dhcp 192.168.5.50 gw 192.168.5.1" "$TMP/app_out" || fail "app: DHCP address"
+    grep -q "^RESULT got_ip_events 1" "$TMP/app_out" || fail "app: GOT_IP event"
+    grep -q "DHCPACK(tap0) 192.168.5.50" "$TMP/dnsmasq" || { cat "$TMP/dnsmasq"; fail "app: dnsmasq gave no lease"; }
+    grep -q "^RESULT dns peer.gonetif.test 192.168.5.1" "$TMP/app_out" || fail "app: getaddrinfo"
+    grep -q "query\[A\] peer.gonetif.test from 192.168.5.50" "$TMP/dnsmasq" || fail "app: DNS query not from the app"
+    grep -q "^RESULT ip6_linklocal fe80:" "$TMP/app_out" || fail "app: IPv6 link-local"
+    grep -q "^RESULT ip6_global fd00:0005:" "$TMP/app_out" || fail "app: SLAAC"
+    grep -q "^from 192.168.5.50 " "$TMP/udp_peer" || fail "app: the UDP peer did not see 192.168.5.50"
+    grep -q "^RESULT select pipe ok socket ok" "$TMP/app_out" || fail "app: select"
+    local line share
+    while read -r line; do
+        share=$(sed -n 's/.* = \([0-9]*\)%$/\1/p' <<<"$line")
+        [ -n "$share" ] && [ "$share" -ge 90 ] || fail "app: tick share below 90 %: $line"
+    done < <(grep "^RESULT tick_share" "$TMP/app_out")
+    [ "$(grep -c '^RESULT tick_share' "$TMP/app_out")" = 4 ] || fail "app: tick share lines missing"
+    grep "^RESULT \(tick_share\|udp_rtt\)" "$TMP/app_out" | sed "s/^/$VER /" >>"$TMP/times"
+}
+
+for app in "${APPS[@]}"; do
+    declare -F "test_$app" >/dev/null || fail "unknown app $app"
+    make_ns
+    make_tap tap0 192.168.5.1/24
+    "test_$app"
+    cleanup_ns() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=(); ip netns del "$NS"; NS=""; }
+    cleanup_ns
+done
+cp "$TMP/times" "$WORK/times.txt"
+cat "$TMP/times"
+pass
