@@ -61,6 +61,10 @@ func ensureStack() (*gonetif.Stack, error) {
 		if vals.IsSet(config.IPLostTimerMS) {
 			s.Netifs.LostIPDelay = time.Duration(vals.Uint(config.IPLostTimerMS)) * time.Millisecond
 		}
+		s.Netifs.TxQueue = int(vals.Uint(config.TxQueue))
+		if s.Netifs.TxQueue == 0 {
+			s.Netifs.TxQueue = -1 // the setting's 0 is "none"
+		}
 	})
 	return theStack, initErr
 }

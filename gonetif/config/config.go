@@ -68,6 +68,7 @@ const (
 	LogLevel      = "GONETIF_LOG_LEVEL"
 	ExitLingerMS  = "GONETIF_EXIT_LINGER_MS"
 	IPLostTimerMS = "GONETIF_IP_LOST_TIMER_MS"
+	TxQueue       = "GONETIF_TX_QUEUE"
 )
 
 // LogLevels are esp_log_level_t's names in value order.
@@ -102,6 +103,8 @@ var Table = []Setting{
 		Doc: "at exit, how long (ms) closed TCP connections may still send"},
 	{Name: IPLostTimerMS, Kind: Uint, Min: 1, Max: 86400000, Default: "120000",
 		Doc: "after a disconnect, how long (ms) before lost-IP is posted (IDF's 120 s)"},
+	{Name: TxQueue, Kind: Uint, Min: 0, Max: 65536, Default: "1000",
+		Doc: "TCP frames per interface queued for a writer goroutine, so the sending thread does not do the TAP write; `0`: the sender writes each frame itself"},
 }
 
 // Lookup finds a row by name.
