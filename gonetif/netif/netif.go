@@ -155,11 +155,12 @@ func NewManager(s *gvstack.Stack) *Manager {
 // tcpTxQueue hands TCP frames to a writer goroutine and writes every other
 // frame on the sender's goroutine. TCP's processor goroutine sends ACKs and
 // segments while it holds the connection, so the application's next call
-// waits for its writes; queued, they no longer hold anyone up
-// (request/response, connection rate and bulk send gain 1.5x or more,
-// bench/RESULTS.md). A UDP datagram is written by the sending thread
-// itself, where the hand-off only adds a wake-up (UDP request/response
-// lost half its rate when queued).
+// waits for its writes; queued, they no longer hold anyone up (1-byte
+// request/response, connection rate and bulk send gained 1.1-1.6x side by
+// side, bench/RESULTS.md). A UDP datagram is written by the sending thread
+// itself, where the hand-off only adds a wake-up (queued, UDP
+// request/response lost up to half its rate; queueing only datagrams sent
+// back to back did not raise the UDP flood's rate).
 type tcpTxQueue struct {
 	queue gvstack.QueueingDiscipline
 	link  gvstack.LinkWriter
