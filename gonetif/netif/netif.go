@@ -155,9 +155,10 @@ func NewManager(s *gvstack.Stack) *Manager {
 // tcpTxQueue hands TCP frames to a writer goroutine and writes every other
 // frame on the sender's goroutine. TCP's processor goroutine sends ACKs and
 // segments while it holds the connection, so the application's next call
-// waits for its writes; queued, they no longer hold anyone up (1-byte
-// request/response, connection rate and bulk send gained 1.1-1.6x side by
-// side, bench/RESULTS.md). A UDP datagram is written by the sending thread
+// waits for its writes; queued, they no longer hold anyone up (side by
+// side: connection rate 1.2-2.1x, bulk send 1.1-1.5x, request/response
+// mostly faster but up to a quarter slower on a quiet machine;
+// bench/RESULTS.md). A UDP datagram is written by the sending thread
 // itself, where the hand-off only adds a wake-up (queued, UDP
 // request/response lost up to half its rate; queueing only datagrams sent
 // back to back did not raise the UDP flood's rate).
