@@ -19,6 +19,7 @@ enum {
     PORT_ECHO = 2,   /* echo everything back (request/response, RSS checks) */
     PORT_CRR = 3,    /* echo one byte, then the peer closes */
     PORT_UDP = 4,    /* UDP counter */
+    PORT_UDP_ECHO = 5, /* UDP echo: every datagram goes back to its sender */
 };
 #define BENCH_BASE_PORT 5201
 

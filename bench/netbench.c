@@ -6,7 +6,8 @@
  * three, as an IDF application does; the peer is bench/peer.c.
  *
  *   netbench -a PEER_IP [-p BASE_PORT] [-i TAP -l LOCAL_IP -m NETMASK]
- *            [-t send,recv,w64,rr,crr,udp,rss] [-n RUNS] [-d SECONDS]
+ *            [-t send,recv,w64,rr,rr1k,rr100,crr,udp,udprr,rss] [-n RUNS]
+ *            [-d SECONDS]
  *            [-c CONNS,CONNS...]
  *
  * Output, one line per measurement (bench/run turns them into a table):
@@ -302,12 +303,14 @@ static void t_recv(int run)
     result("recv", run, got[0] / dt / 1e6, "MB/s");
 }
 
-/* 1-byte request/response on one connection, TCP_NODELAY on both ends. */
-static void t_rr(int run)
+/* Request/response on one connection, TCP_NODELAY on both ends: `size`
+ * bytes there, the same bytes back (1 byte; 1 KiB as a small HTTP-like
+ * exchange). Every answer is compared with its request. */
+static void t_rr(const char *name, int run, size_t size)
 {
     int fd = tcp_connect(PORT_ECHO, 1);
     if (fd < 0) {
-        failed("rr", run, "connect");
+        failed(name, run, "connect");
         return;
     }
     uint64_t n = 0;
@@ -316,22 +319,119 @@ static void t_rr(int run)
         if ((n & 63) == 0 && (t = now_s()) >= end) {
             break;
         }
-        uint8_t b = (uint8_t)n, r;
-        if (send_all(fd, &b, 1) < 0 || recv_full(fd, &r, 1) < 0) {
-            failed("rr", run, "send/recv");
+        const uint8_t *req = pat + (n * 7) % PAT_PERIOD;
+        if (send_all(fd, req, size) < 0 || recv_full(fd, rbuf, size) < 0) {
+            failed(name, run, "send/recv");
             close(fd);
             return;
         }
-        if (r != b) {
+        if (memcmp(rbuf, req, size)) {
             errno = 0;
-            failed("rr", run, "echo differs");
+            failed(name, run, "echo differs");
             close(fd);
             return;
         }
         n++;
     }
     close(fd);
-    result("rr", run, n / (t - t0), "trips/s");
+    result(name, run, n / (t - t0), "trips/s");
+}
+
+/* RR_CONNS connections at once, one thread: a 1-byte request on every
+ * connection, then every answer; round trips/s over all of them. */
+#define RR_CONNS 100
+static void t_rr100(int run)
+{
+    int fds[RR_CONNS];
+    for (int i = 0; i < RR_CONNS; i++) {
+        if ((fds[i] = tcp_connect(PORT_ECHO, 1)) < 0) {
+            failed("rr100", run, "connect");
+            while (i--) {
+                close(fds[i]);
+            }
+            return;
+        }
+    }
+    uint64_t n = 0;
+    double t0 = now_s(), end = t0 + secs, t = t0;
+    int ok = 1;
+    for (uint8_t round = 0; ok && (t = now_s()) < end; round++) {
+        for (int i = 0; ok && i < RR_CONNS; i++) {
+            uint8_t b = (uint8_t)(round + i);
+            ok = send_all(fds[i], &b, 1) == 0;
+        }
+        for (int i = 0; ok && i < RR_CONNS; i++) {
+            uint8_t r;
+            ok = recv_full(fds[i], &r, 1) == 0 && r == (uint8_t)(round + i);
+        }
+        n += RR_CONNS;
+    }
+    for (int i = 0; i < RR_CONNS; i++) {
+        close(fds[i]);
+    }
+    if (!ok) {
+        failed("rr100", run, "send/recv or echo differs");
+        return;
+    }
+    result("rr100", run, n / (t - t0), "trips/s");
+}
+
+/* UDP request/response: one 64-byte datagram to the peer's echo port,
+ * wait for it to come back (a lost one is sent again after 200 ms). */
+static void t_udprr(int run)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(base_port + PORT_UDP_ECHO)};
+    inet_pton(AF_INET, peer_ip, &sa.sin_addr);
+    struct timeval tv = {.tv_usec = 200000};
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        failed("udprr", run, "socket");
+        if (fd >= 0) {
+            close(fd);
+        }
+        return;
+    }
+    uint64_t n = 0, lost = 0;
+    uint64_t token = ((uint64_t)getpid() << 20) ^ (uint64_t)run ^ 0xa5a50000;
+    double t0 = now_s(), end = t0 + secs, t;
+    for (;;) {
+        if ((n & 63) == 0 && (t = now_s()) >= end) {
+            break;
+        }
+        struct udp_msg q = {.magic = UDP_MAGIC, .type = 'E', .token = token, .seq = n}, r;
+        if (send(fd, &q, sizeof q, 0) != UDP_SIZE) {
+            if (++lost > 100) {
+                break;
+            }
+            continue;
+        }
+        for (;;) {
+            ssize_t got = recv(fd, &r, sizeof r, 0);
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got < 0) {
+                lost++; /* timed out: ask again */
+                break;
+            }
+            if (got == UDP_SIZE && !memcmp(&r, &q, sizeof q)) {
+                n++;
+                break;
+            } /* else a late answer to an earlier try: skip it */
+        }
+        if (lost > 100) {
+            break;
+        }
+    }
+    close(fd);
+    if (lost > 100 || n == 0) {
+        errno = 0;
+        failed("udprr", run, "more than 100 requests lost");
+        return;
+    }
+    printf("I udprr_lost %llu\n", (unsigned long long)lost);
+    result("udprr", run, n / (t - t0), "trips/s");
 }
 
 /* Connection set-up and tear-down: connect, 1 byte there and back, the
@@ -479,7 +579,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    const char *tap = "tap0", *ip = NULL, *mask = "255.255.255.0", *tests = "send,recv,w64,rr,crr,udp";
+    const char *tap = "tap0", *ip = NULL, *mask = "255.255.255.0", *tests = "send,recv,w64,rr,rr1k,rr100,crr,udp,udprr";
     const char *conns = "1000,10000";
     int runs = 3, opt;
     while ((opt = getopt(argc, argv, "a:p:i:l:m:t:n:d:c:")) != -1) {
@@ -545,7 +645,13 @@ int main(int argc, char **argv)
             } else if (!strcmp(t, "recv")) {
                 t_recv(run);
             } else if (!strcmp(t, "rr")) {
-                t_rr(run);
+                t_rr("rr", run, 1);
+            } else if (!strcmp(t, "rr1k")) {
+                t_rr("rr1k", run, 1024);
+            } else if (!strcmp(t, "rr100")) {
+                t_rr100(run);
+            } else if (!strcmp(t, "udprr")) {
+                t_udprr(run);
             } else if (!strcmp(t, "crr")) {
                 t_crr(run);
             } else if (!strcmp(t, "udp")) {

@@ -1,8 +1,8 @@
 /*
  * bench/peer.c — the kernel side of every benchmark: one single-threaded
  * epoll server on the host end of the link, with one port per mode
- * (see common.h): sink, source, echo, crr (echo one byte and close) and a
- * UDP counter. It exits on its own after -T seconds (default 900).
+ * (see common.h): sink, source, echo, crr (echo one byte and close), a
+ * UDP counter and a UDP echo. It exits on its own after -T seconds (default 900).
  *
  *   peer [-a BIND_ADDR] [-p BASE_PORT] [-T MAX_SECONDS]
  */
@@ -26,7 +26,7 @@
 
 #define MAX_FDS 70000
 
-enum kind { K_NONE, K_LISTEN, K_SINK, K_SOURCE, K_ECHO, K_CRR, K_UDP };
+enum kind { K_NONE, K_LISTEN, K_SINK, K_SOURCE, K_ECHO, K_CRR, K_UDP, K_UDP_ECHO };
 
 struct slot {
     enum kind kind;
@@ -262,6 +262,19 @@ static void on_udp(int fd)
     }
 }
 
+static void on_udp_echo(int fd)
+{
+    for (;;) {
+        struct sockaddr_storage from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+        if (n < 0) {
+            return;
+        }
+        sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fl);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *addr = "0.0.0.0";
@@ -292,7 +305,8 @@ int main(int argc, char **argv)
     watch(listener(addr, base + PORT_ECHO, SOCK_STREAM), K_LISTEN, K_ECHO);
     watch(listener(addr, base + PORT_CRR, SOCK_STREAM), K_LISTEN, K_CRR);
     watch(listener(addr, base + PORT_UDP, SOCK_DGRAM), K_UDP, 0);
-    printf("peer ready on %s ports %d-%d\n", addr, base, base + PORT_UDP);
+    watch(listener(addr, base + PORT_UDP_ECHO, SOCK_DGRAM), K_UDP_ECHO, 0);
+    printf("peer ready on %s ports %d-%d\n", addr, base, base + PORT_UDP_ECHO);
     fflush(stdout);
 
     double end = now_s() + max_s;
@@ -308,6 +322,7 @@ int main(int argc, char **argv)
             case K_ECHO: on_echo(fd, 0); break;
             case K_CRR: on_echo(fd, 1); break;
             case K_UDP: on_udp(fd); break;
+            case K_UDP_ECHO: on_udp_echo(fd); break;
             case K_NONE: break;
             }
         }

@@ -72,6 +72,7 @@ func ensureStack() (*gonetif.Stack, error) {
 		if vals.IsSet(config.IPLostTimerMS) {
 			s.Netifs.LostIPDelay = time.Duration(vals.Uint(config.IPLostTimerMS)) * time.Millisecond
 		}
+		s.Netifs.TxQueue = int(vals.Uint(config.TxQueue))
 	})
 	return theStack, initErr
 }

@@ -79,6 +79,7 @@ const (
 	LocalPortRange = "GONETIF_LOCAL_PORT_RANGE"
 	TCPMinRTOMS    = "GONETIF_TCP_MIN_RTO_MS"
 	OutDelay       = "GONETIF_OUT_DELAY"
+	TxQueue        = "GONETIF_TX_QUEUE"
 )
 
 // Link kinds (values of GONETIF_LINK).
@@ -135,6 +136,8 @@ var Table = []Setting{
 		Doc: "delay of sent frames, same syntax; unset: none"},
 	{Name: HostFwd, Kind: String, Check: checkHostForwards, Syntax: "QEMU hostfwd list",
 		Doc: "`user` and `user:NAME` links: host ports forwarded into the first device (on `user:NAME`, to the device address given; none given: `.15`, the first lease), e.g. `tcp:127.0.0.1:8080-:80,udp::5353-:5353`; unset: none"},
+	{Name: TxQueue, Kind: Uint, Min: 0, Max: 65536, Default: "0",
+		Doc: "TCP frames per interface queued for a writer goroutine, so the sending thread does not do the TAP write; `0` (the default): the sender writes each frame itself; a switch for now: it speeds connection churn and bulk send but not reliably request/response (bench/RESULTS.md)"},
 }
 
 // Lookup finds a row by name.

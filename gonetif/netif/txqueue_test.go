@@ -1,0 +1,133 @@
+package netif_test
+
+import (
+	"bytes"
+	"net/netip"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/gonetif/gonetif/gonetif/config"
+	"github.com/gonetif/gonetif/gonetif/netif"
+)
+
+// stuckLink, once stuck, holds every write until release is closed.
+type stuckLink struct {
+	gvstack.LinkEndpoint
+	stuck   atomic.Bool
+	writing chan struct{} // a write is being held
+	release chan struct{}
+}
+
+func (l *stuckLink) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.Error) {
+	if l.stuck.Load() {
+		select {
+		case l.writing <- struct{}{}:
+		default:
+		}
+		<-l.release
+	}
+	return l.LinkEndpoint.WritePackets(pkts)
+}
+
+// sendThroughStuckLink starts a TCP connect (its SYN is written by the
+// caller) or sends one UDP datagram through an interface whose link
+// blocks, and says whether the call returned while the link's write was
+// still held.
+func sendThroughStuckLink(t *testing.T, txQueue int, proto string) bool {
+	m := newManager(t)
+	m.TxQueue = txQueue
+	link := &stuckLink{LinkEndpoint: newLink(t).A, writing: make(chan struct{}, 1), release: make(chan struct{})}
+	n, err := m.New(netif.Config{Key: "Q", Flags: netif.FlagAutoUp, IPInfo: netif.IPInfo{
+		IP: netip.MustParseAddr("10.9.0.1"), Netmask: netip.MustParseAddr("255.255.255.0")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Attach(link); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	peer := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 9, 0, 2}), Port: 9}
+	// A known neighbour: the SYN or datagram is the first frame written.
+	if err := m.Stack().AddStaticNeighbor(n.NICID(), header.IPv4ProtocolNumber, peer.Addr, "\x02\x00\x00\x00\x00\x02"); err != nil {
+		t.Fatal(err)
+	}
+	var wq waiter.Queue
+	transport := udp.ProtocolNumber
+	if proto == "tcp" {
+		transport = tcp.ProtocolNumber
+	}
+	ep, tcpErr := m.Stack().NewEndpoint(transport, ipv4.ProtocolNumber, &wq)
+	if tcpErr != nil {
+		t.Fatal(tcpErr)
+	}
+	defer ep.Close()
+	defer close(link.release) // before ep.Close: a held write holds the endpoint
+	link.stuck.Store(true)
+	sent := make(chan tcpip.Error, 1)
+	go func() {
+		if proto == "tcp" {
+			err := ep.Connect(peer)
+			if _, started := err.(*tcpip.ErrConnectStarted); started {
+				err = nil
+			}
+			sent <- err
+			return
+		}
+		var r bytes.Reader
+		r.Reset([]byte("hello"))
+		_, err := ep.Write(&r, tcpip.WriteOptions{To: &peer})
+		sent <- err
+	}()
+	select {
+	case <-link.writing:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: nothing reached the link", proto)
+	}
+	select {
+	case err := <-sent:
+		if err != nil {
+			t.Fatalf("%s: %v", proto, err)
+		}
+		return true
+	case <-time.After(200 * time.Millisecond):
+		return false
+	}
+}
+
+func TestTxQueueTakesTCPWritesOffTheSender(t *testing.T) {
+	for _, c := range []struct {
+		txQueue int
+		proto   string
+		queued  bool
+	}{
+		{0, "tcp", false}, // the default: off
+		{netif.SuggestedTxQueue, "tcp", true},
+		{8, "tcp", true},
+		{-1, "tcp", false},
+		{8, "udp", false}, // datagrams are written by their sender
+		{0, "udp", false},
+	} {
+		if got := sendThroughStuckLink(t, c.txQueue, c.proto); got != c.queued {
+			t.Errorf("TxQueue %d, %s: returned before the link's write: %v, want %v", c.txQueue, c.proto, got, c.queued)
+		}
+	}
+}
+
+func TestTxQueueDefaultIsTheSettingsDefault(t *testing.T) {
+	s, ok := config.Lookup(config.TxQueue)
+	// Off by default in both, C and Go: the zero Manager has no queue.
+	if !ok || s.Default != "0" || (netif.Manager{}).TxQueue != 0 {
+		t.Fatalf("GONETIF_TX_QUEUE default %q: want 0, as Manager.TxQueue's zero value", s.Default)
+	}
+}
