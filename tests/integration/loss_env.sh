@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A C app under GONETIF_OUT_LOSS/IN_LOSS with GONETIF_TCP_MIN_RTO_MS: the
-# TAP runs plain (the log says so), TCP echo still works through 10 % loss
+# TAP runs plain (the log says so), TCP echo still works through 5 % loss
 # each way, and a malformed GONETIF_TCP_MIN_RTO_MS is refused with a log line.
 source "$(dirname "$0")/../lib.sh"
 require_priv
@@ -10,10 +10,10 @@ start_bg "$TMP/server" socat TCP-LISTEN:3333,fork,reuseaddr EXEC:cat
 wait_listen_tcp 3333
 msgs=()
 for i in $(seq 1 20); do msgs+=(192.168.5.1 3333 "message $i through loss"); done
-in_ns env GONETIF_IN_LOSS=10 GONETIF_OUT_LOSS=10 GONETIF_TCP_MIN_RTO_MS=20 timeout 60 "$APP" tcp-echo "${msgs[@]}" \
+in_ns env GONETIF_IN_LOSS=5 GONETIF_OUT_LOSS=5 GONETIF_TCP_MIN_RTO_MS=20 timeout 60 "$APP" tcp-echo "${msgs[@]}" \
     >"$TMP/out" 2>&1 || { cat "$TMP/out"; fail "tcp-echo through loss exited with $?"; }
 [ "$(grep -c '^REPLY message [0-9]* through loss$' "$TMP/out")" = 20 ] || { cat "$TMP/out"; fail "expected 20 replies"; }
-grep -q "plain: loss 10% in, 10% out" "$TMP/out" || { cat "$TMP/out"; fail "no log line saying the lossy TAP runs plain"; }
+grep -q "plain: loss 5% in, 5% out" "$TMP/out" || { cat "$TMP/out"; fail "no log line saying the lossy TAP runs plain"; }
 
 in_ns env GONETIF_TCP_MIN_RTO_MS=abc timeout 20 "$APP" sleep 0 >"$TMP/bad" 2>&1 && { cat "$TMP/bad"; fail "GONETIF_TCP_MIN_RTO_MS=abc accepted"; }
 grep -q 'GONETIF_TCP_MIN_RTO_MS="abc"' "$TMP/bad" || { cat "$TMP/bad"; fail "no log line naming the bad value"; }
