@@ -1,6 +1,7 @@
 // Package lantest has helpers for tests that put gonetif stacks on a
 // link and check traffic between them: a stack on any link endpoint, a
-// byte-exact TCP echo, a UDP echo, and a goroutine leak check.
+// byte-exact TCP echo, a UDP echo, a bulk-send benchmark, and a
+// goroutine leak check.
 package lantest
 
 import (
@@ -160,6 +161,44 @@ func UDPEcho(t testing.TB, client, server *gonetif.Stack, to netip.Addr, port ui
 		}
 	}
 	t.Fatalf("UDP echo from %v:%d: no reply in 20 tries", to, port)
+}
+
+// BulkSend benchmarks one-way bulk TCP from a stack on la to a stack on
+// lb (addresses Addr(1), Addr(2)), 1 MiB per write, into a receiver that
+// discards; the timer is stopped when it returns.
+func BulkSend(b *testing.B, la, lb gvstack.LinkEndpoint, port uint16) {
+	b.Helper()
+	a := Stack(b, "A", la, Addr(1))
+	s := Stack(b, "B", lb, Addr(2))
+	ln, err := s.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.Copy(io.Discard, c)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := a.DialTCP(ctx, netip.AddrPortFrom(Addr(2), port))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 1<<20)
+	b.SetBytes(int64(len(buf)))
+	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Minute))
+	for b.Loop() {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatalf("write: %v", err)
+		}
+	}
+	b.StopTimer()
 }
 
 // NoLeak fails t if, within 5 s, the goroutine count does not come back
