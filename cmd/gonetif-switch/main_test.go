@@ -233,24 +233,7 @@ func BenchmarkBulkThroughDaemon(b *testing.B) {
 // loopback through 10.0.2.2, reach each other, and the daemon's host
 // port forward reaches the first of them.
 func TestGatewayThroughDaemon(t *testing.T) {
-	echo, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer echo.Close()
-	go func() {
-		for {
-			c, err := echo.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
+	echo := lantest.HostEcho(t)
 	d := start(t, build(t), "-gateway", "-hostfwd", "tcp::0-:80")
 	fwd := regexp.MustCompile(`forward tcp (127\.0\.0\.1:\d+) to 10\.0\.2\.15:80`).FindStringSubmatch(d.log())
 	if fwd == nil {

@@ -1,7 +1,7 @@
 // Package lantest has helpers for tests that put gonetif stacks on a
 // link and check traffic between them: a stack on any link endpoint, a
-// byte-exact TCP echo, a UDP echo, a bulk-send benchmark, and a
-// goroutine leak check.
+// byte-exact TCP echo, a UDP echo, a TCP echo on the host's loopback, a
+// bulk-send benchmark, and a goroutine leak check.
 package lantest
 
 import (
@@ -161,6 +161,31 @@ func UDPEcho(t testing.TB, client, server *gonetif.Stack, to netip.Addr, port ui
 		}
 	}
 	t.Fatalf("UDP echo from %v:%d: no reply in 20 tries", to, port)
+}
+
+// HostEcho serves TCP echo on the host's loopback (a kernel socket, what a
+// user-mode gateway reaches as .2) until the test ends; each connection is
+// echoed until the client closes it.
+func HostEcho(t testing.TB) *net.TCPListener {
+	t.Helper()
+	l, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	return l
 }
 
 // BulkSend benchmarks one-way bulk TCP from a stack on la to a stack on

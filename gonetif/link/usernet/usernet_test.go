@@ -30,6 +30,7 @@ import (
 	"github.com/gonetif/gonetif/gonetif/netif"
 	"github.com/gonetif/gonetif/gonetif/socket"
 	"github.com/gonetif/gonetif/gonetif/stack"
+	"github.com/gonetif/gonetif/internal/lantest"
 )
 
 var (
@@ -82,31 +83,8 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// hostEcho serves TCP echo on the host's loopback until the test ends.
-func hostEcho(t *testing.T) *net.TCPListener {
-	t.Helper()
-	l, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
-	return l
-}
-
 func TestTCPToHostLoopbackThroughGateway(t *testing.T) {
-	l := hostEcho(t)
+	l := lantest.HostEcho(t)
 	d := newDevice(t, usernet.Options{}, false)
 	port := uint16(l.Addr().(*net.TCPAddr).Port)
 	c, err := d.s.DialTCP(ctx(t), netip.AddrPortFrom(gateway, port))
@@ -601,7 +579,7 @@ func TestBulkBothWays(t *testing.T) {
 // TestCloseLeavesNoGoroutines runs traffic of every kind, closes, and
 // expects the goroutine count back where it started.
 func TestCloseLeavesNoGoroutines(t *testing.T) {
-	l := hostEcho(t)
+	l := lantest.HostEcho(t)
 	before := runtime.NumGoroutine()
 	func() {
 		fwds, _ := usernet.ParseHostForwards("tcp::0-:80,udp::0-:53")
@@ -699,7 +677,7 @@ func TestConnectionChurn(t *testing.T) {
 // a hub of two cables standing in for a virtual LAN): two devices lease
 // distinct addresses and both reach the host.
 func TestSharedGatewayTwoDevices(t *testing.T) {
-	l := hostEcho(t)
+	l := lantest.HostEcho(t)
 	hub := newHub(t, 3)
 	n, err := usernet.New(usernet.Options{GatewayLink: hub.port(0, "\x52\x55\x0a\x00\x02\x02")})
 	if err != nil {
