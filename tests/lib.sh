@@ -140,3 +140,22 @@ free_port() {
 }
 
 wait_host_tcp() { wait_for 10 sh -c "ss -Hltn 'sport = :$1' | grep -q ." || fail "nothing listens on host tcp/$1"; }
+
+# readme_block NAME: the fenced block after "<!-- test: NAME -->" in
+# README.md, for tests that run the README's own commands and files.
+readme_block() {
+    awk -v tag="<!-- test: $1 -->" '$0 == tag {found=1; next}
+        found && /^```/ {if (inblock) exit; inblock=1; next}
+        inblock {print}' "${GNT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/README.md"
+}
+
+# set_as_user: AS_USER becomes the prefix that runs a command as nobody
+# with no capabilities when we are root, and nothing for anyone else (an
+# ordinary user is unprivileged already).
+set_as_user() {
+    AS_USER=()
+    if [ "$(id -u)" = 0 ]; then
+        command -v setpriv >/dev/null || fail "setpriv (util-linux) missing: needed to drop root"
+        AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
+    fi
+}

@@ -8,11 +8,7 @@ SWITCH=$GNT_BIN/gonetif-switch
 [ -x "$SWITCH" ] || fail "no $SWITCH: build first (scripts/build)"
 [ -x "$APP" ] || fail "no $APP: build first (scripts/build)"
 
-AS_USER=()
-if [ "$(id -u)" = 0 ]; then
-    command -v setpriv >/dev/null || fail "setpriv (util-linux) missing: needed to drop root"
-    AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
-fi
+set_as_user
 chmod 711 "$TMP" # the unprivileged user may pass through, not list
 LAN=$TMP/lan
 mkdir "$LAN" && chmod 1777 "$LAN"

@@ -22,10 +22,8 @@ SOCK=$LAN/switch.sock
 # unprivileged is a shell function: in the background its PID would be a
 # subshell's. unpriv_bg starts CMD as the same unprivileged user directly,
 # so that $LAST_PID (and cleanup) are CMD's own.
-AS_USER=(setpriv --inh-caps=-all --)
-if [ "$(id -u)" = 0 ]; then
-    AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
-fi
+set_as_user
+[ "$(id -u)" = 0 ] || AS_USER=(setpriv --inh-caps=-all --) # no inheritable capabilities either
 unpriv_bg() {
     local out=$1
     shift
