@@ -78,20 +78,10 @@ func DHCPStack(t testing.TB, key string, link gvstack.LinkEndpoint) (*gonetif.St
 // bytes from client and checks that exactly those bytes come back.
 func TCPEcho(t testing.TB, client, server *gonetif.Stack, to netip.Addr, port uint16, size int) {
 	t.Helper()
-	ln, err := server.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	defer serveOne(t, server, port, func(c net.Conn) {
 		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
 		_, _ = io.Copy(c, c)
-	}()
+	})()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := client.DialTCP(ctx, netip.AddrPortFrom(to, port))
@@ -195,19 +185,7 @@ func BulkSend(b *testing.B, la, lb gvstack.LinkEndpoint, port uint16) {
 	b.Helper()
 	a := Stack(b, "A", la, Addr(1))
 	s := Stack(b, "B", lb, Addr(2))
-	ln, err := s.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		_, _ = io.Copy(io.Discard, c)
-	}()
+	defer serveOne(b, s, port, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := a.DialTCP(ctx, netip.AddrPortFrom(Addr(2), port))
@@ -224,6 +202,25 @@ func BulkSend(b *testing.B, la, lb gvstack.LinkEndpoint, port uint16) {
 		}
 	}
 	b.StopTimer()
+}
+
+// serveOne listens on s at port, hands the first connection to serve and
+// closes it after; the returned function closes the listener.
+func serveOne(t testing.TB, s *gonetif.Stack, port uint16, serve func(net.Conn)) func() {
+	t.Helper()
+	ln, err := s.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		serve(c)
+	}()
+	return func() { ln.Close() }
 }
 
 // NoLeak fails t if, within 5 s, the goroutine count does not come back
