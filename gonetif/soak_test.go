@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"runtime"
@@ -123,20 +122,7 @@ func TestSoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				// Until the client's FIN. (A deadline's timer would keep
-				// each endpoint in memory for as long: 20 000 of them.)
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}(c)
-		}
-	}()
+	go serveTCPEcho(ln)
 	udp, err := n.B.ListenUDP(netip.AddrPortFrom(testnet.AddrB, 7))
 	if err != nil {
 		t.Fatal(err)
