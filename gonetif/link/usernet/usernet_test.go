@@ -18,13 +18,13 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
-	"golang.org/x/net/dns/dnsmessage"
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 
 	"github.com/gonetif/gonetif/gonetif"
 	"github.com/gonetif/gonetif/gonetif/dns"
+	"github.com/gonetif/gonetif/gonetif/internal/dnstest"
 	"github.com/gonetif/gonetif/gonetif/link/driver"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
 	"github.com/gonetif/gonetif/gonetif/netif"
@@ -173,40 +173,9 @@ func fakeUpstream(t *testing.T) *net.Resolver {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			k, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var p dnsmessage.Parser
-			h, err := p.Start(buf[:k])
-			if err != nil {
-				continue
-			}
-			q, err := p.Question()
-			if err != nil {
-				continue
-			}
-			rh := dnsmessage.Header{ID: h.ID, Response: true, RecursionAvailable: true}
-			found := q.Name.String() == "host.test."
-			if !found {
-				rh.RCode = dnsmessage.RCodeNameError
-			}
-			b := dnsmessage.NewBuilder(nil, rh)
-			b.StartQuestions()
-			b.Question(q)
-			b.StartAnswers()
-			if found && q.Type == dnsmessage.TypeA {
-				b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 5},
-					dnsmessage.AResource{A: [4]byte{192, 0, 2, 7}})
-			}
-			if out, err := b.Finish(); err == nil {
-				pc.WriteTo(out, from)
-			}
-		}
-	}()
+	go dnstest.Serve(pc, func(name string) (netip.Addr, bool) {
+		return netip.AddrFrom4([4]byte{192, 0, 2, 7}), name == "host.test"
+	})
 	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "udp4", pc.LocalAddr().String())
 	}}
