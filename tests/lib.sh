@@ -93,6 +93,13 @@ wait_listen_tcp() { wait_for 10 in_ns sh -c "ss -Hltn 'sport = :$1' | grep -q ."
 wait_listen_udp() { wait_for 10 in_ns sh -c "ss -Hlun 'sport = :$1' | grep -q ." || fail "nothing listens on udp/$1"; }
 wait_line() { wait_for "${3:-15}" grep -q "$2" "$1" || { cat "$1"; fail "no '$2' in $1"; }; }
 
+# echo_peer PORT: a socat TCP echo in the namespace (the host side of the
+# TAP) on PORT, waited for until it listens; its log is $TMP/echo-PORT.
+echo_peer() {
+    start_bg "$TMP/echo-$1" socat TCP-LISTEN:"$1",fork,reuseaddr EXEC:cat
+    wait_listen_tcp "$1"
+}
+
 # ---- user-mode link (GONETIF_LINK=user): no root, TAP or namespace ----
 
 # require_tools TOOL... : skips (77) when a host tool is missing, unless

@@ -11,8 +11,7 @@ grep -q "dhcp-range" "$TMP/dnsmasq.conf" && grep -q "subnet 192.168.5.0" "$TMP/d
     fail "README configurations not found"
 make_ns
 make_tap tap0 192.168.5.1/24
-start_bg "$TMP/echo" socat TCP-LISTEN:3333,fork,reuseaddr EXEC:cat
-wait_listen_tcp 3333
+echo_peer 3333
 
 run_client() { # LABEL
     in_ns env EXAMPLE_DHCP_TIMEOUT_S=15 timeout 30 "$CLIENT" --dhcp --count 2 --interval-ms 50 >"$TMP/$1.out" 2>&1 ||
