@@ -166,3 +166,21 @@ set_as_user() {
         AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
     fi
 }
+
+# user_bg OUTFILE CMD... : CMD in the background as AS_USER (set_as_user),
+# started directly so that $LAST_PID (and cleanup) are CMD's own.
+user_bg() {
+    local out=$1
+    shift
+    "${AS_USER[@]}" "$@" >"$out" 2>&1 &
+    PIDS+=($!)
+    LAST_PID=$!
+}
+
+# make_lan_dir: LAN becomes a folder under $TMP where the unprivileged user
+# may make sockets and files ($TMP itself may be passed through, not listed).
+make_lan_dir() {
+    chmod 711 "$TMP"
+    LAN=$TMP/lan
+    mkdir "$LAN" && chmod 1777 "$LAN" || fail "cannot make $LAN"
+}

@@ -5,9 +5,7 @@
 source "$(dirname "$0")/../lib.sh"
 require_tools socat curl python3
 [ -x "$GNT_BIN/gonetif-switch" ] || fail "no $GNT_BIN/gonetif-switch: build first (scripts/build)"
-chmod 711 "$TMP"
-LAN=$TMP/lan
-mkdir "$LAN" && chmod 1777 "$LAN"
+make_lan_dir
 svc=$(free_port)
 fwd=$(free_port)
 {

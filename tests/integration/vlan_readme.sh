@@ -4,9 +4,7 @@
 # a switch, a server and four clients, with no TAP and no root.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$GNT_BIN/gonetif-switch" ] || fail "no $GNT_BIN/gonetif-switch: build first (scripts/build)"
-chmod 711 "$TMP"
-LAN=$TMP/lan
-mkdir "$LAN" && chmod 1777 "$LAN"
+make_lan_dir
 {
     # The block's background jobs end with it, whatever happens.
     echo 'trap '\''kill $(jobs -p) 2>/dev/null'\'' EXIT'
