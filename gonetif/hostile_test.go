@@ -85,18 +85,7 @@ func TestHostileFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}(c)
-		}
-	}()
+	go serveTCPEcho(ln)
 	data := make([]byte, 1<<20)
 	_, _ = rand.Read(data)
 	echoOnce(t, n, port, data) // warm-up

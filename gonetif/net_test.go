@@ -9,13 +9,11 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
-
 	"github.com/gonetif/gonetif/gonetif"
+	"github.com/gonetif/gonetif/gonetif/internal/dnstest"
 	"github.com/gonetif/gonetif/gonetif/internal/testnet"
 )
 
@@ -29,42 +27,10 @@ func serveDNS(t *testing.T, st *gonetif.Stack, zone map[string]netip.Addr) net.P
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var p dnsmessage.Parser
-			h, err := p.Start(buf[:n])
-			if err != nil {
-				continue
-			}
-			q, err := p.Question()
-			if err != nil {
-				continue
-			}
-			rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true}
-			addr, ok := zone[strings.TrimSuffix(q.Name.String(), ".")]
-			if !ok {
-				rh.RCode = dnsmessage.RCodeNameError
-			}
-			b := dnsmessage.NewBuilder(nil, rh)
-			b.EnableCompression()
-			b.StartQuestions()
-			b.Question(q)
-			b.StartAnswers()
-			if ok && q.Type == dnsmessage.TypeA && addr.Is4() {
-				b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60},
-					dnsmessage.AResource{A: addr.As4()})
-			}
-			msg, err := b.Finish()
-			if err == nil {
-				pc.WriteTo(msg, from)
-			}
-		}
-	}()
+	go dnstest.Serve(pc, func(name string) (netip.Addr, bool) {
+		addr, ok := zone[name]
+		return addr, ok
+	})
 	return pc
 }
 

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"runtime"
@@ -17,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"github.com/gonetif/gonetif/gonetif/dns"
+	"github.com/gonetif/gonetif/gonetif/internal/dnstest"
 	"github.com/gonetif/gonetif/gonetif/internal/testnet"
 	"github.com/gonetif/gonetif/gonetif/link/pair"
 	"github.com/gonetif/gonetif/gonetif/netif"
@@ -75,37 +74,10 @@ func dnsServer(t *testing.T, n *testnet.Net) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			k, from, err := c.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var p dnsmessage.Parser
-			h, err := p.Start(buf[:k])
-			if err != nil {
-				continue
-			}
-			q, err := p.Question()
-			if err != nil {
-				continue
-			}
-			b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true})
-			_ = b.StartQuestions()
-			_ = b.Question(q)
-			_ = b.StartAnswers()
-			if q.Type == dnsmessage.TypeA {
-				label, _, _ := strings.Cut(q.Name.String(), ".")
-				_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60},
-					dnsmessage.AResource{A: [4]byte{10, 7, 0, byte(len(label))}})
-			}
-			msg, err := b.Finish()
-			if err == nil {
-				_, _ = c.WriteTo(msg, from)
-			}
-		}
-	}()
+	go dnstest.Serve(c, func(name string) (netip.Addr, bool) {
+		label, _, _ := strings.Cut(name, ".")
+		return netip.AddrFrom4([4]byte{10, 7, 0, byte(len(label))}), true
+	})
 }
 
 // TestSoak churns TCP connections, UDP datagrams, DNS lookups and interface
@@ -123,20 +95,7 @@ func TestSoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				// Until the client's FIN. (A deadline's timer would keep
-				// each endpoint in memory for as long: 20 000 of them.)
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}(c)
-		}
-	}()
+	go serveTCPEcho(ln)
 	udp, err := n.B.ListenUDP(netip.AddrPortFrom(testnet.AddrB, 7))
 	if err != nil {
 		t.Fatal(err)

@@ -93,6 +93,13 @@ wait_listen_tcp() { wait_for 10 in_ns sh -c "ss -Hltn 'sport = :$1' | grep -q ."
 wait_listen_udp() { wait_for 10 in_ns sh -c "ss -Hlun 'sport = :$1' | grep -q ." || fail "nothing listens on udp/$1"; }
 wait_line() { wait_for "${3:-15}" grep -q "$2" "$1" || { cat "$1"; fail "no '$2' in $1"; }; }
 
+# echo_peer PORT: a socat TCP echo in the namespace (the host side of the
+# TAP) on PORT, waited for until it listens; its log is $TMP/echo-PORT.
+echo_peer() {
+    start_bg "$TMP/echo-$1" socat TCP-LISTEN:"$1",fork,reuseaddr EXEC:cat
+    wait_listen_tcp "$1"
+}
+
 # ---- user-mode link (GONETIF_LINK=user): no root, TAP or namespace ----
 
 # require_tools TOOL... : skips (77) when a host tool is missing, unless
@@ -140,3 +147,40 @@ free_port() {
 }
 
 wait_host_tcp() { wait_for 10 sh -c "ss -Hltn 'sport = :$1' | grep -q ." || fail "nothing listens on host tcp/$1"; }
+
+# readme_block NAME: the fenced block after "<!-- test: NAME -->" in
+# README.md, for tests that run the README's own commands and files.
+readme_block() {
+    awk -v tag="<!-- test: $1 -->" '$0 == tag {found=1; next}
+        found && /^```/ {if (inblock) exit; inblock=1; next}
+        inblock {print}' "${GNT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}/README.md"
+}
+
+# set_as_user: AS_USER becomes the prefix that runs a command as nobody
+# with no capabilities when we are root, and nothing for anyone else (an
+# ordinary user is unprivileged already).
+set_as_user() {
+    AS_USER=()
+    if [ "$(id -u)" = 0 ]; then
+        command -v setpriv >/dev/null || fail "setpriv (util-linux) missing: needed to drop root"
+        AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
+    fi
+}
+
+# user_bg OUTFILE CMD... : CMD in the background as AS_USER (set_as_user),
+# started directly so that $LAST_PID (and cleanup) are CMD's own.
+user_bg() {
+    local out=$1
+    shift
+    "${AS_USER[@]}" "$@" >"$out" 2>&1 &
+    PIDS+=($!)
+    LAST_PID=$!
+}
+
+# make_lan_dir: LAN becomes a folder under $TMP where the unprivileged user
+# may make sockets and files ($TMP itself may be passed through, not listed).
+make_lan_dir() {
+    chmod 711 "$TMP"
+    LAN=$TMP/lan
+    mkdir "$LAN" && chmod 1777 "$LAN" || fail "cannot make $LAN"
+}

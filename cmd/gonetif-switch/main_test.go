@@ -224,37 +224,7 @@ func BenchmarkBulkThroughDaemon(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := lantest.Stack(b, "A", ca, lantest.Addr(1))
-	s := lantest.Stack(b, "B", cb, lantest.Addr(2))
-	ln, err := s.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), 7600))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		_, _ = io.Copy(io.Discard, c)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := a.DialTCP(ctx, netip.AddrPortFrom(lantest.Addr(2), 7600))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	buf := make([]byte, 1<<20)
-	b.SetBytes(int64(len(buf)))
-	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Minute))
-	for b.Loop() {
-		if _, err := c.Write(buf); err != nil {
-			b.Fatalf("write: %v", err)
-		}
-	}
-	b.StopTimer()
+	lantest.BulkSend(b, ca, cb, 7600)
 	b.ReportMetric(float64(ca.TxDropped()+cb.TxDropped()), "txdrops")
 }
 
@@ -263,24 +233,7 @@ func BenchmarkBulkThroughDaemon(b *testing.B) {
 // loopback through 10.0.2.2, reach each other, and the daemon's host
 // port forward reaches the first of them.
 func TestGatewayThroughDaemon(t *testing.T) {
-	echo, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer echo.Close()
-	go func() {
-		for {
-			c, err := echo.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
+	echo := lantest.HostEcho(t)
 	d := start(t, build(t), "-gateway", "-hostfwd", "tcp::0-:80")
 	fwd := regexp.MustCompile(`forward tcp (127\.0\.0\.1:\d+) to 10\.0\.2\.15:80`).FindStringSubmatch(d.log())
 	if fwd == nil {

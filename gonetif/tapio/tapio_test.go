@@ -367,26 +367,7 @@ func TestOpenErrorsNameSettings(t *testing.T) {
 // first lease; a device asking for another network is refused; the
 // gateway (its host port too) goes with the last device.
 func TestUserLANSharesGateway(t *testing.T) {
-	echo, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer echo.Close()
-	go func() {
-		for {
-			c, err := echo.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				buf := make([]byte, 64)
-				n, _ := c.Read(buf)
-				c.Write(buf[:n])
-			}()
-		}
-	}()
+	echo := lantest.HostEcho(t)
 	t.Setenv(EnvLink, "user:gw-test")
 	cfgA, err := FromEnv(Config{HostFwd: "tcp::0-:80"}, 0)
 	if err != nil {

@@ -1,6 +1,7 @@
 // Package lantest has helpers for tests that put gonetif stacks on a
 // link and check traffic between them: a stack on any link endpoint, a
-// byte-exact TCP echo, a UDP echo, and a goroutine leak check.
+// byte-exact TCP echo, a UDP echo, a TCP echo on the host's loopback, a
+// bulk-send benchmark, and a goroutine leak check.
 package lantest
 
 import (
@@ -77,20 +78,10 @@ func DHCPStack(t testing.TB, key string, link gvstack.LinkEndpoint) (*gonetif.St
 // bytes from client and checks that exactly those bytes come back.
 func TCPEcho(t testing.TB, client, server *gonetif.Stack, to netip.Addr, port uint16, size int) {
 	t.Helper()
-	ln, err := server.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	defer serveOne(t, server, port, func(c net.Conn) {
 		_ = c.SetDeadline(time.Now().Add(30 * time.Second))
 		_, _ = io.Copy(c, c)
-	}()
+	})()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := client.DialTCP(ctx, netip.AddrPortFrom(to, port))
@@ -160,6 +151,76 @@ func UDPEcho(t testing.TB, client, server *gonetif.Stack, to netip.Addr, port ui
 		}
 	}
 	t.Fatalf("UDP echo from %v:%d: no reply in 20 tries", to, port)
+}
+
+// HostEcho serves TCP echo on the host's loopback (a kernel socket, what a
+// user-mode gateway reaches as .2) until the test ends; each connection is
+// echoed until the client closes it.
+func HostEcho(t testing.TB) *net.TCPListener {
+	t.Helper()
+	l, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(c, c)
+			}()
+		}
+	}()
+	return l
+}
+
+// BulkSend benchmarks one-way bulk TCP from a stack on la to a stack on
+// lb (addresses Addr(1), Addr(2)), 1 MiB per write, into a receiver that
+// discards; the timer is stopped when it returns.
+func BulkSend(b *testing.B, la, lb gvstack.LinkEndpoint, port uint16) {
+	b.Helper()
+	a := Stack(b, "A", la, Addr(1))
+	s := Stack(b, "B", lb, Addr(2))
+	defer serveOne(b, s, port, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := a.DialTCP(ctx, netip.AddrPortFrom(Addr(2), port))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 1<<20)
+	b.SetBytes(int64(len(buf)))
+	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Minute))
+	for b.Loop() {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatalf("write: %v", err)
+		}
+	}
+	b.StopTimer()
+}
+
+// serveOne listens on s at port, hands the first connection to serve and
+// closes it after; the returned function closes the listener.
+func serveOne(t testing.TB, s *gonetif.Stack, port uint16, serve func(net.Conn)) func() {
+	t.Helper()
+	ln, err := s.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		serve(c)
+	}()
+	return func() { ln.Close() }
 }
 
 // NoLeak fails t if, within 5 s, the goroutine count does not come back

@@ -109,17 +109,33 @@ static esp_netif_t *bring_up(int index, const char *tap, const char *ip, int pre
     return n;
 }
 
-static int serve_tcp(int port, int n)
+/* A TCP listener on every address at port; prints LISTENING (what the
+ * scripts wait for) once it listens. -1 on failure. */
+static int listen_tcp(int port)
 {
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
         bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 4)) {
-        return die("listen");
+        int err = errno;
+        if (ls >= 0) {
+            close(ls);
+        }
+        errno = err; /* for die() */
+        return -1;
     }
     printf("LISTENING\n");
     fflush(stdout);
+    return ls;
+}
+
+static int serve_tcp(int port, int n)
+{
+    int ls = listen_tcp(port);
+    if (ls < 0) {
+        return die("listen");
+    }
     for (int i = 0; i < n; i++) {
         struct sockaddr_in peer;
         socklen_t plen = sizeof(peer);
@@ -178,15 +194,10 @@ static int serve_udp(int port, int n)
  * 200 with a fixed body and closes, which is all curl needs. */
 static int serve_http(int port, int n)
 {
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-        bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 4)) {
+    int ls = listen_tcp(port);
+    if (ls < 0) {
         return die("listen");
     }
-    printf("LISTENING\n");
-    fflush(stdout);
     static const char body[] = "hello from gnt_app\n";
     for (int i = 0; i < n; i++) {
         int c = accept(ls, NULL, NULL);

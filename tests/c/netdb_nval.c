@@ -23,25 +23,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "drop_netif.h"
 #include "esp_netif.h"
-#include "lwip/tapif.h"
-
-struct drop_driver {
-    esp_netif_driver_base_t base;
-};
-
-static esp_err_t drop_transmit(void *h, void *buf, size_t len)
-{
-    (void)h, (void)buf, (void)len;
-    return ESP_OK;
-}
-
-static esp_err_t drop_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle h)
-{
-    ((struct drop_driver *)h)->base.netif = netif;
-    esp_netif_action_start(netif, NULL, 0, NULL);
-    return ESP_OK;
-}
 
 /* Whether fd was opened without O_NONBLOCK: getaddrinfo's own eventfd is
  * blocking, the Go runtime's and the socket placeholders are not. */
@@ -98,16 +81,13 @@ static void *lookup(void *arg)
 
 int main(void)
 {
-    static struct drop_driver drv = {.base = {.post_attach = drop_post_attach}};
+    static struct drop_driver drv;
     CHECK(esp_netif_init() == ESP_OK);
     esp_netif_ip_info_t ip = {.ip = {.addr = inet_addr("10.79.0.2")}, .netmask = {.addr = inet_addr("255.255.255.0")},
                               .gw = {.addr = inet_addr("10.79.0.1")}};
     esp_netif_inherent_config_t base = {.flags = ESP_NETIF_FLAG_AUTOUP, .ip_info = &ip, .if_key = "DROP", .route_prio = 1};
-    esp_netif_driver_ifconfig_t d = {.handle = &drv, .transmit = drop_transmit};
-    struct esp_netif_netstack_config stack = {.lwip = {.init_fn = ethernetif_init, .input_fn = ethernetif_input}};
-    esp_netif_config_t cfg = {.base = &base, .driver = &d, .stack = &stack};
-    esp_netif_t *n = esp_netif_new(&cfg);
-    CHECK(n && esp_netif_attach(n, &drv) == ESP_OK);
+    esp_netif_t *n = drop_netif_new(&drv, &base);
+    CHECK(n != NULL);
     esp_netif_dns_info_t dns = {.ip = {.type = ESP_IPADDR_TYPE_V4}};
     dns.ip.u_addr.ip4.addr = inet_addr("10.79.0.1");
     CHECK(esp_netif_set_dns_info(n, ESP_NETIF_DNS_MAIN, &dns) == ESP_OK);

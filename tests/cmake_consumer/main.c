@@ -1,4 +1,6 @@
-/* Links against gonetif through its CMake target and uses both halves. */
+/* Links against gonetif and uses both halves: esp_netif and a socket. Built
+ * through the CMake target (cmake_consumer) and, copied, against an installed
+ * tree by find_package, pkg-config and a plain gcc line (install_consumer). */
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>

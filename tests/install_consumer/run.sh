@@ -24,7 +24,8 @@ nm "$LIB/libgonetif.a" >"$TMP/nm" 2>/dev/null
 grep -q ' T esp_netif_init$' "$TMP/nm" || fail "libgonetif.a lacks the C glue"
 grep -q ' T gonetif_abi_init$' "$TMP/nm" || fail "libgonetif.a lacks the Go archive"
 # The consumer sees only the installed tree.
-cp "$SRC/tests/install_consumer/main.c" "$SRC/tests/install_consumer/CMakeLists.txt" "$TMP/"
+# The same program as cmake_consumer, linked here against the install.
+cp "$SRC/tests/cmake_consumer/main.c" "$SRC/tests/install_consumer/CMakeLists.txt" "$TMP/"
 
 run() {
     local how=$1 exe=$2

@@ -5,8 +5,7 @@ source "$(dirname "$0")/../lib.sh"
 require_priv
 make_ns
 make_tap tap0 192.168.5.1/24
-start_bg "$TMP/server" socat TCP-LISTEN:3333,fork,reuseaddr EXEC:cat
-wait_listen_tcp 3333
+echo_peer 3333
 in_ns timeout 30 "$GNT_BIN/tests/custom_driver" tap0 192.168.5.1 3333 "through a C driver" >"$TMP/out" 2>&1 ||
     { cat "$TMP/out"; fail "custom driver run failed"; }
 cat "$TMP/out"

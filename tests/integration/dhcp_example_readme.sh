@@ -4,22 +4,14 @@
 # README.md), then its TCP exchange with an echo server on the host side.
 source "$(dirname "$0")/../lib.sh"
 require_priv dnsmasq dhcpd
-README=${GNT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/README.md
 CLIENT=$GNT_BIN/examples/c_tcp_client/c_tcp_client
-# extract NAME: the fenced block after "<!-- test: NAME -->".
-extract() {
-    awk -v tag="<!-- test: $1 -->" '$0 == tag {found=1; next}
-        found && /^```/ {if (inblock) exit; inblock=1; next}
-        inblock {print}' "$README"
-}
-extract dnsmasq >"$TMP/dnsmasq.conf"
-extract isc-dhcp-server >"$TMP/dhcpd.conf"
+readme_block dnsmasq >"$TMP/dnsmasq.conf"
+readme_block isc-dhcp-server >"$TMP/dhcpd.conf"
 grep -q "dhcp-range" "$TMP/dnsmasq.conf" && grep -q "subnet 192.168.5.0" "$TMP/dhcpd.conf" ||
     fail "README configurations not found"
 make_ns
 make_tap tap0 192.168.5.1/24
-start_bg "$TMP/echo" socat TCP-LISTEN:3333,fork,reuseaddr EXEC:cat
-wait_listen_tcp 3333
+echo_peer 3333
 
 run_client() { # LABEL
     in_ns env EXAMPLE_DHCP_TIMEOUT_S=15 timeout 30 "$CLIENT" --dhcp --count 2 --interval-ms 50 >"$TMP/$1.out" 2>&1 ||

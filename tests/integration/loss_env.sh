@@ -6,8 +6,7 @@ source "$(dirname "$0")/../lib.sh"
 require_priv
 make_ns
 make_tap tap0 192.168.5.1/24
-start_bg "$TMP/server" socat TCP-LISTEN:3333,fork,reuseaddr EXEC:cat
-wait_listen_tcp 3333
+echo_peer 3333
 msgs=()
 for i in $(seq 1 20); do msgs+=(192.168.5.1 3333 "message $i through loss"); done
 in_ns env GONETIF_IN_LOSS=5 GONETIF_OUT_LOSS=5 GONETIF_TCP_MIN_RTO_MS=20 timeout 60 "$APP" tcp-echo "${msgs[@]}" \

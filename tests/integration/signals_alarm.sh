@@ -8,8 +8,7 @@ require_priv
 BIN=$GNT_BIN/tests/signals_test
 make_ns
 make_tap tap0 192.168.5.1/24
-start_bg "$TMP/peer" socat TCP-LISTEN:3334,fork,reuseaddr EXEC:cat
-wait_listen_tcp 3334
+echo_peer 3334
 for run in $(seq 1 10); do
     in_ns timeout 60 "$BIN" transfer 192.168.5.1 3334 8 >"$TMP/run$run" 2>&1
     rc=$?

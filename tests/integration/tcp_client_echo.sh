@@ -4,8 +4,7 @@ source "$(dirname "$0")/../lib.sh"
 require_priv
 make_ns
 make_tap tap0 192.168.5.1/24
-start_bg "$TMP/server" socat TCP-LISTEN:3333,fork,reuseaddr EXEC:cat
-wait_listen_tcp 3333
+echo_peer 3333
 in_ns timeout 30 "$GNT_BIN/examples/c_tcp_client/c_tcp_client" --count 3 --interval-ms 50 >"$TMP/out" 2>&1 ||
     { cat "$TMP/out"; fail "client exited with $?"; }
 cat "$TMP/out"

@@ -8,27 +8,13 @@ SWITCH=$GNT_BIN/gonetif-switch
 [ -x "$SWITCH" ] || fail "no $SWITCH: build first (scripts/build)"
 [ -x "$APP" ] || fail "no $APP: build first (scripts/build)"
 
-AS_USER=()
-if [ "$(id -u)" = 0 ]; then
-    command -v setpriv >/dev/null || fail "setpriv (util-linux) missing: needed to drop root"
-    AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
-fi
-chmod 711 "$TMP" # the unprivileged user may pass through, not list
-LAN=$TMP/lan
-mkdir "$LAN" && chmod 1777 "$LAN"
+set_as_user
+make_lan_dir
 SOCK=$LAN/switch.sock
 
-# run_bg OUTFILE CMD... : CMD in the background, as the unprivileged user.
-run_bg() {
-    local out=$1
-    shift
-    "${AS_USER[@]}" "$@" >"$out" 2>&1 &
-    PIDS+=($!)
-    LAST_PID=$!
-}
 run() { "${AS_USER[@]}" "$@"; }
 
-run_bg "$TMP/switch" "$SWITCH" "$SOCK"
+user_bg "$TMP/switch" "$SWITCH" "$SOCK"
 SWITCH_PID=$LAST_PID
 wait_line "$TMP/switch" "listening on $SOCK"
 export GONETIF_LINK=vlan:$SOCK
@@ -37,7 +23,7 @@ export GONETIF_LINK=vlan:$SOCK
 MSG=$(head -c 1500 /dev/urandom | base64 -w0 | head -c 1900)
 [ ${#MSG} = 1900 ] || fail "could not make the test message"
 
-run_bg "$TMP/server" "$APP" --if lan,10.9.0.1/24 serve-tcp 5000 2
+user_bg "$TMP/server" "$APP" --if lan,10.9.0.1/24 serve-tcp 5000 2
 SERVER_PID=$LAST_PID
 wait_line "$TMP/server" LISTENING
 
@@ -57,7 +43,7 @@ wait_line "$TMP/server" "ECHOED 1914"
 wait "$SERVER_PID" || { cat "$TMP/server"; fail "TCP server exited with an error"; }
 
 # UDP, the other way round: the server is 10.9.0.2 this time.
-run_bg "$TMP/userver" "$APP" --if lan,10.9.0.2/24 serve-udp 6000 1
+user_bg "$TMP/userver" "$APP" --if lan,10.9.0.2/24 serve-udp 6000 1
 wait_line "$TMP/userver" LISTENING
 timeout 30 "${AS_USER[@]}" "$APP" --if lan,10.9.0.1/24 udp-echo 10.9.0.2 6000 "${MSG:0:1400}" >"$TMP/uclient" 2>&1 ||
     { cat "$TMP/uclient" "$TMP/userver"; fail "udp-echo failed"; }

@@ -14,25 +14,14 @@ CLIENT=$GNT_BIN/examples/c_tcp_client/c_tcp_client
 for bin in "$SWITCH" "$APP" "$CLIENT" "$GNT_BIN/tests/gnt_ipapp"; do
     [ -x "$bin" ] || fail "no $bin: build first (scripts/build)"
 done
-chmod 711 "$TMP" # the unprivileged user may pass through, not list
-LAN=$TMP/lan
-mkdir "$LAN" && chmod 1777 "$LAN"
+make_lan_dir
 SOCK=$LAN/switch.sock
 
 # unprivileged is a shell function: in the background its PID would be a
-# subshell's. unpriv_bg starts CMD as the same unprivileged user directly,
-# so that $LAST_PID (and cleanup) are CMD's own.
-AS_USER=(setpriv --inh-caps=-all --)
-if [ "$(id -u)" = 0 ]; then
-    AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
-fi
-unpriv_bg() {
-    local out=$1
-    shift
-    GONETIF_TUN_DEVICE=/nonexistent/tun "${AS_USER[@]}" "$@" >"$out" 2>&1 &
-    PIDS+=($!)
-    LAST_PID=$!
-}
+# subshell's; user_bg starts CMD as the same unprivileged user directly.
+set_as_user
+[ "$(id -u)" = 0 ] || AS_USER=(setpriv --inh-caps=-all --) # no inheritable capabilities either
+unpriv_bg() { GONETIF_TUN_DEVICE=/nonexistent/tun user_bg "$@"; }
 
 echo_port=$(free_port)
 host_bg "$TMP/echo" socat TCP-LISTEN:"$echo_port",bind=127.0.0.1,fork,reuseaddr EXEC:cat

@@ -4,29 +4,18 @@
 # host ports swapped for free ones), as an unprivileged user.
 source "$(dirname "$0")/../lib.sh"
 require_tools socat curl python3
-README=${GNT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/README.md
 [ -x "$GNT_BIN/gonetif-switch" ] || fail "no $GNT_BIN/gonetif-switch: build first (scripts/build)"
-extract() {
-    awk -v tag="<!-- test: $1 -->" '$0 == tag {found=1; next}
-        found && /^```/ {if (inblock) exit; inblock=1; next}
-        inblock {print}' "$README"
-}
-chmod 711 "$TMP"
-LAN=$TMP/lan
-mkdir "$LAN" && chmod 1777 "$LAN"
+make_lan_dir
 svc=$(free_port)
 fwd=$(free_port)
 {
     echo 'trap '\''kill $(jobs -p) 2>/dev/null'\'' EXIT'
-    extract virtual-lan-gateway | grep -v '^scripts/build$' |
+    readme_block virtual-lan-gateway | grep -v '^scripts/build$' |
         sed "s|/tmp/|$LAN/|g; s|build/|$GNT_BIN/|g; s|7000|$svc|g; s|8080|$fwd|g"
 } >"$LAN/block.sh"
 grep -q "gonetif-switch -gateway" "$LAN/block.sh" || { cat "$LAN/block.sh"; fail "README block not found"; }
 
-AS_USER=()
-if [ "$(id -u)" = 0 ]; then
-    AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
-fi
+set_as_user
 timeout -k 5 60 "${AS_USER[@]}" env GONETIF_TUN_DEVICE=/nonexistent/tun bash "$LAN/block.sh" >"$TMP/out" 2>&1 ||
     { cat "$TMP/out"; fail "the README commands failed"; }
 grep -q "got IP event for tap: 10.0.2.16" "$TMP/out" || { cat "$TMP/out"; fail "c_tcp_client: no lease 10.0.2.16"; }

@@ -3,29 +3,16 @@
 # they are (paths moved into a scratch folder), as an unprivileged user:
 # a switch, a server and four clients, with no TAP and no root.
 source "$(dirname "$0")/../lib.sh"
-README=${GNT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/README.md
 [ -x "$GNT_BIN/gonetif-switch" ] || fail "no $GNT_BIN/gonetif-switch: build first (scripts/build)"
-# extract NAME: the fenced block after "<!-- test: NAME -->".
-extract() {
-    awk -v tag="<!-- test: $1 -->" '$0 == tag {found=1; next}
-        found && /^```/ {if (inblock) exit; inblock=1; next}
-        inblock {print}' "$README"
-}
-chmod 711 "$TMP"
-LAN=$TMP/lan
-mkdir "$LAN" && chmod 1777 "$LAN"
+make_lan_dir
 {
     # The block's background jobs end with it, whatever happens.
     echo 'trap '\''kill $(jobs -p) 2>/dev/null'\'' EXIT'
-    extract virtual-lan | grep -v '^scripts/build$' | sed "s|/tmp/|$LAN/|g; s|build/|$GNT_BIN/|g"
+    readme_block virtual-lan | grep -v '^scripts/build$' | sed "s|/tmp/|$LAN/|g; s|build/|$GNT_BIN/|g"
 } >"$LAN/block.sh"
 grep -q "gonetif-switch $LAN/lan.sock" "$LAN/block.sh" || { cat "$LAN/block.sh"; fail "README block not found"; }
 
-AS_USER=()
-if [ "$(id -u)" = 0 ]; then
-    command -v setpriv >/dev/null || fail "setpriv (util-linux) missing: needed to drop root"
-    AS_USER=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --)
-fi
+set_as_user
 timeout -k 5 60 "${AS_USER[@]}" bash "$LAN/block.sh" >"$TMP/out" 2>&1 || { cat "$TMP/out"; fail "the README commands failed"; }
 for i in 2 3 4; do
     grep -q "^REPLY hello from $i$" "$TMP/out" || { cat "$TMP/out"; fail "no echo for client $i"; }

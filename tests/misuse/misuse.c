@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../c/check.h"
+#include "../c/drop_netif.h"
 #include "esp_netif.h"
 #include "esp_netif_net_stack.h"
 #include "net/if.h"
@@ -36,24 +37,7 @@
 static void *volatile null_p;
 static volatile size_t huge = (size_t)1 << 40;
 
-struct drop_driver {
-    esp_netif_driver_base_t base;
-};
-
-static esp_err_t drop_transmit(void *h, void *buf, size_t len)
-{
-    (void)h, (void)buf, (void)len;
-    return ESP_OK;
-}
-
-static esp_err_t drop_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle h)
-{
-    ((struct drop_driver *)h)->base.netif = netif;
-    return ESP_OK;
-}
-
-static struct drop_driver drivers[2] = {{.base = {.post_attach = drop_post_attach}},
-                                        {.base = {.post_attach = drop_post_attach}}};
+static struct drop_driver drivers[2];
 
 static esp_netif_t *make_netif(const char *key, int i)
 {
@@ -61,15 +45,7 @@ static esp_netif_t *make_netif(const char *key, int i)
     ip.ip.addr = htonl(ntohl(ip.ip.addr) + (uint32_t)(i << 8));
     esp_netif_inherent_config_t base = {.flags = ESP_NETIF_FLAG_AUTOUP, .ip_info = &ip, .if_key = key, .if_desc = key,
                                         .route_prio = 10};
-    esp_netif_driver_ifconfig_t drv = {.handle = &drivers[i], .transmit = drop_transmit};
-    struct esp_netif_netstack_config stack = {.lwip = {.init_fn = ethernetif_init, .input_fn = ethernetif_input}};
-    esp_netif_config_t cfg = {.base = &base, .driver = &drv, .stack = &stack};
-    esp_netif_t *n = esp_netif_new(&cfg);
-    if (n) {
-        esp_netif_attach(n, &drivers[i]);
-        esp_netif_action_start(n, NULL, 0, NULL);
-    }
-    return n;
+    return drop_netif_new(&drivers[i], &base);
 }
 
 /* Handles that are not live interfaces: NULL, a destroyed one, and memory

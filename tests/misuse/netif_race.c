@@ -12,29 +12,12 @@
 #include <time.h>
 
 #include "../c/check.h"
+#include "../c/drop_netif.h"
 #include "esp_netif.h"
-#include "lwip/tapif.h"
 #include "net/if.h"
 
 #define ROUNDS 300
 #define LOOKERS 3
-
-struct drop_driver {
-    esp_netif_driver_base_t base;
-};
-
-static esp_err_t drop_transmit(void *h, void *buf, size_t len)
-{
-    (void)h, (void)buf, (void)len;
-    return ESP_OK;
-}
-
-static esp_err_t drop_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle h)
-{
-    ((struct drop_driver *)h)->base.netif = netif;
-    esp_netif_action_start(netif, NULL, 0, NULL);
-    return ESP_OK;
-}
 
 static atomic_int done;
 static atomic_long lookups, found;
@@ -42,19 +25,15 @@ static atomic_long lookups, found;
 static void *churn(void *arg)
 {
     (void)arg;
-    static struct drop_driver drv = {.base = {.post_attach = drop_post_attach}};
+    static struct drop_driver drv;
     for (int i = 0; i < ROUNDS; i++) {
         char key[16];
         snprintf(key, sizeof(key), "RACE%d", i % 4);
         esp_netif_ip_info_t ip = {.ip = {.addr = inet_addr("10.78.0.2")}, .netmask = {.addr = inet_addr("255.255.0.0")}};
         esp_netif_inherent_config_t base = {.flags = ESP_NETIF_FLAG_AUTOUP, .ip_info = &ip, .if_key = key,
                                             .if_desc = "race"};
-        esp_netif_driver_ifconfig_t d = {.handle = &drv, .transmit = drop_transmit};
-        struct esp_netif_netstack_config stack = {.lwip = {.init_fn = ethernetif_init, .input_fn = ethernetif_input}};
-        esp_netif_config_t cfg = {.base = &base, .driver = &d, .stack = &stack};
-        esp_netif_t *n = esp_netif_new(&cfg);
+        esp_netif_t *n = drop_netif_new(&drv, &base);
         CHECK(n != NULL);
-        CHECK(esp_netif_attach(n, &drv) == ESP_OK);
         struct timespec live = {0, 200000}; /* long enough for lookups to meet it */
         nanosleep(&live, NULL);
         esp_netif_destroy(n);

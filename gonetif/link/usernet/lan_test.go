@@ -53,7 +53,7 @@ func echoOnce(t *testing.T, s *gonetif.Stack, to netip.AddrPort, msg string) {
 // first, an address nobody has gets no answer (the gateway does not stand
 // in for the LAN's hosts), and nothing is left running after Close.
 func TestGatewayOnVirtualLAN(t *testing.T) {
-	l := hostEcho(t)
+	l := lantest.HostEcho(t)
 	echoPort := uint16(l.Addr().(*net.TCPAddr).Port)
 	before := runtime.NumGoroutine()
 	func() {

@@ -18,18 +18,19 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
-	"golang.org/x/net/dns/dnsmessage"
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 
 	"github.com/gonetif/gonetif/gonetif"
 	"github.com/gonetif/gonetif/gonetif/dns"
+	"github.com/gonetif/gonetif/gonetif/internal/dnstest"
 	"github.com/gonetif/gonetif/gonetif/link/driver"
 	"github.com/gonetif/gonetif/gonetif/link/usernet"
 	"github.com/gonetif/gonetif/gonetif/netif"
 	"github.com/gonetif/gonetif/gonetif/socket"
 	"github.com/gonetif/gonetif/gonetif/stack"
+	"github.com/gonetif/gonetif/internal/lantest"
 )
 
 var (
@@ -82,31 +83,8 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// hostEcho serves TCP echo on the host's loopback until the test ends.
-func hostEcho(t *testing.T) *net.TCPListener {
-	t.Helper()
-	l, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
-	return l
-}
-
 func TestTCPToHostLoopbackThroughGateway(t *testing.T) {
-	l := hostEcho(t)
+	l := lantest.HostEcho(t)
 	d := newDevice(t, usernet.Options{}, false)
 	port := uint16(l.Addr().(*net.TCPAddr).Port)
 	c, err := d.s.DialTCP(ctx(t), netip.AddrPortFrom(gateway, port))
@@ -195,40 +173,9 @@ func fakeUpstream(t *testing.T) *net.Resolver {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			k, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var p dnsmessage.Parser
-			h, err := p.Start(buf[:k])
-			if err != nil {
-				continue
-			}
-			q, err := p.Question()
-			if err != nil {
-				continue
-			}
-			rh := dnsmessage.Header{ID: h.ID, Response: true, RecursionAvailable: true}
-			found := q.Name.String() == "host.test."
-			if !found {
-				rh.RCode = dnsmessage.RCodeNameError
-			}
-			b := dnsmessage.NewBuilder(nil, rh)
-			b.StartQuestions()
-			b.Question(q)
-			b.StartAnswers()
-			if found && q.Type == dnsmessage.TypeA {
-				b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 5},
-					dnsmessage.AResource{A: [4]byte{192, 0, 2, 7}})
-			}
-			if out, err := b.Finish(); err == nil {
-				pc.WriteTo(out, from)
-			}
-		}
-	}()
+	go dnstest.Serve(pc, func(name string) (netip.Addr, bool) {
+		return netip.AddrFrom4([4]byte{192, 0, 2, 7}), name == "host.test"
+	})
 	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "udp4", pc.LocalAddr().String())
 	}}
@@ -601,7 +548,7 @@ func TestBulkBothWays(t *testing.T) {
 // TestCloseLeavesNoGoroutines runs traffic of every kind, closes, and
 // expects the goroutine count back where it started.
 func TestCloseLeavesNoGoroutines(t *testing.T) {
-	l := hostEcho(t)
+	l := lantest.HostEcho(t)
 	before := runtime.NumGoroutine()
 	func() {
 		fwds, _ := usernet.ParseHostForwards("tcp::0-:80,udp::0-:53")
@@ -699,7 +646,7 @@ func TestConnectionChurn(t *testing.T) {
 // a hub of two cables standing in for a virtual LAN): two devices lease
 // distinct addresses and both reach the host.
 func TestSharedGatewayTwoDevices(t *testing.T) {
-	l := hostEcho(t)
+	l := lantest.HostEcho(t)
 	hub := newHub(t, 3)
 	n, err := usernet.New(usernet.Options{GatewayLink: hub.port(0, "\x52\x55\x0a\x00\x02\x02")})
 	if err != nil {

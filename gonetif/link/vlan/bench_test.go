@@ -1,17 +1,11 @@
 package vlan_test
 
 import (
-	"context"
-	"io"
-	"net/netip"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif"
 	"github.com/gonetif/gonetif/gonetif/link/pair"
 	"github.com/gonetif/gonetif/gonetif/link/vlan"
 	"github.com/gonetif/gonetif/internal/lantest"
@@ -57,40 +51,4 @@ func BenchmarkBulk(b *testing.B) {
 	})
 }
 
-func benchBulk(b *testing.B, la, lb stack.LinkEndpoint) {
-	a := lantest.Stack(b, "A", la, lantest.Addr(1))
-	s := lantest.Stack(b, "B", lb, lantest.Addr(2))
-	ln, err := s.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), 7500))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		_, _ = io.Copy(io.Discard, c)
-	}()
-	c := dialBench(b, a)
-	defer c.Close()
-	buf := make([]byte, 1<<20)
-	b.SetBytes(int64(len(buf)))
-	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Minute))
-	for b.Loop() {
-		if _, err := c.Write(buf); err != nil {
-			b.Fatalf("write: %v", err)
-		}
-	}
-}
-
-func dialBench(b *testing.B, a *gonetif.Stack) *gonet.TCPConn {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := a.DialTCP(ctx, netip.AddrPortFrom(lantest.Addr(2), 7500))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
-}
+func benchBulk(b *testing.B, la, lb stack.LinkEndpoint) { lantest.BulkSend(b, la, lb, 7500) }

@@ -1,0 +1,56 @@
+// Package dnstest is a small authoritative DNS server for tests, on any
+// packet socket (a host socket or a gonetif stack's).
+package dnstest
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+// Serve answers the questions that reach pc, one per datagram, until pc is
+// closed. lookup gets the name without its final dot: a name it knows gets
+// its address for an A question (no answer records for other types), a
+// name it does not know NXDOMAIN. Malformed queries are ignored.
+func Serve(pc net.PacketConn, lookup func(name string) (netip.Addr, bool)) {
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		if reply, ok := answer(buf[:n], lookup); ok {
+			_, _ = pc.WriteTo(reply, from)
+		}
+	}
+}
+
+func answer(query []byte, lookup func(string) (netip.Addr, bool)) ([]byte, bool) {
+	var p dnsmessage.Parser
+	h, err := p.Start(query)
+	if err != nil {
+		return nil, false
+	}
+	q, err := p.Question()
+	if err != nil {
+		return nil, false
+	}
+	addr, known := lookup(strings.TrimSuffix(q.Name.String(), "."))
+	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionAvailable: true}
+	if !known {
+		rh.RCode = dnsmessage.RCodeNameError
+	}
+	b := dnsmessage.NewBuilder(nil, rh)
+	b.EnableCompression()
+	_ = b.StartQuestions()
+	_ = b.Question(q)
+	_ = b.StartAnswers()
+	if known && q.Type == dnsmessage.TypeA && addr.Is4() {
+		_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60},
+			dnsmessage.AResource{A: addr.As4()})
+	}
+	reply, err := b.Finish()
+	return reply, err == nil
+}
