@@ -57,6 +57,12 @@ func New(opts stack.Options) (*Stack, error) {
 	}
 	s := &Stack{gv: gv, ndp: ndp, Netifs: netif.NewManager(gv), Sockets: socket.NewTable(), ExitLinger: DefaultExitLinger}
 	s.Netifs.AttachNDP(ndp)
+	// 127.0.0.1 and ::1 answer inside the stack, as with lwIP's
+	// LWIP_NETIF_LOOPBACK (and on Linux).
+	if err := s.Netifs.AddLoopback(); err != nil {
+		gv.Close()
+		return nil, err
+	}
 	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6, Logf: s.Netifs.Logf}
 	if max := opts.TimeWaitLimit(); max > 0 {
 		s.timeWait = startTimeWaitLimit(gv, max)
