@@ -143,9 +143,9 @@ func (s *Stack) nicOf(ep tcpip.Endpoint) tcpip.NICID {
 	if !ok {
 		return 0
 	}
-	// NIC 0 asks which interface holds the address (for a given NIC,
-	// gVisor answers yes to any IPv4 address).
-	return s.gv.CheckLocalAddress(0, info.NetProto, info.ID.LocalAddress)
+	// Not gVisor's CheckLocalAddress: for a given NIC it answers yes to
+	// any IPv4 address, and for NIC 0 it may answer the loopback.
+	return socket.LocalNIC(s.gv, info.NetProto, info.ID.LocalAddress)
 }
 
 // DialTCP connects to addr.
