@@ -57,6 +57,12 @@ func New(opts stack.Options) (*Stack, error) {
 	}
 	s := &Stack{gv: gv, ndp: ndp, Netifs: netif.NewManager(gv), Sockets: socket.NewTable(), ExitLinger: DefaultExitLinger}
 	s.Netifs.AttachNDP(ndp)
+	// 127.0.0.1 and ::1 answer inside the stack, as with lwIP's
+	// LWIP_NETIF_LOOPBACK (and on Linux).
+	if err := s.Netifs.AddLoopback(); err != nil {
+		gv.Close()
+		return nil, err
+	}
 	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6, Logf: s.Netifs.Logf}
 	if max := opts.TimeWaitLimit(); max > 0 {
 		s.timeWait = startTimeWaitLimit(gv, max)
@@ -137,9 +143,9 @@ func (s *Stack) nicOf(ep tcpip.Endpoint) tcpip.NICID {
 	if !ok {
 		return 0
 	}
-	// NIC 0 asks which interface holds the address (for a given NIC,
-	// gVisor answers yes to any IPv4 address).
-	return s.gv.CheckLocalAddress(0, info.NetProto, info.ID.LocalAddress)
+	// Not gVisor's CheckLocalAddress: for a given NIC it answers yes to
+	// any IPv4 address, and for NIC 0 it may answer the loopback.
+	return socket.LocalNIC(s.gv, info.NetProto, info.ID.LocalAddress)
 }
 
 // DialTCP connects to addr.

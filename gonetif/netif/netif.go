@@ -129,6 +129,7 @@ type Manager struct {
 	onEvent       func(Event)
 	onLog         func(string)
 	dns           [DNSMax]netip.Addr
+	loopback      bool // AddLoopback ran
 
 	// LostIPDelay is how long after esp_netif_action_disconnected lost-IP
 	// is raised if no address came back (0: DefaultLostIPDelay). Set it
@@ -379,7 +380,7 @@ func (m *Manager) defaultLocked() *Netif {
 // on-link subnets first, then the default interface's gateway, then the
 // other gateways by priority (they serve sockets bound to a device).
 func (m *Manager) updateRoutesLocked() {
-	var subnets, defaults []tcpip.Route
+	subnets, defaults := m.loopbackRoutesLocked(), []tcpip.Route(nil)
 	def := m.defaultLocked()
 	byPrio := slices.Clone(m.netifs)
 	slices.SortStableFunc(byPrio, func(a, b *Netif) int {

@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 )
 
@@ -62,11 +64,14 @@ func (so *Socket) SetOption(level, name int, val []byte) error {
 			return unix.EINVAL
 		}
 		m := tcpip.MembershipOption{MulticastAddr: tcpip.AddrFrom4([4]byte(val[0:4]))}
-		if a := [4]byte(val[4:8]); a != [4]byte{} {
-			m.InterfaceAddr = tcpip.AddrFrom4(a)
-		}
 		if len(val) >= 12 {
 			m.NIC = tcpip.NICID(int32(binary.NativeEndian.Uint32(val[8:])))
+		}
+		if a := [4]byte(val[4:8]); a != [4]byte{} {
+			m.InterfaceAddr = tcpip.AddrFrom4(a)
+			if m.NIC == 0 {
+				m.NIC = LocalNIC(so.stack, ipv4.ProtocolNumber, m.InterfaceAddr)
+			}
 		}
 		return so.membership(name == unix.IP_ADD_MEMBERSHIP, m)
 	case level == unix.IPPROTO_IPV6 && (name == unix.IPV6_JOIN_GROUP || name == unix.IPV6_LEAVE_GROUP):
@@ -128,6 +133,9 @@ func (so *Socket) setMulticastIf(val []byte) error {
 	}
 	if a != [4]byte{} {
 		o.InterfaceAddr = tcpip.AddrFrom4(a)
+		if o.NIC == 0 {
+			o.NIC = LocalNIC(so.stack, ipv4.ProtocolNumber, o.InterfaceAddr)
+		}
 	}
 	if err := so.ep.SetSockOpt(&o); err != nil {
 		if _, ok := err.(*tcpip.ErrBadLocalAddress); ok {
@@ -436,4 +444,32 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// LocalNIC is the NIC that holds addr as one of its own addresses,
+// preferring a real interface to the loopback: gVisor's
+// CheckLocalAddress(0, …) may answer the loopback NIC for an interface's
+// address once the stack has talked to itself (it then keeps a temporary
+// copy of the address there), and a multicast interface or group joined
+// there would never reach the wire. 0 when no NIC holds addr as its own.
+func LocalNIC(s *gvstack.Stack, proto tcpip.NetworkProtocolNumber, addr tcpip.Address) tcpip.NICID {
+	info := s.NICInfo()
+	var real, loop tcpip.NICID
+	for id, addrs := range s.AllAddresses() {
+		for _, a := range addrs {
+			if a.Protocol != proto || a.AddressWithPrefix.Address != addr {
+				continue
+			}
+			switch {
+			case info[id].Flags.Loopback:
+				loop = id
+			case real == 0 || id < real:
+				real = id
+			}
+		}
+	}
+	if real != 0 {
+		return real
+	}
+	return loop
 }

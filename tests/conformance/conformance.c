@@ -1829,6 +1829,87 @@ static void t_icmp(void)
 
 /* ---- on the wire: run.sh checks the capture for these ------------------------ */
 
+/* 127.0.0.1 and ::1 answer inside the stack (the kernel's lo; lwIP's
+ * LWIP_NETIF_LOOPBACK), the rest of 127/8 too; none of it reaches the
+ * wire. */
+static const char *addr_only(const struct sockaddr *sa)
+{
+    static char text[INET6_ADDRSTRLEN];
+    const void *a = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                                              : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    return inet_ntop(sa->sa_family, a, text, sizeof(text)) ? text : "?";
+}
+
+static void t_loopback(void)
+{
+    SECTION("loopback");
+    char buf[32];
+    struct sockaddr_storage from;
+    socklen_t fl;
+
+    /* UDP to itself on 127.0.0.1, and from a socket bound to 127.0.0.2. */
+    int u = udp_sock(), v = udp_sock();
+    struct sockaddr_in lo = sin4("127.0.0.1", 0), lo2 = sin4("127.0.0.2", 0);
+    CHECK("udp_bind", bind(u, SA(lo), sizeof(lo)));
+    fl = sizeof(lo);
+    getsockname(u, SA(lo), &fl);
+    CHECK("udp_bind_127_0_0_2", bind(v, SA(lo2), sizeof(lo2)));
+    CHECK("udp_sendto_self", sendto(u, "lo1", 3, 0, SA(lo), sizeof(lo)));
+    CHECK("udp_sendto_from_127_0_0_2", sendto(v, "lo2", 3, 0, SA(lo), sizeof(lo)));
+    for (int i = 0; i < 2; i++) {
+        memset(buf, 0, sizeof(buf));
+        fl = sizeof(from);
+        wait_ev(u, POLLIN, 1000);
+        errno = 0;
+        long r = recvfrom(u, buf, sizeof(buf), MSG_DONTWAIT, SA(from), &fl);
+        char extra[80];
+        snprintf(extra, sizeof(extra), "'%.3s' from %s", buf, r >= 0 ? addr_only(SA(from)) : "-");
+        res(i == 0 ? "udp_recv_1" : "udp_recv_2", r, errno, extra);
+    }
+    struct sockaddr_in dev = sin4(DEV_IP, 0);
+    CHECK("udp_connect_to_device_ip", connect(v, SA(dev), sizeof(dev)));
+    close(u);
+    close(v);
+
+    /* TCP over 127.0.0.1 and ::1: connect, accept, names, data; refused
+     * where nobody listens. */
+    const char *addrs[2] = {"127.0.0.1", "::1"};
+    for (int i = 0; i < 2; i++) {
+        int fam = i ? AF_INET6 : AF_INET;
+        struct sockaddr_storage la;
+        socklen_t ln = i ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        if (i) {
+            *(struct sockaddr_in6 *)&la = sin6(addrs[i], 0);
+        } else {
+            *(struct sockaddr_in *)&la = sin4(addrs[i], 0);
+        }
+        int l = socket(fam, SOCK_STREAM, 0);
+        char name[48];
+        snprintf(name, sizeof(name), "tcp%d_listen", i ? 6 : 4);
+        CHECK(name, bind(l, SA(la), ln) || listen(l, 4));
+        getsockname(l, SA(la), &ln);
+        int c = socket(fam, SOCK_STREAM, 0);
+        snprintf(name, sizeof(name), "tcp%d_connect", i ? 6 : 4);
+        CHECK(name, connect(c, SA(la), ln));
+        int a = accept(l, SA(from), &(socklen_t){sizeof(from)});
+        snprintf(name, sizeof(name), "tcp%d_accept_peer", i ? 6 : 4);
+        out(name, "%s", a >= 0 ? addr_only(SA(from)) : "-");
+        snprintf(name, sizeof(name), "tcp%d_send", i ? 6 : 4);
+        CHECK(name, send(c, "hello", 5, 0));
+        memset(buf, 0, sizeof(buf));
+        snprintf(name, sizeof(name), "tcp%d_recv", i ? 6 : 4);
+        CHECKDATA(name, (wait_ev(a, POLLIN, 1000), recv(a, buf, sizeof(buf), MSG_DONTWAIT)), buf);
+        close(a);
+        close(c);
+        close(l);
+        /* The listener is gone: its port now refuses. */
+        c = socket(fam, SOCK_STREAM, 0);
+        snprintf(name, sizeof(name), "tcp%d_refused", i ? 6 : 4);
+        CHECK(name, connect(c, SA(la), ln));
+        close(c);
+    }
+}
+
 static void t_wire(void)
 {
     SECTION("wire");
@@ -1910,6 +1991,7 @@ int main(int argc, char **argv)
     t_options();
     t_ipv6();
     t_icmp();
+    t_loopback();
     t_wire();
     fprintf(stderr, "%d cases\n", ncases);
     return 0;

@@ -4,15 +4,18 @@
 # lines of idf/sdkconfig.defaults), then run over a TAP in a fresh network
 # namespace against real peers. Checks that the peer saw the app's address.
 #
-#   tests/idf/run.sh <v5.5|v6.0|master> [app ...]     apps: tcp_client udp_client app esp_http_client (v5.5)
+#   tests/idf/run.sh <v5.5|v6.0|master> [app ...]
+#   apps: tcp_client udp_client app bad_input esp_http_client http_server (the last two v5.5 only)
 #
 # app is gonetif's own IDF app (tests/idf/app): DHCP and DNS from dnsmasq,
 # IPv6 SLAAC, UDP both ways, select over socket + pipe, a TCP server for a
 # host client, and the tick share of a low-priority task while a
-# high-priority one is blocked (>= 90 %).
+# high-priority one is blocked (>= 90 %). bad_input reuses the builds of
+# tcp_client and app: a missing TAP, a TAP owned by another user and DHCP
+# with no server each end in an E line and an esp_err_t, in bounded time.
 #
-# IDF comes from the snapshot beside the repository (../shared/idf, set up
-# into a work folder under the build dir) or, when that is absent, from the
+# IDF comes from the snapshot beside the repository (shared/idf next to the
+# repository's folder, set up into a work folder under the build dir) or, when that is absent, from the
 # caller's IDF_PATH. The Go archive of the standalone build is reused
 # (GNT_GO_ARCHIVE), so it is built once for all versions and apps.
 source "$(dirname "$0")/../lib.sh"
@@ -20,7 +23,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VER=${1:?usage: run.sh <v5.5|v6.0|master> [app ...]}
 shift
 APPS=("$@")
-[ ${#APPS[@]} -gt 0 ] || APPS=(tcp_client udp_client app esp_http_client)
+[ ${#APPS[@]} -gt 0 ] || APPS=(tcp_client udp_client app bad_input esp_http_client http_server)
 TEST_NAME="idf_$VER"
 
 skip_or_fail() {
@@ -29,8 +32,8 @@ skip_or_fail() {
     exit 77
 }
 
-require_priv python3
-SNAP=${GNT_IDF_SNAPSHOT:-$ROOT/../shared/idf}
+require_priv python3 curl tcpdump
+SNAP=${GNT_IDF_SNAPSHOT:-$(dirname "$ROOT")/shared/idf}
 WORK=$GNT_BIN/idf-work/$VER
 if [ -x "$SNAP/setup.sh" ]; then
     mkdir -p "$WORK"
@@ -215,6 +218,68 @@ PY
     done < <(grep "^RESULT tick_share" "$TMP/app_out")
     [ "$(grep -c '^RESULT tick_share' "$TMP/app_out")" = 4 ] || fail "app: tick share lines missing"
     grep "^RESULT \(tick_share\|udp_rtt\)" "$TMP/app_out" | sed "s/^/$VER /" >>"$TMP/times"
+}
+
+# The unchanged http_server/simple: its control socket binds UDP
+# 127.0.0.1 (gonetif's loopback), curl from the namespace gets /hello, and
+# gonetif's own capture shows the curl client's SYN (traffic went through
+# gonetif, not the host kernel).
+test_http_server() {
+    [ "$VER" = v5.5 ] || { echo "http_server: v5.5 only (v6.0/master need Mbed TLS 4.1)"; return 0; }
+    prepare http_server protocols/http_server/simple "$STATIC"
+    in_ns env GONETIF_PCAP="$TMP/http_server.pcap" timeout 30 "$ELF" >"$TMP/httpd_out" 2>&1 </dev/null &
+    local pid=$!
+    PIDS+=($pid)
+    wait_line "$TMP/httpd_out" "Registering URI handlers" 20
+    grep -q "ctrl socket" "$TMP/httpd_out" && { cat "$TMP/httpd_out"; fail "http_server: control socket failed"; }
+    in_ns curl -sS --max-time 10 -H "Test-Header-1: from-curl" "http://192.168.5.100:8001/hello?query1=gonetif" \
+        >"$TMP/curl_out" 2>&1 || { cat "$TMP/curl_out"; tail -20 "$TMP/httpd_out"; fail "http_server: curl failed"; }
+    grep -qx "Hello World!" "$TMP/curl_out" || { cat "$TMP/curl_out"; fail "http_server: wrong /hello page"; }
+    wait_line "$TMP/httpd_out" "Found header => Test-Header-1: from-curl" 5
+    grep -q "Found URL query parameter => query1=gonetif" "$TMP/httpd_out" || fail "http_server: query not seen"
+    # The capture reaches its file within 100 ms (gonetif's flush interval).
+    local syn_filter='tcp[tcpflags] & tcp-syn != 0 and src host 192.168.5.1 and dst host 192.168.5.100 and dst port 8001' syns=0
+    wait_for 5 sh -c "tcpdump -nn -r '$TMP/http_server.pcap' '$syn_filter' 2>/dev/null | grep -q ."
+    syns=$(tcpdump -nn -r "$TMP/http_server.pcap" "$syn_filter" 2>/dev/null | wc -l)
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    [ "$syns" -ge 1 ] || fail "http_server: gonetif's capture has no SYN from the curl client 192.168.5.1"
+    echo "$VER http_server ok: /hello to curl at 192.168.5.1 ($syns SYN in gonetif's capture)" | tee -a "$TMP/times"
+}
+
+# bad_case NAME TIMEOUT PATTERN ERR CMD...: CMD must end by itself (not by
+# timeout, not with 0) within TIMEOUT s, with an E line matching PATTERN
+# and the esp_err_t name ERR in its output.
+bad_case() {
+    local name=$1 limit=$2 pattern=$3 err=$4 t0=$SECONDS
+    shift 4
+    in_ns timeout "$limit" "$@" >"$TMP/bad_$name" 2>&1 </dev/null
+    local rc=$?
+    [ $rc != 124 ] && [ $rc != 0 ] || { tail "$TMP/bad_$name"; fail "bad_input $name: exit $rc (want an error, not a hang or success)"; }
+    grep -aq "^E (.*$pattern" "$TMP/bad_$name" || { tail "$TMP/bad_$name"; fail "bad_input $name: no E line with '$pattern'"; }
+    grep -aq "$err" "$TMP/bad_$name" || { tail "$TMP/bad_$name"; fail "bad_input $name: no $err"; }
+    echo "$VER bad_input $name ok: $err in $((SECONDS - t0)) s: $(grep -am1 "^E (.*$pattern" "$TMP/bad_$name" | tr -cd '[:print:]')" | tee -a "$TMP/times"
+}
+
+# built_elf APP: the ELF of an app this run (or an earlier one) built.
+built_elf() {
+    ELF=$(ls "$WORK/$1"/build/*.elf 2>/dev/null | head -1)
+    [ -x "$ELF" ] || fail "bad_input: run $1 first (no .elf in $WORK/$1/build)"
+}
+
+test_bad_input() {
+    built_elf tcp_client
+    # tcp_client's example_connect() fails, its ESP_ERROR_CHECK aborts.
+    bad_case missing_tap 20 "nosuch0.*does not exist" ESP_FAIL env GONETIF_TAP=nosuch0 "$ELF"
+    # A TAP of user 12345, opened by a process that is not that user and
+    # lacks CAP_NET_ADMIN (still uid 0, so it reads its build's files).
+    make_tap tapf "" 12345
+    bad_case foreign_tap 20 "tapf.*must be owned by this user" ESP_FAIL \
+        setpriv --bounding-set=-net_admin --inh-caps=-net_admin env GONETIF_TAP=tapf "$ELF"
+    built_elf gnt_idf_app
+    # No dnsmasq on the link: example_connect() gives up after the app's
+    # CONFIG_EXAMPLE_CONNECT_WAIT_TIMEOUT_S (10 s).
+    bad_case dhcp_no_server 30 "no IPv4 address within 10 s" ESP_ERR_TIMEOUT "$ELF"
 }
 
 for app in "${APPS[@]}"; do

@@ -355,7 +355,9 @@ void app_main(void)
     ESP_ERROR_CHECK(esp_netif_init());
     ESP_ERROR_CHECK(esp_event_loop_create_default());
     ESP_ERROR_CHECK(esp_event_handler_register(IP_EVENT, 0x1234, on_got_ip, NULL));
-    if (example_connect() != ESP_OK) {
+    esp_err_t connected = example_connect();
+    if (connected != ESP_OK) {
+        printf("APP FAIL example_connect: %s\n", esp_err_to_name(connected));
         fail("example_connect");
         exit(1);
     }
