@@ -8,6 +8,10 @@
  * block; FreeRTOS task threads set their own masks, so the scheduler still
  * gets every tick.
  *
+ * At esp_netif_init the host's SIGALRM and SIGUSR1 handlers get
+ * SA_ONSTACK (Go's rule for foreign handlers), for the threads that do run
+ * Go code while they take a tick.
+ *
  * IDF also replaces SIGSEGV/SIGBUS/SIGFPE with its own handlers after
  * start-up; Go's are re-installed then (saved by the Go side at its init),
  * so a fault in Go is still reported as Go's panic.
@@ -53,6 +57,23 @@ void gonetif_signals_after_start(void)
             }
         }
         pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    }
+    /* The main thread (and any thread calling into Go) can still take a
+     * tick while it runs Go code: a handler installed without SA_ONSTACK
+     * then runs on the goroutine's stack and corrupts it (seen in CI: a
+     * "traceback did not unwind completely" crash in one run of thirty).
+     * With SA_ONSTACK it runs on the signal stack Go gives such threads;
+     * elsewhere the flag changes nothing. */
+    for (int i = 0; i < 2; i++) {
+        struct sigaction now;
+        if (sigaction(host_signals[i], NULL, &now) != 0 || (now.sa_flags & SA_ONSTACK)) {
+            continue;
+        }
+        if (!(now.sa_flags & SA_SIGINFO) && (now.sa_handler == SIG_DFL || now.sa_handler == SIG_IGN)) {
+            continue;
+        }
+        now.sa_flags |= SA_ONSTACK;
+        sigaction(host_signals[i], &now, NULL);
     }
     for (int i = 0; i < 3; i++) {
         struct sigaction now;
