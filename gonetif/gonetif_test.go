@@ -20,14 +20,7 @@ func TestTCPEchoOverMemoryLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		io.Copy(c, c)
-	}()
+	go serveTCPEcho(ln)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := n.A.DialTCP(ctx, netip.AddrPortFrom(testnet.AddrB, 3333))

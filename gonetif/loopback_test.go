@@ -45,14 +45,7 @@ func tcpEchoWithin(t *testing.T, s *gonetif.Stack, addr netip.AddrPort) {
 		t.Fatalf("listen %v: %v", addr, err)
 	}
 	defer ln.Close()
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		io.Copy(c, c)
-	}()
+	go serveTCPEcho(ln)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := s.DialTCP(ctx, addr)
