@@ -1,4 +1,4 @@
-module github.com/gonetif/gonetif
+module gonetif.dev
 
 go 1.26.3
 

@@ -25,7 +25,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gonetif/gonetif/gonetif/link/capture"
+	"gonetif.dev/gonetif/link/capture"
 )
 
 // fatalSignals end a process by default; captures are flushed first.

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/gonetif/gonetif/gonetif/netif"
+	"gonetif.dev/gonetif/netif"
 )
 
 // esp_netif_dhcp_option_mode_t and the option ids esp_netif_dhcpc_option

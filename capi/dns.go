@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gonetif/gonetif/gonetif/dns"
+	"gonetif.dev/gonetif/dns"
 )
 
 // A lookup runs on a goroutine; the C caller waits on its eventfd, not

@@ -7,10 +7,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gonetif/gonetif/gonetif/dns"
-	"github.com/gonetif/gonetif/gonetif/link/usernet"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/tapio"
+	"gonetif.dev/gonetif/dns"
+	"gonetif.dev/gonetif/link/usernet"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/tapio"
 )
 
 // esp_err_t values used at this boundary.

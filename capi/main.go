@@ -13,9 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/config"
-	"github.com/gonetif/gonetif/gonetif/stack"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/config"
+	"gonetif.dev/gonetif/stack"
 )
 
 func main() {}

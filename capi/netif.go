@@ -16,10 +16,10 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif/link/driver"
-	"github.com/gonetif/gonetif/gonetif/link/tap"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/tapio"
+	"gonetif.dev/gonetif/link/driver"
+	"gonetif.dev/gonetif/link/tap"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/tapio"
 )
 
 // cNetif is what a C esp_netif_t stands for on the Go side.

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/gonetif/gonetif/gonetif/config"
+	"gonetif.dev/gonetif/config"
 )
 
 // The process's settings, read once from the environment: every GONETIF_*

@@ -16,8 +16,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/waiter"
 
-	"github.com/gonetif/gonetif/gonetif/link/capture"
-	"github.com/gonetif/gonetif/gonetif/socket"
+	"gonetif.dev/gonetif/link/capture"
+	"gonetif.dev/gonetif/socket"
 )
 
 // Linux flag values seen at this boundary; the C glue handles the waiting

@@ -8,7 +8,7 @@ import "C"
 import (
 	"sync/atomic"
 
-	"github.com/gonetif/gonetif/gonetif/tapio"
+	"gonetif.dev/gonetif/tapio"
 )
 
 // tapOpens numbers tapio_create calls, so the n-th device of a process

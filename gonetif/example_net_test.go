@@ -10,10 +10,10 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/link/pair"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/stack"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/pair"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/stack"
 )
 
 // twoDevices is the set-up of the examples: two stacks, 192.168.5.1 and

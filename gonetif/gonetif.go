@@ -18,10 +18,10 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/dns"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/socket"
-	"github.com/gonetif/gonetif/gonetif/stack"
+	"gonetif.dev/gonetif/dns"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/socket"
+	"gonetif.dev/gonetif/stack"
 )
 
 // Stack is one network stack with its interfaces and sockets.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif/internal/testnet"
+	"gonetif.dev/gonetif/internal/testnet"
 )
 
 func TestTCPEchoOverMemoryLink(t *testing.T) {

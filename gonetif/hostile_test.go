@@ -15,8 +15,8 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif/internal/hostile"
-	"github.com/gonetif/gonetif/gonetif/internal/testnet"
+	"gonetif.dev/gonetif/internal/hostile"
+	"gonetif.dev/gonetif/internal/testnet"
 )
 
 func liveHeap() uint64 {

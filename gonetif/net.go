@@ -12,7 +12,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 
-	"github.com/gonetif/gonetif/gonetif/dns"
+	"gonetif.dev/gonetif/dns"
 )
 
 // The methods below are shaped like package net's, so code written for

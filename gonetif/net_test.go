@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/internal/dnstest"
-	"github.com/gonetif/gonetif/gonetif/internal/testnet"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/internal/dnstest"
+	"gonetif.dev/gonetif/internal/testnet"
 )
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }

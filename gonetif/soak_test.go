@@ -18,11 +18,11 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif/dns"
-	"github.com/gonetif/gonetif/gonetif/internal/dnstest"
-	"github.com/gonetif/gonetif/gonetif/internal/testnet"
-	"github.com/gonetif/gonetif/gonetif/link/pair"
-	"github.com/gonetif/gonetif/gonetif/netif"
+	"gonetif.dev/gonetif/dns"
+	"gonetif.dev/gonetif/internal/dnstest"
+	"gonetif.dev/gonetif/internal/testnet"
+	"gonetif.dev/gonetif/link/pair"
+	"gonetif.dev/gonetif/netif"
 )
 
 var soakFor = flag.Duration("soak", 60*time.Second, "how long TestSoak churns (10m for the long run)")

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/gonetif/gonetif/gonetif"
+	"gonetif.dev/gonetif"
 )
 
 // The version is written in two places (Go and CMake, which generates the

@@ -25,8 +25,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/gonetif/gonetif/gonetif/link/usernet"
-	"github.com/gonetif/gonetif/gonetif/link/vlan"
+	"gonetif.dev/gonetif/link/usernet"
+	"gonetif.dev/gonetif/link/vlan"
 )
 
 func main() {

@@ -21,9 +21,9 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/link/vlan"
-	"github.com/gonetif/gonetif/internal/lantest"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/vlan"
+	"gonetif.dev/internal/lantest"
 )
 
 // daemon is a gonetif-switch process started by the test.

@@ -16,8 +16,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gonetif/gonetif/gonetif/link/delay"
-	"github.com/gonetif/gonetif/gonetif/link/usernet"
+	"gonetif.dev/gonetif/link/delay"
+	"gonetif.dev/gonetif/link/usernet"
 )
 
 // Kind says how a setting's text is parsed and checked.

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/internal/netnstest"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/stack"
-	"github.com/gonetif/gonetif/gonetif/tapio"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/internal/netnstest"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/stack"
+	"gonetif.dev/gonetif/tapio"
 )
 
 // events collects netif events for assertions.

@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif/dhcp"
+	"gonetif.dev/gonetif/dhcp"
 )
 
 // DHCPStatus mirrors esp_netif_dhcp_status_t.

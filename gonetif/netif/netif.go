@@ -18,7 +18,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/dhcp"
+	"gonetif.dev/gonetif/dhcp"
 )
 
 // Flags mirror esp_netif_flags_t bit for bit.

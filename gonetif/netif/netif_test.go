@@ -9,9 +9,9 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif/link/pair"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/stack"
+	"gonetif.dev/gonetif/link/pair"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/stack"
 )
 
 func newManager(t *testing.T) *netif.Manager {

@@ -15,8 +15,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"gvisor.dev/gvisor/pkg/waiter"
 
-	"github.com/gonetif/gonetif/gonetif/config"
-	"github.com/gonetif/gonetif/gonetif/netif"
+	"gonetif.dev/gonetif/config"
+	"gonetif.dev/gonetif/netif"
 )
 
 // stuckLink, once stuck, holds every write until release is closed.

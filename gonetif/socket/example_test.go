@@ -8,11 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/link/pair"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/socket"
-	"github.com/gonetif/gonetif/gonetif/stack"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/pair"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/socket"
+	"gonetif.dev/gonetif/stack"
 )
 
 // BSD sockets with Linux answers: every call is one non-blocking try that

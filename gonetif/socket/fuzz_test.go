@@ -5,8 +5,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gonetif/gonetif/gonetif/internal/testnet"
-	"github.com/gonetif/gonetif/gonetif/socket"
+	"gonetif.dev/gonetif/internal/testnet"
+	"gonetif.dev/gonetif/socket"
 )
 
 // FuzzSetOption: option values come from C as raw bytes of any length;

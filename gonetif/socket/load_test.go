@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/waiter"
 
-	"github.com/gonetif/gonetif/gonetif/internal/testnet"
-	"github.com/gonetif/gonetif/gonetif/socket"
+	"gonetif.dev/gonetif/internal/testnet"
+	"gonetif.dev/gonetif/socket"
 )
 
 func openFDs(t *testing.T) int {

@@ -10,8 +10,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 
-	"github.com/gonetif/gonetif/gonetif/internal/testnet"
-	"github.com/gonetif/gonetif/gonetif/socket"
+	"gonetif.dev/gonetif/internal/testnet"
+	"gonetif.dev/gonetif/socket"
 )
 
 // Once a stack has talked to its own address (gVisor then keeps a

@@ -10,8 +10,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/waiter"
 
-	"github.com/gonetif/gonetif/gonetif/internal/testnet"
-	"github.com/gonetif/gonetif/gonetif/socket"
+	"gonetif.dev/gonetif/internal/testnet"
+	"gonetif.dev/gonetif/socket"
 )
 
 func addr(a [4]byte, port uint16) tcpip.FullAddress {

@@ -20,9 +20,9 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/internal/netnstest"
-	"github.com/gonetif/gonetif/gonetif/stack"
-	"github.com/gonetif/gonetif/gonetif/tapio"
+	"gonetif.dev/gonetif/internal/netnstest"
+	"gonetif.dev/gonetif/stack"
+	"gonetif.dev/gonetif/tapio"
 )
 
 var (

@@ -10,10 +10,10 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/config"
-	"github.com/gonetif/gonetif/gonetif/link/tap"
-	"github.com/gonetif/gonetif/gonetif/link/usernet"
-	"github.com/gonetif/gonetif/gonetif/link/vlan"
+	"gonetif.dev/gonetif/config"
+	"gonetif.dev/gonetif/link/tap"
+	"gonetif.dev/gonetif/link/usernet"
+	"gonetif.dev/gonetif/link/vlan"
 )
 
 // Link kinds (Config.Link, GONETIF_LINK):

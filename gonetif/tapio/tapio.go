@@ -21,12 +21,12 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/config"
-	"github.com/gonetif/gonetif/gonetif/link/capture"
-	"github.com/gonetif/gonetif/gonetif/link/delay"
-	"github.com/gonetif/gonetif/gonetif/link/loss"
-	"github.com/gonetif/gonetif/gonetif/link/tap"
-	"github.com/gonetif/gonetif/gonetif/link/usernet"
+	"gonetif.dev/gonetif/config"
+	"gonetif.dev/gonetif/link/capture"
+	"gonetif.dev/gonetif/link/delay"
+	"gonetif.dev/gonetif/link/loss"
+	"gonetif.dev/gonetif/link/tap"
+	"gonetif.dev/gonetif/link/usernet"
 )
 
 // DefaultMAC is tapif_io's station address.

@@ -15,12 +15,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/link/delay"
-	"github.com/gonetif/gonetif/gonetif/link/usernet"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/stack"
-	"github.com/gonetif/gonetif/internal/lantest"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/delay"
+	"gonetif.dev/gonetif/link/usernet"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/stack"
+	"gonetif.dev/internal/lantest"
 )
 
 func TestFromEnvListsAndDefaults(t *testing.T) {

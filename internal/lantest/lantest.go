@@ -19,9 +19,9 @@ import (
 
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/stack"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/stack"
 )
 
 // Mask is the /24 every test network uses.

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gonetif/gonetif/gonetif/config"
+	"gonetif.dev/gonetif/config"
 )
 
 func main() {

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif/internal/netnstest"
 	"golang.org/x/sys/unix"
+	"gonetif.dev/gonetif/internal/netnstest"
 )
 
 func TestNamespaceLifecycle(t *testing.T) {

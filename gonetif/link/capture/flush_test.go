@@ -13,7 +13,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/link/capture"
+	"gonetif.dev/gonetif/link/capture"
 )
 
 // lockedBuf is a writer the test can read while the flush timer writes.

@@ -8,7 +8,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/link/channel"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/link/capture"
+	"gonetif.dev/gonetif/link/capture"
 )
 
 // FuzzRecord: any frame, with any snap length, comes back out of the pcap

@@ -18,10 +18,10 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/link/delay"
-	"github.com/gonetif/gonetif/gonetif/link/pair"
-	"github.com/gonetif/gonetif/internal/lantest"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/delay"
+	"gonetif.dev/gonetif/link/pair"
+	"gonetif.dev/internal/lantest"
 )
 
 func TestParseSpec(t *testing.T) {

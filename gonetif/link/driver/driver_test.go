@@ -5,7 +5,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif/link/driver"
+	"gonetif.dev/gonetif/link/driver"
 )
 
 func TestReceiveDropsWhatIsNotAFrame(t *testing.T) {

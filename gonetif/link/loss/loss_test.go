@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif/link/loss"
 	"golang.org/x/sys/unix"
+	"gonetif.dev/gonetif/link/loss"
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"

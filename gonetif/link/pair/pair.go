@@ -5,7 +5,7 @@ package pair
 import (
 	"sync"
 
-	"github.com/gonetif/gonetif/gonetif/link/driver"
+	"gonetif.dev/gonetif/link/driver"
 	"gvisor.dev/gvisor/pkg/tcpip"
 )
 

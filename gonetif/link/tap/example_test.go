@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/link/tap"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/stack"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/tap"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/stack"
 )
 
 // A device on a real TAP: after `sudo scripts/make_tap_netif` (tap0, host

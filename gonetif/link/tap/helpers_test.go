@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif/internal/netnstest"
-	"github.com/gonetif/gonetif/gonetif/link/tap"
+	"gonetif.dev/gonetif/internal/netnstest"
+	"gonetif.dev/gonetif/link/tap"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"

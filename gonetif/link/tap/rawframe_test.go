@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gonetif/gonetif/gonetif/internal/netnstest"
-	"github.com/gonetif/gonetif/gonetif/link/tap"
+	"gonetif.dev/gonetif/internal/netnstest"
+	"gonetif.dev/gonetif/link/tap"
 )
 
 // etherExperimental is IEEE's local experimental EtherType: nothing on the

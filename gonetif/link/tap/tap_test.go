@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif/internal/netnstest"
-	"github.com/gonetif/gonetif/gonetif/link/tap"
 	"golang.org/x/sys/unix"
+	"gonetif.dev/gonetif/internal/netnstest"
+	"gonetif.dev/gonetif/link/tap"
 )
 
 func modeName(plain bool) string {

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gonetif/gonetif/gonetif/internal/netnstest"
-	"github.com/gonetif/gonetif/gonetif/link/tap"
 	"golang.org/x/sys/unix"
+	"gonetif.dev/gonetif/internal/netnstest"
+	"gonetif.dev/gonetif/link/tap"
 )
 
 // The unprivileged tests re-execute this test binary as another user; in

@@ -13,10 +13,10 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/link/usernet"
-	"github.com/gonetif/gonetif/gonetif/link/vlan"
-	"github.com/gonetif/gonetif/internal/lantest"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/usernet"
+	"gonetif.dev/gonetif/link/vlan"
+	"gonetif.dev/internal/lantest"
 )
 
 // lanDevice is a DHCP stack on a port of sw.

@@ -25,8 +25,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
-	"github.com/gonetif/gonetif/gonetif/link/driver"
-	"github.com/gonetif/gonetif/gonetif/link/pair"
+	"gonetif.dev/gonetif/link/driver"
+	"gonetif.dev/gonetif/link/pair"
 )
 
 // Options configure a Network. The zero value is QEMU's user network:

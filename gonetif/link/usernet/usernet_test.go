@@ -22,15 +22,15 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/dns"
-	"github.com/gonetif/gonetif/gonetif/internal/dnstest"
-	"github.com/gonetif/gonetif/gonetif/link/driver"
-	"github.com/gonetif/gonetif/gonetif/link/usernet"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/socket"
-	"github.com/gonetif/gonetif/gonetif/stack"
-	"github.com/gonetif/gonetif/internal/lantest"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/dns"
+	"gonetif.dev/gonetif/internal/dnstest"
+	"gonetif.dev/gonetif/link/driver"
+	"gonetif.dev/gonetif/link/usernet"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/socket"
+	"gonetif.dev/gonetif/stack"
+	"gonetif.dev/internal/lantest"
 )
 
 var (

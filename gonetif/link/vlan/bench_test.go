@@ -6,9 +6,9 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/link/pair"
-	"github.com/gonetif/gonetif/gonetif/link/vlan"
-	"github.com/gonetif/gonetif/internal/lantest"
+	"gonetif.dev/gonetif/link/pair"
+	"gonetif.dev/gonetif/link/vlan"
+	"gonetif.dev/internal/lantest"
 )
 
 // BenchmarkBulk measures one-way bulk TCP between two stacks, MB/s, over

@@ -13,7 +13,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/link/driver"
+	"gonetif.dev/gonetif/link/driver"
 )
 
 var _ stack.LinkEndpoint = (*Client)(nil)

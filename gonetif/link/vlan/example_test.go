@@ -6,10 +6,10 @@ import (
 	"io"
 	"net/netip"
 
-	"github.com/gonetif/gonetif/gonetif"
-	"github.com/gonetif/gonetif/gonetif/link/vlan"
-	"github.com/gonetif/gonetif/gonetif/netif"
-	"github.com/gonetif/gonetif/gonetif/stack"
+	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/vlan"
+	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/stack"
 )
 
 // Three simulated boards on one switch: two clients talk TCP to the third.

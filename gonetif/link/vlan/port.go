@@ -7,7 +7,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
-	"github.com/gonetif/gonetif/gonetif/link/driver"
+	"gonetif.dev/gonetif/link/driver"
 )
 
 var _ stack.LinkEndpoint = (*Port)(nil)

@@ -15,8 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 
-	"github.com/gonetif/gonetif/gonetif/link/vlan"
-	"github.com/gonetif/gonetif/internal/lantest"
+	"gonetif.dev/gonetif/link/vlan"
+	"gonetif.dev/internal/lantest"
 )
 
 func mac(i byte) tcpip.LinkAddress { return tcpip.LinkAddress([]byte{2, 0, 0, 0, 0x10, i}) }
