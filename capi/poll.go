@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"gonetif.dev/gonetif/socket"
 )
 
 // A C thread in select/poll waits in the kernel on its own eventfd next to
@@ -23,7 +25,7 @@ type watchSet struct {
 	efds []int32
 }
 
-var watches [1 << 16]atomic.Pointer[watchSet]
+var watches [socket.MaxDescriptors]atomic.Pointer[watchSet]
 
 func watchesOf(fd int) *watchSet {
 	if w := watches[fd].Load(); w != nil {
