@@ -122,3 +122,57 @@ func gonetif_poll_disarm(fds *C.int, n, efd C.int) {
 		}
 	}
 }
+
+// gonetif_select_to_poll turns select's sets (fd_set pointers, each may
+// be NULL) for descriptors below nfds into pollfd entries; returns their
+// count.
+//
+//export gonetif_select_to_poll
+func gonetif_select_to_poll(nfds C.int, rd, wr, ex, pollfds unsafe.Pointer) C.int {
+	sets := [3]*unix.FdSet{(*unix.FdSet)(rd), (*unix.FdSet)(wr), (*unix.FdSet)(ex)}
+	pf := unsafe.Slice((*unix.PollFd)(pollfds), int(nfds))
+	n := 0
+	for fd := 0; fd < int(nfds); fd++ {
+		var in [3]bool
+		for i, s := range sets {
+			in[i] = s != nil && s.IsSet(fd)
+		}
+		if ev := socket.SelectEvents(in[0], in[1], in[2]); ev != 0 {
+			pf[n] = unix.PollFd{Fd: int32(fd), Events: ev}
+			n++
+		}
+	}
+	return C.int(n)
+}
+
+// gonetif_select_from_poll writes the poll results of n entries back
+// into select's sets; returns the count of set bits, or -EBADF when an
+// entry is not an open descriptor.
+//
+//export gonetif_select_from_poll
+func gonetif_select_from_poll(pollfds unsafe.Pointer, n C.int, rd, wr, ex unsafe.Pointer) C.int {
+	sets := [3]*unix.FdSet{(*unix.FdSet)(rd), (*unix.FdSet)(wr), (*unix.FdSet)(ex)}
+	pf := unsafe.Slice((*unix.PollFd)(pollfds), int(n))
+	for _, p := range pf {
+		if p.Revents&unix.POLLNVAL != 0 {
+			return -C.int(unix.EBADF)
+		}
+	}
+	count := 0
+	for _, p := range pf {
+		fd := int(p.Fd)
+		var ready [3]bool
+		ready[0], ready[1], ready[2] = socket.SelectReady(p.Revents)
+		for i, s := range sets {
+			if s == nil || !s.IsSet(fd) {
+				continue
+			}
+			if ready[i] {
+				count++
+			} else {
+				s.Clear(fd)
+			}
+		}
+	}
+	return C.int(count)
+}

@@ -306,9 +306,8 @@ int lwip_poll(struct pollfd *fds, nfds_t nfds, int timeout)
     return poll(fds, nfds, timeout);
 }
 
-/* select over the same core: the sets become a pollfd array, and the
- * results go back with Linux's rules (HUP and ERR count as readable, ERR
- * as writable, POLLNVAL is EBADF). */
+/* select over the same core: Go turns the sets into a pollfd array and
+ * the results back, with Linux's rules (socket.SelectReady). */
 static int mixed_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *timeout,
                         const sigset_t *sigmask, struct timespec *left_out)
 {
@@ -338,25 +337,7 @@ static int mixed_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const stru
         return r;
     }
     struct pollfd pf[FD_SETSIZE];
-    int n = 0;
-    for (int fd = 0; fd < nfds; fd++) {
-        short ev = 0;
-        if (rd && FD_ISSET(fd, rd)) {
-            ev |= POLLIN;
-        }
-        if (wr && FD_ISSET(fd, wr)) {
-            ev |= POLLOUT;
-        }
-        if (ex && FD_ISSET(fd, ex)) {
-            ev |= POLLPRI;
-        }
-        if (ev) {
-            pf[n].fd = fd;
-            pf[n].events = ev;
-            pf[n].revents = 0;
-            n++;
-        }
-    }
+    int n = gonetif_select_to_poll(nfds > 0 ? nfds : 0, rd, wr, ex, pf);
     int64_t start = mono_ns();
     int r = mixed_poll(pf, (nfds_t)n, timeout, sigmask);
     if (r < 0) {
@@ -370,39 +351,8 @@ static int mixed_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const stru
         left_out->tv_sec = ns / 1000000000;
         left_out->tv_nsec = ns % 1000000000;
     }
-    for (int i = 0; i < n; i++) {
-        if (pf[i].revents & POLLNVAL) {
-            errno = EBADF;
-            return -1;
-        }
-    }
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-        int fd = pf[i].fd;
-        short rv = pf[i].revents;
-        if (rd && FD_ISSET(fd, rd)) {
-            if (rv & (POLLIN | POLLHUP | POLLERR)) {
-                count++;
-            } else {
-                FD_CLR(fd, rd);
-            }
-        }
-        if (wr && FD_ISSET(fd, wr)) {
-            if (rv & (POLLOUT | POLLERR)) {
-                count++;
-            } else {
-                FD_CLR(fd, wr);
-            }
-        }
-        if (ex && FD_ISSET(fd, ex)) {
-            if (rv & POLLPRI) {
-                count++;
-            } else {
-                FD_CLR(fd, ex);
-            }
-        }
-    }
-    return count;
+    r = gonetif_select_from_poll(pf, n, rd, wr, ex);
+    return r < 0 ? gonetif_fail(r) : r;
 }
 
 int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout)

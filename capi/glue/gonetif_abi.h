@@ -199,6 +199,11 @@ int gonetif_exit_drain(void);
  * until gonetif_poll_disarm. Returns how many have revents. */
 int gonetif_poll_arm(int *fds, short *events, short *revents, int n, int efd);
 void gonetif_poll_disarm(int *fds, int n, int efd);
+/* select over poll: the sets' descriptors below nfds as pollfd entries
+ * (returns the count), and the results back into the sets with Linux's
+ * rules (returns the ready count, or -EBADF). Sets may be NULL. */
+int gonetif_select_to_poll(int nfds, void *rd, void *wr, void *ex, void *pollfds);
+int gonetif_select_from_poll(void *pollfds, int n, void *rd, void *wr, void *ex);
 
 /* Settings (the GONETIF_* table, read once): a number setting's value, or
  * ESP_ERR_INVALID_ARG (out = default) for a bad one; ESP_ERR_NOT_FOUND for

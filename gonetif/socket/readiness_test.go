@@ -91,9 +91,25 @@ func (k kernelSockets) closedPort() int {
 	sa, _ := unix.Getsockname(fd)
 	return sa.(*unix.SockaddrInet4).Port // closed by the cleanup, never listened on
 }
+// poll also checks that the kernel's select answers what SelectReady
+// derives from the kernel's poll bits, in every state of the table.
 func (k kernelSockets) poll(fd int) int {
 	p := []unix.PollFd{{Fd: int32(fd), Events: pollAsk}}
 	unix.Poll(p, 0)
+	var rd, wr, ex unix.FdSet
+	rd.Set(fd)
+	wr.Set(fd)
+	ex.Set(fd)
+	if _, err := unix.Select(fd+1, &rd, &wr, &ex, &unix.Timeval{}); err != nil {
+		k.t.Fatal(err)
+	}
+	p2 := []unix.PollFd{{Fd: int32(fd), Events: socket.SelectEvents(true, true, true)}}
+	unix.Poll(p2, 0)
+	r, w, e := socket.SelectReady(p2[0].Revents)
+	if r != rd.IsSet(fd) || w != wr.IsSet(fd) || e != ex.IsSet(fd) {
+		k.t.Errorf("select on poll bits %s: read/write/except %v %v %v, kernel's select %v %v %v",
+			pollNames(int(p2[0].Revents)), r, w, e, rd.IsSet(fd), wr.IsSet(fd), ex.IsSet(fd))
+	}
 	return int(p[0].Revents)
 }
 
