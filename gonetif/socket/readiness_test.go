@@ -91,6 +91,7 @@ func (k kernelSockets) closedPort() int {
 	sa, _ := unix.Getsockname(fd)
 	return sa.(*unix.SockaddrInet4).Port // closed by the cleanup, never listened on
 }
+
 // poll also checks that the kernel's select answers what SelectReady
 // derives from the kernel's poll bits, in every state of the table.
 func (k kernelSockets) poll(fd int) int {
@@ -179,9 +180,9 @@ func (g *gonetifSockets) drain(h int) {
 	}
 }
 func (g *gonetifSockets) shutdown(h, how int) { g.all[h].Shutdown(how) }
-func (g *gonetifSockets) soError(h int) int  { return int(g.all[h].PendingError()) }
-func (g *gonetifSockets) closedPort() int    { return 4999 }
-func (g *gonetifSockets) poll(h int) int     { return int(g.all[h].Poll(pollAsk)) }
+func (g *gonetifSockets) soError(h int) int   { return int(g.all[h].PendingError()) }
+func (g *gonetifSockets) closedPort() int     { return 4999 }
+func (g *gonetifSockets) poll(h int) int      { return int(g.all[h].Poll(pollAsk)) }
 
 // settle gives both stacks time to deliver segments.
 func settle() { time.Sleep(60 * time.Millisecond) }
@@ -265,4 +266,3 @@ func pollNames(m int) string {
 	}
 	return fmt.Sprintf("%#x %s", m, s)
 }
-
