@@ -324,3 +324,29 @@ func TestStreamSendLoop(t *testing.T) {
 	}
 	within(t, "send timeout of 200ms", time.Since(start), 190*time.Millisecond, 3*time.Second)
 }
+
+// SO_BINDTODEVICE speaks interface names from Go too (the stack's NIC
+// names by default), with Linux's answers.
+func TestBindToDeviceByName(t *testing.T) {
+	n := testnet.New(t)
+	u := blockingSocket(t, n, false, unix.SOCK_DGRAM)
+	if err := u.SetOption(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte("A\x00")); err != nil {
+		t.Fatalf("bind to A: %v", err)
+	}
+	if v, _ := u.OptionInt(unix.SOL_SOCKET, unix.SO_BINDTODEVICE); v != int(n.NetifA.NICID()) {
+		t.Fatalf("bound to index %d, want A's %d", v, n.NetifA.NICID())
+	}
+	o, err := u.Option(unix.SOL_SOCKET, unix.SO_BINDTODEVICE)
+	if err != nil || string(o.B[:o.N]) != "A\x00" || !o.Whole {
+		t.Fatalf("read back %q %v, want \"A\\x00\" that must fit whole", o.B[:o.N], err)
+	}
+	if err := u.SetOption(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte("nosuch9\x00")); err != unix.ENODEV {
+		t.Fatalf("unknown device: %v, want ENODEV", err)
+	}
+	if err := u.SetOption(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte{0}); err != nil {
+		t.Fatalf("clear: %v", err)
+	}
+	if o, err := u.Option(unix.SOL_SOCKET, unix.SO_BINDTODEVICE); err != nil || o.N != 0 {
+		t.Fatalf("after clearing: %q %v, want empty", o.B[:o.N], err)
+	}
+}
