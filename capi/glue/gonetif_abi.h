@@ -194,11 +194,15 @@ int gonetif_sock_count(void);
 /* At exit: wait up to the configured linger for closed TCP connections to deliver
  * their data; returns how many did not. */
 int gonetif_exit_drain(void);
-/* select/poll: poll(2) revents of n of our descriptors; with efd >= 0 the
- * eventfd efd is first armed on each (written on any readiness change)
- * until gonetif_poll_disarm. Returns how many have revents. */
-int gonetif_poll_arm(int *fds, short *events, short *revents, int n, int efd);
-void gonetif_poll_disarm(int *fds, int n, int efd);
+/* poll over a mix: split copies the n entries that are not ours into
+ * hostfds (room for n+1) and then efd, returning their count h; arm sets
+ * our entries' revents (POLLNVAL for a closed one), first arming eventfd
+ * efd on each (written on any readiness change), and returns how many
+ * have revents; done disarms and copies the host entries' revents back
+ * (all revents 0 when ok is 0). */
+int gonetif_poll_split(void *fds, int n, void *hostfds, int efd);
+int gonetif_poll_arm(void *fds, int n, void *hostfds, int h, int efd);
+void gonetif_poll_done(void *fds, int n, void *hostfds, int h, int efd, int ok);
 /* select over poll: the sets' descriptors below nfds as pollfd entries
  * (returns the count), and the results back into the sets with Linux's
  * rules (returns the ready count, or -EBADF). Sets may be NULL. */
