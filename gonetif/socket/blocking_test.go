@@ -106,6 +106,14 @@ func TestRecvTimeoutAndOptions(t *testing.T) {
 	if err := srv.SetOption(unix.SOL_SOCKET, unix.SO_SNDTIMEO, make([]byte, 8)); err != unix.EINVAL {
 		t.Fatalf("short timeval: %v, want EINVAL", err)
 	}
+	negative := timeval(500 * time.Millisecond)
+	binary.NativeEndian.PutUint64(negative, ^uint64(0)) // tv_sec -1
+	if err := srv.SetOption(unix.SOL_SOCKET, unix.SO_SNDTIMEO, negative); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := srv.Option(unix.SOL_SOCKET, unix.SO_SNDTIMEO); string(o.B[:16]) != string(make([]byte, 16)) {
+		t.Fatalf("negative tv_sec read back as %x, want 0 (no timeout)", o.B[:16])
+	}
 }
 
 // A deadline is computed once per call: waking the caller early (here:

@@ -3,6 +3,7 @@ package socket
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -72,9 +73,9 @@ func (so *Socket) setSocketLevelWaitOption(name int, val []byte) (handled bool, 
 		if usec < 0 || usec >= 1_000_000 {
 			return true, unix.EDOM
 		}
-		var ns int64 // 0: wait forever, as a negative time
-		if sec > 0 || usec > 0 {
-			ns = max(sec, 0)*int64(time.Second) + usec*int64(time.Microsecond)
+		var ns int64 // 0: wait forever, as for a negative time
+		if sec >= 0 {
+			ns = min(sec, math.MaxInt64/int64(time.Second)-1)*int64(time.Second) + usec*int64(time.Microsecond)
 		}
 		if name == unix.SO_RCVTIMEO {
 			so.blk.rcvTimeout.Store(ns)
