@@ -20,12 +20,11 @@
 #include "glue.h"
 #include "lwip/sockets.h"
 
+/* The lwip_* names route descriptors that are not ours to the kernel's
+ * same call already; read and write do not (they are recv and send). */
 int close(int fd)
 {
-    if (gonetif_slot(fd)) {
-        return lwip_close(fd);
-    }
-    return (int)syscall(SYS_close, fd);
+    return lwip_close(fd);
 }
 
 ssize_t read(int fd, void *buf, size_t count)
@@ -46,18 +45,12 @@ ssize_t write(int fd, const void *buf, size_t count)
 
 ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
-    if (gonetif_slot(fd)) {
-        return lwip_readv(fd, iov, iovcnt);
-    }
-    return syscall(SYS_readv, fd, iov, iovcnt);
+    return lwip_readv(fd, iov, iovcnt);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
-    if (gonetif_slot(fd)) {
-        return lwip_writev(fd, iov, iovcnt);
-    }
-    return syscall(SYS_writev, fd, iov, iovcnt);
+    return lwip_writev(fd, iov, iovcnt);
 }
 
 int fcntl(int fd, int cmd, ...)
@@ -162,6 +155,16 @@ static int too_many_for_poll(nfds_t nfds)
     return getrlimit(RLIMIT_NOFILE, &rl) != 0 || nfds > rl.rlim_cur;
 }
 
+static int any_ours(const struct pollfd *fds, nfds_t nfds)
+{
+    for (nfds_t i = 0; i < nfds; i++) {
+        if (gonetif_slot(fds[i].fd)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* poll(2) over any mix; timeout NULL = forever. */
 static int mixed_poll(struct pollfd *fds, nfds_t nfds_arg, const struct timespec *timeout, const sigset_t *sigmask)
 {
@@ -169,16 +172,7 @@ static int mixed_poll(struct pollfd *fds, nfds_t nfds_arg, const struct timespec
      * than the limit is the kernel's to refuse (EFAULT, EINVAL): no entry
      * is read here first. */
     nfds_t nfds = (unsigned int)nfds_arg;
-    if ((!fds && nfds) || too_many_for_poll(nfds)) {
-        return (int)syscall(SYS_ppoll, fds, nfds, timeout, sigmask, _NSIG / 8);
-    }
-    nfds_t ours = 0;
-    for (nfds_t i = 0; i < nfds; i++) {
-        if (gonetif_slot(fds[i].fd)) {
-            ours++;
-        }
-    }
-    if (ours == 0) {
+    if ((!fds && nfds) || too_many_for_poll(nfds) || !any_ours(fds, nfds)) {
         return (int)syscall(SYS_ppoll, fds, nfds, timeout, sigmask, _NSIG / 8);
     }
     if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)) {
@@ -189,49 +183,20 @@ static int mixed_poll(struct pollfd *fds, nfds_t nfds_arg, const struct timespec
     if (efd < 0) {
         return -1;
     }
-    nfds_t hosts = nfds - ours;
-    int small_fds[SMALL_POLL];
-    short small_ev[SMALL_POLL], small_rev[SMALL_POLL];
     struct pollfd small_host[SMALL_POLL + 1];
-    int *ofd = small_fds;
-    short *oev = small_ev, *orev = small_rev;
-    struct pollfd *hfd = small_host;
-    if (ours > SMALL_POLL || hosts + 1 > SMALL_POLL + 1) {
-        ofd = malloc(ours * sizeof(*ofd));
-        oev = malloc(ours * sizeof(*oev));
-        orev = malloc(ours * sizeof(*orev));
-        hfd = malloc((hosts + 1) * sizeof(*hfd));
-        if (!ofd || !oev || !orev || !hfd) {
-            free(ofd);
-            free(oev);
-            free(orev);
-            free(hfd);
-            errno = ENOMEM;
-            return -1;
-        }
+    struct pollfd *hfd = nfds <= SMALL_POLL ? small_host : malloc((nfds + 1) * sizeof(*hfd));
+    if (!hfd) {
+        errno = ENOMEM;
+        return -1;
     }
-    nfds_t k = 0, h = 0;
-    for (nfds_t i = 0; i < nfds; i++) {
-        /* revents remembers which side each entry went to. */
-        if (k < ours && (gonetif_slot(fds[i].fd) || h >= hosts)) {
-            ofd[k] = fds[i].fd;
-            oev[k] = fds[i].events;
-            k++;
-            fds[i].revents = 1;
-        } else {
-            hfd[h++] = fds[i];
-            fds[i].revents = 0;
-        }
-    }
-    hfd[h].fd = efd;
-    hfd[h].events = POLLIN;
+    int h = gonetif_poll_split(fds, (int)nfds, hfd, efd);
     int64_t deadline = timeout ? mono_ns() + timeout->tv_sec * 1000000000LL + timeout->tv_nsec : 0;
     int result;
     uint64_t drain;
     for (;;) {
         while (syscall(SYS_read, efd, &drain, sizeof(drain)) == sizeof(drain)) {
         }
-        int ready = gonetif_poll_arm(ofd, oev, orev, (int)k, efd);
+        int ready = gonetif_poll_arm(fds, (int)nfds, hfd, h, efd);
         struct timespec left = {0, 0}, *lp = &left;
         if (ready == 0) {
             if (!timeout) {
@@ -244,7 +209,7 @@ static int mixed_poll(struct pollfd *fds, nfds_t nfds_arg, const struct timespec
                 }
             }
         }
-        for (nfds_t i = 0; i <= h; i++) {
+        for (int i = 0; i <= h; i++) {
             hfd[i].revents = 0;
         }
         long r = syscall(SYS_ppoll, hfd, h + 1, lp, sigmask, _NSIG / 8);
@@ -261,21 +226,8 @@ static int mixed_poll(struct pollfd *fds, nfds_t nfds_arg, const struct timespec
         }
     }
     int saved = errno;
-    gonetif_poll_disarm(ofd, (int)k, efd);
-    nfds_t ko = 0, ho = 0;
-    for (nfds_t i = 0; i < nfds; i++) {
-        if (fds[i].revents) {
-            fds[i].revents = result >= 0 ? orev[ko] : 0;
-            ko++;
-        } else {
-            fds[i].revents = result >= 0 ? hfd[ho].revents : 0;
-            ho++;
-        }
-    }
-    if (ofd != small_fds) {
-        free(ofd);
-        free(oev);
-        free(orev);
+    gonetif_poll_done(fds, (int)nfds, hfd, h, efd, result >= 0);
+    if (hfd != small_host) {
         free(hfd);
     }
     errno = saved;
@@ -306,9 +258,8 @@ int lwip_poll(struct pollfd *fds, nfds_t nfds, int timeout)
     return poll(fds, nfds, timeout);
 }
 
-/* select over the same core: the sets become a pollfd array, and the
- * results go back with Linux's rules (HUP and ERR count as readable, ERR
- * as writable, POLLNVAL is EBADF). */
+/* select over the same core: Go turns the sets into a pollfd array and
+ * the results back, with Linux's rules (socket.SelectReady). */
 static int mixed_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *timeout,
                         const sigset_t *sigmask, struct timespec *left_out)
 {
@@ -338,25 +289,7 @@ static int mixed_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const stru
         return r;
     }
     struct pollfd pf[FD_SETSIZE];
-    int n = 0;
-    for (int fd = 0; fd < nfds; fd++) {
-        short ev = 0;
-        if (rd && FD_ISSET(fd, rd)) {
-            ev |= POLLIN;
-        }
-        if (wr && FD_ISSET(fd, wr)) {
-            ev |= POLLOUT;
-        }
-        if (ex && FD_ISSET(fd, ex)) {
-            ev |= POLLPRI;
-        }
-        if (ev) {
-            pf[n].fd = fd;
-            pf[n].events = ev;
-            pf[n].revents = 0;
-            n++;
-        }
-    }
+    int n = gonetif_select_to_poll(nfds > 0 ? nfds : 0, rd, wr, ex, pf);
     int64_t start = mono_ns();
     int r = mixed_poll(pf, (nfds_t)n, timeout, sigmask);
     if (r < 0) {
@@ -370,39 +303,8 @@ static int mixed_select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const stru
         left_out->tv_sec = ns / 1000000000;
         left_out->tv_nsec = ns % 1000000000;
     }
-    for (int i = 0; i < n; i++) {
-        if (pf[i].revents & POLLNVAL) {
-            errno = EBADF;
-            return -1;
-        }
-    }
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-        int fd = pf[i].fd;
-        short rv = pf[i].revents;
-        if (rd && FD_ISSET(fd, rd)) {
-            if (rv & (POLLIN | POLLHUP | POLLERR)) {
-                count++;
-            } else {
-                FD_CLR(fd, rd);
-            }
-        }
-        if (wr && FD_ISSET(fd, wr)) {
-            if (rv & (POLLOUT | POLLERR)) {
-                count++;
-            } else {
-                FD_CLR(fd, wr);
-            }
-        }
-        if (ex && FD_ISSET(fd, ex)) {
-            if (rv & POLLPRI) {
-                count++;
-            } else {
-                FD_CLR(fd, ex);
-            }
-        }
-    }
-    return count;
+    r = gonetif_select_from_poll(pf, n, rd, wr, ex);
+    return r < 0 ? gonetif_fail(r) : r;
 }
 
 int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *timeout)

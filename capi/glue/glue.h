@@ -12,7 +12,6 @@
 #include "lwip/esp_netif_net_stack.h"
 #include "gonetif_abi.h"
 
-#define GONETIF_MAX_FDS 65536
 #define GONETIF_NETIF_MAGIC 0x676e6966u /* "gnif" */
 
 /* What an esp_netif_t is: a Go handle plus the C-side things C callers

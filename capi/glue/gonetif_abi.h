@@ -20,18 +20,85 @@
 extern "C" {
 #endif
 
+/* Descriptor numbers of gonetif sockets are below this (the Go side
+ * checks at build time that it is socket.MaxDescriptors). */
+#define GONETIF_MAX_FDS 65536
+
 /* Per-descriptor wait word, in C memory so C threads can futex-wait on it.
- * Go bumps seq and wakes waiters on every readiness change of the socket. */
+ * Go bumps seq and wakes waiters on every readiness change of the socket,
+ * and sets open while the descriptor is a gonetif socket. */
 struct gonetif_wait_slot {
     uint32_t seq;
     uint32_t waiters;
-    /* Fields below belong to the C side only. */
     uint32_t open;
-    uint32_t nonblock;
-    uint32_t stream;
-    uint32_t linger_s; /* SO_LINGER seconds when on and > 0: close waits */
-    int64_t rcvtimeo_us; /* 0 = wait forever */
-    int64_t sndtimeo_us;
+};
+
+/* One socket call (gonetif_sock_call). C fills in the op and its
+ * arguments and calls; while Go answers GONETIF_CALL_WAIT, C waits on the
+ * descriptor's slot until seq differs from `seq` or CLOCK_MONOTONIC passes
+ * until_us (0: no limit) and calls again with the same struct. Go keeps
+ * the call's progress in the state fields (a deadline is computed once per
+ * call). The result is >= 0 or a negated errno; sigpipe asks C to raise
+ * SIGPIPE. Arguments by op:
+ *   SOCKET      level = domain, flags = type, name = protocol
+ *   BIND, CONNECT           addr, addrlen
+ *   LISTEN      flags = backlog          SHUTDOWN  flags = how
+ *   ACCEPT(4)   addr, lenp; flags = accept4 flags
+ *   SEND        buf, len, flags = MSG_*, addr, addrlen (sendto)
+ *   RECV, READ  buf, len, flags = MSG_*, addr, lenp (recvfrom)
+ *   READV, WRITEV           buf = iovec array, len = (ssize_t)count
+ *   SENDMSG, RECVMSG        buf = struct msghdr, flags = MSG_*
+ *   SETSOCKOPT  level, name, buf, len    GETSOCKOPT  level, name, buf, lenp
+ *   NAME        flags = 1 for the peer, addr, lenp
+ *   FCNTL       level = cmd, flags = value
+ *   IOCTL       len = request, buf = argument
+ *   CLOSE       (lingers as SO_LINGER says) */
+enum gonetif_op {
+    GONETIF_OP_SOCKET = 1,
+    GONETIF_OP_BIND,
+    GONETIF_OP_CONNECT,
+    GONETIF_OP_LISTEN,
+    GONETIF_OP_ACCEPT,
+    GONETIF_OP_ACCEPT4,
+    GONETIF_OP_SHUTDOWN,
+    GONETIF_OP_CLOSE,
+    GONETIF_OP_SEND,
+    GONETIF_OP_RECV,
+    GONETIF_OP_READ,
+    GONETIF_OP_READV,
+    GONETIF_OP_WRITEV,
+    GONETIF_OP_SENDMSG,
+    GONETIF_OP_RECVMSG,
+    GONETIF_OP_SETSOCKOPT,
+    GONETIF_OP_GETSOCKOPT,
+    GONETIF_OP_NAME,
+    GONETIF_OP_FCNTL,
+    GONETIF_OP_IOCTL,
+};
+
+/* gonetif_sock_call's "wait, then call again"; below every -errno. */
+#define GONETIF_CALL_WAIT (-(1 << 20))
+
+struct gonetif_call {
+    /* arguments */
+    int32_t op;
+    int32_t fd;
+    int32_t flags;
+    int32_t level;
+    int32_t name;
+    uint32_t addrlen;
+    void *buf;
+    size_t len;
+    void *addr;
+    uint32_t *lenp;
+    /* Go's state between attempts; zero before the first */
+    int64_t deadline_ns;
+    uint64_t done;
+    int32_t phase;
+    /* Go's answer */
+    uint32_t seq;
+    int64_t until_us;
+    int32_t sigpipe;
 };
 
 /* Calls from Go into C, registered once by gonetif_abi_init. */
@@ -45,6 +112,10 @@ struct gonetif_abi_callbacks {
     /* IP_EVENT_GOT_IP6 for netif cookie: 16 address bytes, its zone (NIC
      * index for link-local, else 0) and its slot. May be NULL. */
     void (*ip6_event)(void *cookie, int32_t event_id, const uint8_t *addr, int zone, int ip_index);
+    /* SO_BINDTODEVICE's interface names: index of a name (0 if none), and
+     * the name of an index into 16 bytes (NULL if none). */
+    unsigned (*if_nametoindex)(const char *name);
+    char *(*if_indextoname)(unsigned index, char *name);
 };
 
 /* Lifecycle. */
@@ -116,32 +187,27 @@ int gonetif_dns_lookup_start(char *name, int family, int efd);
 void gonetif_dns_lookup_abandon(int job);
 int gonetif_dns_lookup_result(int job, uint8_t *addrs, int *fams, int max, char *canon, int canon_len);
 
-/* Sockets: descriptor or -errno. Addresses are Linux struct sockaddr. */
-int gonetif_sock_socket(int domain, int type, int protocol);
-int gonetif_sock_bind(int fd, void *addr, uint32_t addrlen);
-int gonetif_sock_connect(int fd, void *addr, uint32_t addrlen);
-int gonetif_sock_connect_result(int fd);
-int gonetif_sock_listen(int fd, int backlog);
-int gonetif_sock_accept(int fd, void *addr, uint32_t *addrlen);
-ssize_t gonetif_sock_send(int fd, void *buf, size_t len, int flags, void *addr, uint32_t addrlen);
-ssize_t gonetif_sock_recv(int fd, void *buf, size_t len, int flags, void *addr, uint32_t *addrlen);
-int gonetif_sock_shutdown(int fd, int how);
-int gonetif_sock_close(int fd);
-int gonetif_sock_setsockopt(int fd, int level, int name, void *val, uint32_t len);
-int gonetif_sock_getsockopt(int fd, int level, int name, void *val, uint32_t *len);
-int gonetif_sock_name(int fd, int peer, void *addr, uint32_t *addrlen);
+/* Sockets: every call on a gonetif descriptor (see struct gonetif_call). */
+ssize_t gonetif_sock_call(struct gonetif_call *call);
 int gonetif_sock_readiness(int fd, int pollmask); /* poll(2) bits ready now, or -errno */
 int gonetif_sock_count(void);
 /* At exit: wait up to the configured linger for closed TCP connections to deliver
  * their data; returns how many did not. */
 int gonetif_exit_drain(void);
-/* select/poll: poll(2) revents of n of our descriptors; with efd >= 0 the
- * eventfd efd is first armed on each (written on any readiness change)
- * until gonetif_poll_disarm. Returns how many have revents. */
-int gonetif_poll_arm(int *fds, short *events, short *revents, int n, int efd);
-void gonetif_poll_disarm(int *fds, int n, int efd);
-int gonetif_sock_fionread(int fd); /* FIONREAD value or -errno */
-int gonetif_sock_fin_pending(int fd); /* 1 while a stream's FIN is unsent or unacked */
+/* poll over a mix: split copies the n entries that are not ours into
+ * hostfds (room for n+1) and then efd, returning their count h; arm sets
+ * our entries' revents (POLLNVAL for a closed one), first arming eventfd
+ * efd on each (written on any readiness change), and returns how many
+ * have revents; done disarms and copies the host entries' revents back
+ * (all revents 0 when ok is 0). */
+int gonetif_poll_split(void *fds, int n, void *hostfds, int efd);
+int gonetif_poll_arm(void *fds, int n, void *hostfds, int h, int efd);
+void gonetif_poll_done(void *fds, int n, void *hostfds, int h, int efd, int ok);
+/* select over poll: the sets' descriptors below nfds as pollfd entries
+ * (returns the count), and the results back into the sets with Linux's
+ * rules (returns the ready count, or -EBADF). Sets may be NULL. */
+int gonetif_select_to_poll(int nfds, void *rd, void *wr, void *ex, void *pollfds);
+int gonetif_select_from_poll(void *pollfds, int n, void *rd, void *wr, void *ex);
 
 /* Settings (the GONETIF_* table, read once): a number setting's value, or
  * ESP_ERR_INVALID_ARG (out = default) for a bad one; ESP_ERR_NOT_FOUND for

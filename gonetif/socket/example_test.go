@@ -15,9 +15,10 @@ import (
 	"gonetif.dev/gonetif/stack"
 )
 
-// BSD sockets with Linux answers: every call is one non-blocking try that
-// reports EAGAIN/EINPROGRESS, and Wait blocks for readiness (the C API
-// waits on a futex instead).
+// BSD sockets with Linux answers and Linux's blocking rules: Connect and
+// Recv wait (bounded here by SO_RCVTIMEO), and a non-blocking socket
+// reports EINPROGRESS/EAGAIN instead (the C API runs the same steps and
+// waits on a futex).
 func Example() {
 	cable := pair.New(tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01"), tcpip.LinkAddress("\x02\x00\x00\x00\x00\x02"), 0)
 	defer cable.Close()
@@ -46,33 +47,27 @@ func Example() {
 	}
 	defer so.Close()
 	server := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 0, 0, 2}), Port: 7}
-	err = so.Connect(server)
-	fmt.Println("connect:", err == unix.EINPROGRESS)
-	deadline := time.Now().Add(5 * time.Second)
-	so.Wait(socket.EventOut, deadline)
-	fmt.Println("result:", so.ConnectResult())
-
+	fmt.Println("connect:", so.Connect(server))
+	fiveSeconds := make([]byte, 16) // struct timeval{5, 0}
+	fiveSeconds[0] = 5
+	so.SetOption(unix.SOL_SOCKET, unix.SO_RCVTIMEO, fiveSeconds)
 	buf := make([]byte, 16)
 	for {
 		res, err := so.Recv(buf, socket.RecvFlags{})
-		if err == unix.EAGAIN {
-			so.Wait(socket.EventIn, deadline)
-			continue
-		}
 		if err != nil || res.EOF {
 			break
 		}
 		fmt.Printf("recv: %q\n", buf[:res.N])
 	}
 
-	refused, _ := socket.New(device.Gvisor(), unix.AF_INET, unix.SOCK_STREAM, 0)
+	refused, _ := socket.New(device.Gvisor(), unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
 	defer refused.Close()
-	refused.Connect(tcpip.FullAddress{Addr: server.Addr, Port: 8}) // nobody listens on 8
-	refused.Wait(socket.EventOut, deadline)
-	fmt.Println("port 8:", refused.ConnectResult())
+	fmt.Println("non-blocking:", refused.Connect(tcpip.FullAddress{Addr: server.Addr, Port: 8})) // nobody listens on 8
+	refused.Wait(socket.EventOut, time.Now().Add(5*time.Second))
+	fmt.Println("port 8:", refused.Connect(tcpip.FullAddress{Addr: server.Addr, Port: 8}))
 	// Output:
-	// connect: true
-	// result: <nil>
+	// connect: <nil>
 	// recv: "hello"
+	// non-blocking: operation now in progress
 	// port 8: connection refused
 }

@@ -141,6 +141,7 @@ func TestRecvZeroLengthAndOOB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.SetNonblock(true)
 	defer srv.Close()
 	if _, err := srv.Recv(nil, socket.RecvFlags{}); err != unix.EAGAIN {
 		t.Fatalf("zero-length recv, nothing queued: %v, want EAGAIN", err)

@@ -63,7 +63,7 @@ func TestLoad1000Connections(t *testing.T) {
 	servers := make([]int, 0, n)
 	deadline := time.Now().Add(50 * time.Second)
 	for len(clients) < n {
-		so, err := socket.New(net.A.Gvisor(), unix.AF_INET, unix.SOCK_STREAM, 0)
+		so, err := socket.New(net.A.Gvisor(), unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,6 +81,7 @@ func TestLoad1000Connections(t *testing.T) {
 			if err != nil {
 				break
 			}
+			c.SetNonblock(true)
 			sfd, err := tb.Add(c)
 			if err != nil {
 				t.Fatal(err)
@@ -97,6 +98,7 @@ func TestLoad1000Connections(t *testing.T) {
 			ln.Wait(waiter.ReadableEvents, time.Now().Add(time.Second))
 			continue
 		}
+		c.SetNonblock(true)
 		sfd, err := tb.Add(c)
 		if err != nil {
 			t.Fatal(err)

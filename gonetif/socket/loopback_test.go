@@ -49,7 +49,7 @@ func TestMulticastInterfaceAfterTalkingToSelf(t *testing.T) {
 	}
 
 	for round := 0; round < 20; round++ { // gVisor's NIC lookup walks a map: try its orders
-		so, err := socket.New(n.A.Gvisor(), unix.AF_INET, unix.SOCK_DGRAM, 0)
+		so, err := socket.New(n.A.Gvisor(), unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

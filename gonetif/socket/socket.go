@@ -1,10 +1,11 @@
 // Package socket gives gVisor endpoints the semantics of Linux BSD sockets:
-// Linux constants, Linux errno values, and operations that never block.
+// Linux constants, Linux errno values, and Linux's blocking rules
+// (O_NONBLOCK, SO_RCVTIMEO/SO_SNDTIMEO, SO_LINGER, MSG_WAITALL).
 //
-// Every operation is a single non-blocking attempt that returns unix.EAGAIN
-// (or EINPROGRESS for connect) when it cannot finish now. Callers wait for
-// readiness themselves: Go callers with Wait, C callers on their own side
-// (a futex or their RTOS), using the notification hook of SetNotify.
+// Go callers use the blocking methods (Connect, Accept, Send, Recv,
+// Close). Each is a loop around a step that never blocks (blocking.go);
+// C callers run the same steps and do the waiting on their own side (a
+// futex or their RTOS), so both get the same semantics.
 package socket
 
 import (
@@ -49,6 +50,9 @@ type Socket struct {
 	entry    waiter.Entry
 
 	notify atomic.Pointer[func(waiter.EventMask)]
+	blk    blocking
+
+	devNames atomic.Pointer[DeviceNames]
 
 	mu         sync.Mutex
 	connecting bool // a connect is in flight; its result is still pending
@@ -65,8 +69,8 @@ type Socket struct {
 }
 
 // New creates a socket like socket(2): domain AF_INET or AF_INET6, type
-// SOCK_STREAM, SOCK_DGRAM or SOCK_RAW (flags SOCK_NONBLOCK/SOCK_CLOEXEC are
-// accepted and ignored here: blocking is the caller's business).
+// SOCK_STREAM, SOCK_DGRAM or SOCK_RAW, with SOCK_NONBLOCK setting O_NONBLOCK
+// (SOCK_CLOEXEC is the descriptor's, accepted and ignored here).
 func New(s *gvstack.Stack, domain, typ, protocol int) (*Socket, error) {
 	var netProto tcpip.NetworkProtocolNumber
 	switch domain {
@@ -122,24 +126,27 @@ func New(s *gvstack.Stack, domain, typ, protocol int) (*Socket, error) {
 	}
 	so := wrap(ep, wq, domain, baseType, protocol)
 	so.stack, so.netProto = s, netProto
+	so.SetNonblock(typ&unix.SOCK_NONBLOCK != 0)
 	return so, nil
 }
 
 func wrap(ep tcpip.Endpoint, wq *waiter.Queue, family, typ, protocol int) *Socket {
 	so := &Socket{Family: family, Type: typ, Protocol: protocol, ep: ep, wq: wq}
+	so.SetWaitWord(nil)
 	so.entry = waiter.NewFunctionEntry(allEvents, so.onEvent)
 	wq.EventRegister(&so.entry)
 	return so
 }
 
 func (so *Socket) onEvent(m waiter.EventMask) {
+	so.bumpWord()
 	if fn := so.notify.Load(); fn != nil {
 		(*fn)(m)
 	}
 }
 
-// SetNotify installs fn to be called on every readiness change. It runs
-// on the stack's goroutines and must not block.
+// SetNotify installs fn to be called on every readiness change, after the
+// wait word was bumped. It runs on the stack's goroutines and must not block.
 func (so *Socket) SetNotify(fn func(waiter.EventMask)) {
 	if fn == nil {
 		so.notify.Store(nil)
@@ -160,12 +167,12 @@ func (so *Socket) Bind(addr tcpip.FullAddress) error {
 	return errOrNil(err)
 }
 
-// Connect starts a connection. For TCP it returns EINPROGRESS; the result
+// connectOnce starts a connection. For TCP it returns EINPROGRESS; the result
 // is then read with ConnectResult once the socket is writable. As on Linux,
 // the first connect after an EINPROGRESS reports the outcome (0 or the
 // error), later ones EISCONN. An AF_UNSPEC address (Unspec) dissolves a
 // datagram socket's association.
-func (so *Socket) Connect(addr tcpip.FullAddress) error {
+func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
 	if err := so.needScope(addr); err != nil {
 		return err
 	}
@@ -351,8 +358,8 @@ func (so *Socket) Listen(backlog int) error {
 	return nil
 }
 
-// Accept takes one pending connection, or returns EAGAIN.
-func (so *Socket) Accept() (*Socket, tcpip.FullAddress, error) {
+// acceptOnce takes one pending connection, or returns EAGAIN.
+func (so *Socket) acceptOnce() (*Socket, tcpip.FullAddress, error) {
 	if so.Type != unix.SOCK_STREAM {
 		return nil, tcpip.FullAddress{}, unix.EOPNOTSUPP
 	}
@@ -373,7 +380,8 @@ func (so *Socket) Accept() (*Socket, tcpip.FullAddress, error) {
 type RecvFlags struct {
 	Peek           bool
 	NeedRemoteAddr bool
-	DontWait       bool // only changes what a shut datagram socket reports
+	DontWait       bool // MSG_DONTWAIT: this call does not wait
+	WaitAll        bool // MSG_WAITALL: a blocking stream receive fills the buffer
 	OOB            bool // MSG_OOB: there is never urgent data to read
 }
 
@@ -385,9 +393,9 @@ type RecvResult struct {
 	EOF   bool              // stream closed by the peer (N == 0)
 }
 
-// Recv copies received data into b. It returns EAGAIN when nothing is
+// recvOnce copies received data into b. It returns EAGAIN when nothing is
 // there yet; a stream whose peer closed returns N == 0 with EOF set.
-func (so *Socket) Recv(b []byte, flags RecvFlags) (RecvResult, error) {
+func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 	stream := so.Type == unix.SOCK_STREAM
 	if flags.OOB && stream {
 		// Urgent data is never kept (nor inlined); Linux says EINVAL
@@ -445,13 +453,17 @@ func (so *Socket) markErrTaken() {
 type SendFlags struct {
 	More bool // MSG_MORE
 	OOB  bool // MSG_OOB: datagram sockets refuse it; a stream sends the byte in band
+	// MSG_DONTWAIT: this call does not wait.
+	DontWait bool
+	// MSG_NOSIGNAL: a broken stream gives plain EPIPE, not BrokenPipe.
+	NoSignal bool
 }
 
 var readerPool = sync.Pool{New: func() any { return new(bytes.Reader) }}
 
-// Send queues b for transmission, to the connected peer or to `to`. It may
+// sendOnce queues b for transmission, to the connected peer or to `to`. It may
 // accept only part of b; it returns EAGAIN when no byte fits now.
-func (so *Socket) Send(b []byte, to *tcpip.FullAddress, flags SendFlags) (int, error) {
+func (so *Socket) sendOnce(b []byte, to *tcpip.FullAddress, flags SendFlags) (int, error) {
 	if flags.OOB && so.Type != unix.SOCK_STREAM {
 		return 0, unix.EOPNOTSUPP // Linux: no urgent data without a stream
 	}
@@ -497,8 +509,9 @@ func (so *Socket) Shutdown(how int) error {
 	return errOrNil(err)
 }
 
-// Close releases the endpoint. Waiters are woken so they see EBADF.
-func (so *Socket) Close() error {
+// Release releases the endpoint at once, without lingering (Close
+// lingers first). Waiters are woken so they see EBADF.
+func (so *Socket) Release() error {
 	so.mu.Lock()
 	if so.closed {
 		so.mu.Unlock()

@@ -29,7 +29,8 @@ func mustSocket(t *testing.T, n *testnet.Net, onB bool, typ int) *socket.Socket 
 	if onB {
 		s = n.B
 	}
-	so, err := socket.New(s.Gvisor(), unix.AF_INET, typ, 0)
+	// Non-blocking: these tests make single attempts and wait themselves.
+	so, err := socket.New(s.Gvisor(), unix.AF_INET, typ|unix.SOCK_NONBLOCK, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,6 +81,7 @@ func TestNonBlockingTCPLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.SetNonblock(true)
 	defer srv.Close()
 	if peer.Addr != tcpip.AddrFrom4(ipA) {
 		t.Fatalf("peer %v, want %v", peer.Addr, ipA)

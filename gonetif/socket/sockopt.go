@@ -19,6 +19,8 @@ type OptValue struct {
 	// CharOK: Linux returns this IP-level int as one byte when asked
 	// with a buffer shorter than an int.
 	CharOK bool
+	// Whole: a buffer shorter than N is EINVAL, not a cut value.
+	Whole bool
 }
 
 func intValue(v int) OptValue {
@@ -37,11 +39,15 @@ func ipCharOption(name int) bool {
 	return false
 }
 
-// SetOption sets a socket option from its Linux representation. For
-// SO_BINDTODEVICE the value is the interface index as an int (the C side
-// resolves names). Timeouts (SO_RCVTIMEO/SO_SNDTIMEO) concern waiting and
-// give ENOPROTOOPT here.
+// SetOption sets a socket option from its Linux representation: a struct
+// timeval for SO_RCVTIMEO/SO_SNDTIMEO, an interface name for
+// SO_BINDTODEVICE (SetOptionInt takes its index).
 func (so *Socket) SetOption(level, name int, val []byte) error {
+	if level == unix.SOL_SOCKET {
+		if handled, err := so.setSocketLevelWaitOption(name, val); handled {
+			return err
+		}
+	}
 	switch {
 	case level == unix.SOL_SOCKET && name == unix.SO_LINGER:
 		if len(val) < 8 {
@@ -281,6 +287,11 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 
 // Option reads a socket option in its Linux representation.
 func (so *Socket) Option(level, name int) (OptValue, error) {
+	if level == unix.SOL_SOCKET {
+		if o, handled, err := so.socketLevelWaitOption(name); handled {
+			return o, err
+		}
+	}
 	switch {
 	case level == unix.SOL_SOCKET && name == unix.SO_LINGER:
 		l := so.ep.SocketOptions().GetLinger()

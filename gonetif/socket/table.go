@@ -65,7 +65,7 @@ func (t *Table) Close(fd int) error {
 		return unix.EBADF
 	}
 	t.open.Add(-1)
-	err := so.Close()
+	err := so.Release() // callers linger first (Socket.LingerStep)
 	if so.Type == unix.SOCK_STREAM && stillSending(so.ep) {
 		t.closingMu.Lock()
 		// Forget finished ones now and then, so the list stays small in a

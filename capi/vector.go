@@ -1,0 +1,156 @@
+package main
+
+/*
+#include "glue/gonetif_abi.h"
+*/
+import "C"
+
+import (
+	"math"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"gonetif.dev/gonetif/socket"
+)
+
+// Vectored I/O (readv, writev, sendmsg, recvmsg) on the single-buffer
+// steps: one iovec is used in place, several through a bounce buffer.
+
+// ioVector checks an iovec array as Linux does before it moves any data:
+// more than socket.MaxIOV entries is tooMany (EINVAL for readv/writev,
+// EMSGSIZE for sendmsg/recvmsg), a NULL array or base EFAULT, a total
+// above SSIZE_MAX EINVAL.
+func ioVector(p unsafe.Pointer, count uint64, tooMany unix.Errno) ([]unix.Iovec, int, error) {
+	if count > socket.MaxIOV {
+		return nil, 0, tooMany
+	}
+	if count == 0 {
+		return nil, 0, nil
+	}
+	if p == nil {
+		return nil, 0, unix.EFAULT
+	}
+	iov := unsafe.Slice((*unix.Iovec)(p), int(count))
+	total := uint64(0)
+	for _, v := range iov {
+		if v.Len != 0 && v.Base == nil {
+			return nil, 0, unix.EFAULT
+		}
+		if v.Len > math.MaxInt64-total {
+			return nil, 0, unix.EINVAL
+		}
+		total += v.Len
+	}
+	return iov, int(total), nil
+}
+
+// vectorBuffer is the one buffer a vector's data goes through: the
+// single entry itself, or a new buffer (filled from the vector to send).
+func vectorBuffer(iov []unix.Iovec, total int, gather bool) (b []byte, bounce bool) {
+	if len(iov) == 1 {
+		return unsafe.Slice(iov[0].Base, total), false
+	}
+	b = make([]byte, total)
+	if gather {
+		off := 0
+		for _, v := range iov {
+			if v.Len != 0 {
+				off += copy(b[off:], unsafe.Slice(v.Base, int(v.Len)))
+			}
+		}
+	}
+	return b, true
+}
+
+// scatter copies b[from:to] into the vector at the same offsets.
+func scatter(iov []unix.Iovec, b []byte, from, to int) {
+	off := 0
+	for _, v := range iov {
+		n := int(v.Len)
+		if off+n > from && off < to {
+			lo, hi := max(from, off), min(to, off+n)
+			copy(unsafe.Slice(v.Base, n)[lo-off:hi-off], b[lo:hi])
+		}
+		off += n
+	}
+}
+
+func vectorOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int, error) {
+	if int64(c.len) < 0 {
+		return 0, unix.EINVAL // a negative count
+	}
+	iov, total, err := ioVector(c.buf, uint64(c.len), unix.EINVAL)
+	if err != nil {
+		return 0, err
+	}
+	if c.op == C.GONETIF_OP_WRITEV {
+		b, _ := vectorBuffer(iov, total, true)
+		return sendOp(so, c, call, b, nil, 0, 0)
+	}
+	if total == 0 {
+		return 0, nil // as read of nothing
+	}
+	b, bounce := vectorBuffer(iov, total, false)
+	before := call.Done
+	res, err := recvInto(so, c, call, b, nil, nil, 0)
+	if bounce {
+		scatter(iov, b, before, max(res.N, call.Done))
+	}
+	return res.N, err
+}
+
+// maxSockaddr is the longest address Linux takes from a msghdr; a
+// longer msg_namelen is cut to it.
+const maxSockaddr = 128
+
+func msgOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int, error) {
+	if c.buf == nil {
+		return 0, unix.EFAULT
+	}
+	msg := (*unix.Msghdr)(c.buf)
+	if int32(msg.Namelen) < 0 {
+		return 0, unix.EINVAL
+	}
+	namelen := C.uint32_t(min(msg.Namelen, maxSockaddr))
+	iov, total, err := ioVector(unsafe.Pointer(msg.Iov), uint64(msg.Iovlen), unix.EMSGSIZE)
+	if err != nil {
+		return 0, err
+	}
+	name := unsafe.Pointer(msg.Name)
+	if c.op == C.GONETIF_OP_SENDMSG {
+		b, _ := vectorBuffer(iov, total, true)
+		return sendOp(so, c, call, b, name, namelen, int(c.flags))
+	}
+	msg.Flags = 0
+	var b []byte
+	bounce := false
+	if total > 0 {
+		b, bounce = vectorBuffer(iov, total, false)
+	}
+	var lenp *C.uint32_t
+	if name != nil {
+		lenp = &namelen
+	}
+	before := call.Done
+	res, err := recvInto(so, c, call, b, name, lenp, int(c.flags))
+	if bounce {
+		scatter(iov, b, before, max(res.N, call.Done))
+	}
+	if err != nil {
+		return 0, err
+	}
+	stream := so.Type == unix.SOCK_STREAM
+	if res.Total > total && !stream {
+		msg.Flags |= unix.MSG_TRUNC
+	}
+	msg.Namelen = 0
+	if name != nil {
+		msg.Namelen = uint32(namelen)
+	}
+	msg.SetControllen(0)
+	if c.flags&unix.MSG_TRUNC != 0 && !stream {
+		return res.Total, nil
+	}
+	return res.N, nil
+}
