@@ -68,6 +68,15 @@ type Resolver struct {
 	PreferIPv6 func() bool
 	// Logf, if set, reports failed tries (for diagnosis).
 	Logf func(format string, args ...any)
+
+	// For GetAddrInfo, each optional. AddrConfig reports whether some
+	// non-loopback IPv4 and IPv6 address is configured (AI_ADDRCONFIG; nil:
+	// the flag filters nothing). Source is the local address a packet to
+	// dst would leave from, false when dst is unreachable (result order;
+	// nil: as found). InterfaceIndex names interfaces for IPv6 scopes.
+	AddrConfig     func() (v4, v6 bool)
+	Source         func(dst netip.Addr) (netip.Addr, bool)
+	InterfaceIndex func(name string) (int, bool)
 }
 
 // Result is what a lookup found.
@@ -155,7 +164,10 @@ func validName(name string) bool {
 
 // query asks each server in turn for one record type.
 func (r *Resolver) query(ctx context.Context, name dnsmessage.Name, t dnsmessage.Type) (Result, error) {
-	servers := r.Servers()
+	var servers []netip.Addr
+	if r.Servers != nil {
+		servers = r.Servers()
+	}
 	if len(servers) == 0 {
 		return Result{}, &Error{Kind: NoServers, Name: name.String()}
 	}
