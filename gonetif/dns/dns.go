@@ -1,7 +1,8 @@
 // Package dns is a stub resolver for gonetif: A and AAAA queries over UDP
 // on the gVisor stack, retried across the configured servers, with a TCP
 // retry when an answer is truncated. Messages are built and parsed with
-// golang.org/x/net/dns/dnsmessage.
+// golang.org/x/net/dns/dnsmessage. GetAddrInfo puts getaddrinfo(3)'s rules
+// (glibc's) on top: hints, numeric hosts, services, order, EAI_* codes.
 package dns
 
 import (
