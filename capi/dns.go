@@ -2,12 +2,16 @@ package main
 
 /*
 #include <stdint.h>
+#include <stdlib.h>
+#include "glue/gonetif_abi.h"
 */
 import "C"
 
 import (
 	"context"
+	"math"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -15,99 +19,150 @@ import (
 	"gonetif.dev/gonetif/dns"
 )
 
-// A lookup runs on a goroutine; the C caller waits on its eventfd, not
-// inside Go (design rule 5), then collects the result.
-type dnsJob struct {
-	res dns.Result
-	err error
+// A getaddrinfo is one job: begin checks it and answers what needs no DNS
+// server at once; a name is looked up on a goroutine while the C caller
+// waits on the job's wait word (not inside Go, design rule 5), then result
+// hands the flat answer over and ends the job.
+type gaiJob struct {
+	mu   sync.Mutex // held while the answer is posted and the caller woken
+	wait *C.struct_gonetif_gai_wait
+	ais  []dns.AddrInfo
+	err  error
 }
 
-var (
-	dnsMu        sync.Mutex
-	dnsJobs      = map[int]*dnsJob{}
-	dnsAbandoned = map[int]bool{} // running jobs whose caller stopped waiting
-	dnsNext      = 1
-)
+var gaiJobs handles[*gaiJob]
 
-//export gonetif_dns_lookup_start
-func gonetif_dns_lookup_start(name *C.char, family C.int, efd C.int) C.int {
+func optString(p *C.char) *string {
+	if p == nil {
+		return nil
+	}
+	s := C.GoString(p)
+	return &s
+}
+
+//export gonetif_gai_begin
+func gonetif_gai_begin(node, service *C.char, hasHints, flags, family, sockType, protocol C.int,
+	wait **C.struct_gonetif_gai_wait) C.int {
+	if wait == nil {
+		return eaiSystem
+	}
+	*wait = nil
 	s, err := ensureStack()
 	if err != nil {
 		return eaiOf(err)
 	}
-	host := C.GoString(name)
-	dnsMu.Lock()
-	id := dnsNext
-	dnsNext++
-	dnsMu.Unlock()
+	var hints *dns.Hints
+	if hasHints != 0 {
+		hints = &dns.Hints{Flags: int(flags), Family: int(family), SockType: int(sockType), Protocol: int(protocol)}
+	}
+	q, err := s.Resolver.NewQuery(optString(node), optString(service), hints)
+	if err != nil {
+		logf(logDebug, "%v", err)
+		return eaiOf(err)
+	}
+	job := &gaiJob{}
+	if q.Local() {
+		job.ais, job.err = q.Run(context.Background())
+		return C.int(gaiJobs.add(job))
+	}
+	// The resolver bounds the lookup itself (timeouts times servers).
+	job.wait = (*C.struct_gonetif_gai_wait)(C.calloc(1, C.size_t(unsafe.Sizeof(C.struct_gonetif_gai_wait{}))))
+	if job.wait == nil {
+		return eaiMemory
+	}
+	*wait = job.wait
+	id := gaiJobs.add(job)
 	go func() {
-		res, err := s.Resolver.Lookup(context.Background(), host, int(family))
+		ais, err := q.Run(context.Background())
 		if err != nil {
-			logf(logDebug, "lookup %s: %v", host, err)
+			logf(logDebug, "%v", err)
 		}
-		// Written under the lock, so that an abandoned job's descriptor
-		// number, possibly reused by now, is never touched.
-		dnsMu.Lock()
-		defer dnsMu.Unlock()
-		if dnsAbandoned[id] {
-			delete(dnsAbandoned, id)
-			return
+		job.mu.Lock()
+		defer job.mu.Unlock()
+		job.ais, job.err = ais, err
+		done := (*uint32)(unsafe.Pointer(&job.wait.done))
+		atomic.StoreUint32(done, 1)
+		if atomic.LoadUint32((*uint32)(unsafe.Pointer(&job.wait.waiters))) != 0 {
+			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(done)), futexWakePrivate, math.MaxInt32, 0, 0, 0)
 		}
-		dnsJobs[id] = &dnsJob{res: res, err: err}
-		one := [8]byte{1}
-		_, _ = unix.Write(int(efd), one[:])
 	}()
 	return C.int(id)
 }
 
-//export gonetif_dns_lookup_abandon
-func gonetif_dns_lookup_abandon(id C.int) {
-	dnsMu.Lock()
-	defer dnsMu.Unlock()
-	if _, done := dnsJobs[int(id)]; done {
-		delete(dnsJobs, int(id))
-		return
-	}
-	dnsAbandoned[int(id)] = true
-}
-
-// gonetif_dns_lookup_result copies up to maxN addresses (16 bytes each,
-// family 4 or 6 in fams) and the canonical name; returns the count or an
-// EAI_* code.
+// gonetif_gai_result returns the number of entries, in a malloc'd array
+// (*entries) with the canonical name (*canon, or NULL), or an EAI_* code.
+// It ends the job; the caller waited for its wait word first.
 //
-//export gonetif_dns_lookup_result
-func gonetif_dns_lookup_result(id C.int, addrs *C.uint8_t, fams *C.int, maxN C.int, canon *C.char, canonLen C.int) C.int {
-	dnsMu.Lock()
-	job, ok := dnsJobs[int(id)]
-	delete(dnsJobs, int(id))
-	dnsMu.Unlock()
-	if !ok {
+//export gonetif_gai_result
+func gonetif_gai_result(id C.int, entries **C.struct_gonetif_gai_entry, canon **C.char) C.int {
+	if entries == nil || canon == nil {
 		return eaiSystem
 	}
+	*entries, *canon = nil, nil
+	job, ok := gaiJobs.get(int(id))
+	if !ok {
+		logf(logError, "getaddrinfo: unknown job %d", int(id))
+		return eaiSystem
+	}
+	job.mu.Lock() // the poster is done with the wait word
+	defer job.mu.Unlock()
+	if job.wait != nil {
+		if atomic.LoadUint32((*uint32)(unsafe.Pointer(&job.wait.done))) == 0 {
+			// Collected before the lookup ended: a glue bug. The job
+			// stays, so the poster still finds its word.
+			logf(logError, "getaddrinfo: job %d collected before it finished", int(id))
+			return eaiSystem
+		}
+		C.free(unsafe.Pointer(job.wait))
+		job.wait = nil
+	}
+	gaiJobs.remove(int(id))
 	if job.err != nil {
 		return eaiOf(job.err)
 	}
-	out := unsafe.Slice((*byte)(unsafe.Pointer(addrs)), int(maxN)*16)
-	fs := unsafe.Slice((*C.int)(unsafe.Pointer(fams)), int(maxN))
-	n := 0
-	for _, a := range job.res.Addrs {
-		if n >= int(maxN) {
-			break
-		}
-		b := a.Unmap().As16()
-		fs[n] = 6
-		if a.Unmap().Is4() {
+	if len(job.ais) == 0 {
+		return 0
+	}
+	size := C.size_t(unsafe.Sizeof(C.struct_gonetif_gai_entry{}))
+	p := (*C.struct_gonetif_gai_entry)(C.calloc(C.size_t(len(job.ais)), size))
+	if p == nil {
+		return eaiMemory
+	}
+	out := unsafe.Slice(p, len(job.ais))
+	for i, ai := range job.ais {
+		e := &out[i]
+		e.family, e.socktype, e.protocol = C.int32_t(ai.Family), C.int32_t(ai.SockType), C.int32_t(ai.Protocol)
+		e.port = C.uint16_t(ai.Addr.Port())
+		a := ai.Addr.Addr()
+		raw := a.As16()
+		if ai.Family == dns.AFInet {
 			b4 := a.Unmap().As4()
-			copy(b[:], b4[:])
-			fs[n] = 4
+			raw = [16]byte{}
+			copy(raw[:], b4[:])
 		}
-		copy(out[n*16:], b[:])
-		n++
+		for k := range raw {
+			e.addr[k] = C.uint8_t(raw[k])
+		}
+		e.scope = C.uint32_t(zoneID(a.Zone()))
+		if ai.CanonName != "" && *canon == nil {
+			*canon = C.CString(ai.CanonName)
+		}
 	}
-	if canon != nil && canonLen > 0 {
-		c := unsafe.Slice((*byte)(unsafe.Pointer(canon)), int(canonLen))
-		k := copy(c[:len(c)-1], job.res.Canonical)
-		c[k] = 0
+	*entries = p
+	return C.int(len(job.ais))
+}
+
+// zoneID is an IPv6 scope id: the resolver writes zones as numbers.
+func zoneID(z string) uint32 {
+	var v uint64
+	for _, c := range []byte(z) {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		v = v*10 + uint64(c-'0')
+		if v > math.MaxUint32 {
+			return 0
+		}
 	}
-	return C.int(n)
+	return uint32(v)
 }

@@ -98,33 +98,36 @@ func negErrno(err error) C.int {
 	return -C.int(unix.EIO)
 }
 
-// getaddrinfo results, glibc's values (our netdb.h is the host's).
-const (
-	eaiNoName = -2
-	eaiAgain  = -3
-	eaiFail   = -4
-	eaiNoData = -5
-	eaiMemory = -10
-	eaiSystem = -11
-)
-
-// eaiOf is where resolver errors become EAI_* codes, as glibc reports the
-// same situations.
-func eaiOf(err error) C.int {
-	var de *dns.Error
-	if !errors.As(err, &de) {
-		if errors.Is(err, unix.ENOMEM) {
-			return eaiMemory
-		}
-		return eaiSystem
+// ifNameErrno is the errno of a failed interface-name lookup: Linux
+// reports an unknown name as ENODEV and an unknown index as ENXIO, so the
+// caller says which one its "not found" is.
+func ifNameErrno(err error, notFound unix.Errno) C.int {
+	logf(logDebug, "%v", err)
+	var ne *netif.Error
+	if errors.As(err, &ne) && ne.Code == netif.ErrNotFound {
+		return -C.int(notFound)
 	}
-	switch de.Kind {
-	case dns.NotFound, dns.BadName:
-		return eaiNoName
-	case dns.NoData:
-		return eaiNoData
-	case dns.Timeout, dns.NoServers, dns.Failed:
-		return eaiAgain
+	if errors.Is(err, unix.ENOMEM) {
+		return -C.int(unix.ENOMEM)
 	}
-	return eaiFail
+	return -C.int(notFound)
 }
+
+// eaiOf is where resolver errors become EAI_* codes. GetAddrInfo's errors
+// carry theirs (glibc's values, checked against <netdb.h> in abi_check.go);
+// anything else is a system failure.
+func eaiOf(err error) C.int {
+	var ge *dns.GaiError
+	if errors.As(err, &ge) {
+		return C.int(ge.Code)
+	}
+	if errors.Is(err, unix.ENOMEM) {
+		return eaiMemory
+	}
+	return eaiSystem
+}
+
+const (
+	eaiMemory = dns.EAIMemory
+	eaiSystem = dns.EAISystem
+)

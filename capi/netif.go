@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"gonetif.dev/gonetif/link/driver"
@@ -70,7 +71,7 @@ func goMAC(p *C.uint8_t) net.HardwareAddr {
 }
 
 //export gonetif_netif_new
-func gonetif_netif_new(cookie unsafe.Pointer, key, desc *C.char, flags C.uint32_t, mac *C.uint8_t,
+func gonetif_netif_new(cookie unsafe.Pointer, key, desc, namePrefix *C.char, flags C.uint32_t, mac *C.uint8_t,
 	ip, mask, gw C.uint32_t, prio C.int, mtu C.int, gotIP, lostIP C.uint32_t) C.int {
 	s, err := ensureStack()
 	if err != nil {
@@ -86,6 +87,7 @@ func gonetif_netif_new(cookie unsafe.Pointer, key, desc *C.char, flags C.uint32_
 		MTU:         uint32(max(int(mtu), 0)),
 		GotIPEvent:  int32(gotIP),
 		LostIPEvent: int32(lostIP),
+		NamePrefix:  goString(namePrefix),
 	}
 	n, err := s.Netifs.New(cfg)
 	if err != nil {
@@ -359,6 +361,63 @@ func gonetif_netif_impl_index(id C.int) C.int {
 		return -1
 	}
 	return C.int(cn.n.NICID())
+}
+
+//export gonetif_netif_impl_name
+func gonetif_netif_impl_name(id C.int, buf *C.char, n C.int) C.int {
+	cn, rc := lookupNetif(id)
+	if cn == nil {
+		return rc
+	}
+	name, err := cn.n.Name()
+	if err != nil {
+		return espErr(err)
+	}
+	if !putCString(buf, n, name) {
+		return espErr(&netif.Error{Code: netif.ErrInvalidParams, Key: cn.n.Key(), Op: "impl name", Err: errNameBuffer})
+	}
+	return espOK
+}
+
+//export gonetif_if_nametoindex
+func gonetif_if_nametoindex(name *C.char) C.int {
+	s, err := ensureStack()
+	if err != nil {
+		return ifNameErrno(err, unix.ENODEV)
+	}
+	index, err := s.Netifs.IndexByName(C.GoString(name))
+	if err != nil {
+		return ifNameErrno(err, unix.ENODEV)
+	}
+	return C.int(index)
+}
+
+//export gonetif_if_indextoname
+func gonetif_if_indextoname(index C.uint, buf *C.char, n C.int) C.int {
+	s, err := ensureStack()
+	if err != nil {
+		return ifNameErrno(err, unix.ENXIO)
+	}
+	name, err := s.Netifs.NameByIndex(tcpip.NICID(index))
+	if err != nil {
+		return ifNameErrno(err, unix.ENXIO)
+	}
+	if !putCString(buf, n, name) {
+		return -C.int(unix.ENAMETOOLONG)
+	}
+	return 0
+}
+
+var errNameBuffer = errors.New("name buffer too small")
+
+// putCString copies s and its NUL into the C buffer buf of n bytes.
+func putCString(buf *C.char, n C.int, s string) bool {
+	if buf == nil || int(n) < len(s)+1 {
+		return false
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n))
+	b[copy(b, s)] = 0
+	return true
 }
 
 //export gonetif_netif_get_route_prio

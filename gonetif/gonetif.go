@@ -63,7 +63,8 @@ func New(opts stack.Options) (*Stack, error) {
 		gv.Close()
 		return nil, err
 	}
-	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6, Logf: s.Netifs.Logf}
+	s.Resolver = &dns.Resolver{Stack: gv, Servers: s.Netifs.DNSServers, PreferIPv6: s.hasGlobalIPv6, Logf: s.Netifs.Logf,
+		AddrConfig: s.configuredFamilies, Source: s.sourceFor, InterfaceIndex: s.interfaceIndex}
 	if max := opts.TimeWaitLimit(); max > 0 {
 		s.timeWait = startTimeWaitLimit(gv, max)
 	}
@@ -83,6 +84,53 @@ func (s *Stack) hasGlobalIPv6() bool {
 		}
 	}
 	return false
+}
+
+// configuredFamilies reports whether some interface has a non-loopback
+// IPv4 and IPv6 address (getaddrinfo's AI_ADDRCONFIG; link-local counts,
+// as in glibc).
+func (s *Stack) configuredFamilies() (v4, v6 bool) {
+	for _, addrs := range s.gv.AllAddresses() {
+		for _, a := range addrs {
+			ip, ok := netip.AddrFromSlice(a.AddressWithPrefix.Address.AsSlice())
+			// gVisor lists the broadcast address as one of each IPv4 NIC's.
+			if !ok || ip.IsLoopback() || ip.IsUnspecified() || ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+				continue
+			}
+			v4, v6 = v4 || ip.Is4(), v6 || ip.Is6()
+		}
+	}
+	return v4, v6
+}
+
+// sourceFor is the address a packet to dst leaves from, as a connected
+// UDP socket would get it (getaddrinfo orders its answer by it). Like
+// Linux, an unspecified destination means this host.
+func (s *Stack) sourceFor(dst netip.Addr) (netip.Addr, bool) {
+	proto := ipv4.ProtocolNumber
+	if dst.Is6() {
+		proto = ipv6.ProtocolNumber
+	}
+	if dst.IsUnspecified() {
+		dst = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		if proto == ipv6.ProtocolNumber {
+			dst = netip.IPv6Loopback()
+		}
+	}
+	r, err := s.gv.FindRoute(0, tcpip.Address{}, tcpip.AddrFromSlice(dst.AsSlice()), proto, false)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	defer r.Release()
+	local := r.LocalAddress()
+	src, ok := netip.AddrFromSlice(local.AsSlice())
+	return src, ok
+}
+
+// interfaceIndex names interfaces for IPv6 scopes ("fe80::1%tp0").
+func (s *Stack) interfaceIndex(name string) (int, bool) {
+	id, err := s.Netifs.IndexByName(name)
+	return int(id), err == nil
 }
 
 // Gvisor returns the underlying gVisor stack.

@@ -86,7 +86,9 @@ esp_netif_t *esp_netif_new(const esp_netif_config_t *cfg)
         ip = *base->ip_info;
     }
     static const uint8_t zero_mac[6];
-    int id = gonetif_netif_new(n, (char *)base->if_key, (char *)base->if_desc, (uint32_t)base->flags,
+    /* Names are lwIP's: "tp" for the TAP driver, "en" for the others. */
+    const char *prefix = cfg->stack->lwip.init_fn == lwip_tapif_init ? "tp" : "en";
+    int id = gonetif_netif_new(n, (char *)base->if_key, (char *)base->if_desc, (char *)prefix, (uint32_t)base->flags,
                                memcmp(base->mac, zero_mac, 6) ? (uint8_t *)base->mac : NULL, ip.ip.addr,
                                ip.netmask.addr, ip.gw.addr, base->route_prio, GONETIF_BASE_MTU(base), base->get_ip_event,
                                base->lost_ip_event);
@@ -110,21 +112,6 @@ esp_netif_t *esp_netif_new(const esp_netif_config_t *cfg)
     return n;
 }
 
-/* Shared by walks of the netif list, exclusive while destroy unlists and
- * frees an entry; writers first, so lookups in a loop cannot starve a
- * destroy. */
-static pthread_rwlock_t netif_free_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
-
-void gonetif_netif_walk_begin(void)
-{
-    pthread_rwlock_rdlock(&netif_free_lock);
-}
-
-void gonetif_netif_walk_end(void)
-{
-    pthread_rwlock_unlock(&netif_free_lock);
-}
-
 void esp_netif_destroy(esp_netif_t *netif)
 {
     if (!gonetif_netif_valid(netif)) {
@@ -136,14 +123,12 @@ void esp_netif_destroy(esp_netif_t *netif)
     /* Stop the stack side first: its teardown may still send (MLD/IGMP
      * leave), and those frames must find a listed netif and its driver. */
     gonetif_netif_destroy(netif->id);
-    pthread_rwlock_wrlock(&netif_free_lock);
     gonetif_list_remove(netif);
     netif->magic = 0;
     free(netif->if_key);
     free(netif->if_desc);
     free(netif->hostname);
     free(netif);
-    pthread_rwlock_unlock(&netif_free_lock);
 }
 
 #define CHECK_NETIF(n, err)                                                                                  \
@@ -442,14 +427,7 @@ esp_err_t esp_netif_get_netif_impl_name(esp_netif_t *netif, char *name)
     if (!gonetif_netif_valid(netif) || !name) {
         return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
     }
-    int index = gonetif_netif_impl_index(netif->id);
-    if (index <= 0) {
-        return ESP_ERR_ESP_NETIF_IF_NOT_READY;
-    }
-    /* lwIP names are two letters and a number; 6 bytes is IDF's buffer. */
-    const char *prefix = netif->stack.lwip.init_fn == lwip_tapif_init ? "tp" : "en";
-    snprintf(name, 6, "%s%d", prefix, (index - 1) % 1000);
-    return ESP_OK;
+    return gonetif_netif_impl_name(netif->id, name, 6); /* 6 bytes: IDF's buffer */
 }
 
 esp_err_t esp_netif_set_mtu(esp_netif_t *netif, uint16_t mtu)

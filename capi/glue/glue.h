@@ -48,11 +48,6 @@ esp_netif_t *gonetif_list_by_id(int id);
 /* True when p is a live esp_netif_t created by us. */
 int gonetif_netif_valid(const esp_netif_t *p);
 
-/* Around a walk of the netif list that reads its entries (esp_netif.c):
- * esp_netif_destroy frees no entry meanwhile. Walks must not nest. */
-void gonetif_netif_walk_begin(void);
-void gonetif_netif_walk_end(void);
-
 /* Our TAP driver handle (tapio.c). */
 int gonetif_tapio_link_of(void *handle); /* link id, or 0 if not ours */
 

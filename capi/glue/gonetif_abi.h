@@ -132,10 +132,16 @@ void gonetif_link_close(int link);
 void gonetif_capture_flush(void);
 
 /* Interfaces. gonetif_netif_new returns a netif id or -err. */
-int gonetif_netif_new(void *cookie, char *if_key, char *if_desc, uint32_t flags, uint8_t *mac, uint32_t ip,
+int gonetif_netif_new(void *cookie, char *if_key, char *if_desc, char *name_prefix, uint32_t flags, uint8_t *mac, uint32_t ip,
                       uint32_t mask, uint32_t gw, int route_prio, int mtu, uint32_t got_ip_event,
                       uint32_t lost_ip_event);
 void gonetif_netif_destroy(int netif);
+/* Interface names (gonetif/netif): the index of a name or if_key (or
+ * -errno), the name of an index into buf (0 or -errno), an esp_netif's own
+ * name (esp_err_t). */
+int gonetif_if_nametoindex(char *name);
+int gonetif_if_indextoname(unsigned index, char *buf, int len);
+int gonetif_netif_impl_name(int netif, char *buf, int len);
 int gonetif_netif_attach_link(int netif, int link);
 int gonetif_netif_attach_driver(int netif);
 int gonetif_netif_has_link(int netif);
@@ -179,13 +185,26 @@ int gonetif_netif_ip6_mcast(int netif, uint8_t *addr, int join);
 /* ARP table: the IPv4 address (network order) of mac; ESP_FAIL if none. */
 int gonetif_netif_arp_lookup(int netif, uint8_t *mac, uint32_t *ip);
 
-/* DNS lookups (family 0, 4 or 6). start returns a job id or an EAI_* code
- * (< 0) and writes to eventfd efd when the job is done; result returns the
- * number of addresses (16 bytes each, family 4/6 in fams) or an EAI_* code. */
-int gonetif_dns_lookup_start(char *name, int family, int efd);
-/* The caller stopped waiting: the job's eventfd must not be written. */
-void gonetif_dns_lookup_abandon(int job);
-int gonetif_dns_lookup_result(int job, uint8_t *addrs, int *fams, int max, char *canon, int canon_len);
+/* getaddrinfo, answered by gonetif/dns. begin checks the request (hints
+ * as ints, has_hints 0 for NULL) and answers what needs no DNS server; it
+ * returns a job id (> 0) or an EAI_* code (< 0). When it sets *wait, a
+ * lookup is running: wait with gonetif_port_wait until wait->done is not
+ * 0. result then ends the job: the number of entries, in a malloc'd array
+ * (*entries) with the canonical name (malloc'd *canon, or NULL), both for
+ * the caller to free; or an EAI_* code. */
+struct gonetif_gai_wait {
+    uint32_t done;
+    uint32_t waiters;
+};
+struct gonetif_gai_entry {
+    int32_t family, socktype, protocol;
+    uint32_t scope;   /* IPv6 scope id */
+    uint16_t port;    /* host order */
+    uint8_t addr[16]; /* the first 4 bytes for AF_INET */
+};
+int gonetif_gai_begin(char *node, char *service, int has_hints, int flags, int family, int socktype, int protocol,
+                      struct gonetif_gai_wait **wait);
+int gonetif_gai_result(int job, struct gonetif_gai_entry **entries, char **canon);
 
 /* Sockets: every call on a gonetif descriptor (see struct gonetif_call). */
 ssize_t gonetif_sock_call(struct gonetif_call *call);

@@ -92,49 +92,32 @@ void esp_netif_set_ip4_addr(esp_ip4_addr_t *addr, uint8_t a, uint8_t b, uint8_t 
     }
 }
 
-/* Interface names are esp_netif_get_netif_impl_name's ("tp0"); an if_key
- * names the same interface. The walks hold off esp_netif_destroy, which
- * another thread may call meanwhile. */
+/* Interface names and their rules are gonetif/netif's (impl names such
+ * as "tp0", or an if_key); SO_BINDTODEVICE takes the same names. */
 unsigned int lwip_if_nametoindex(const char *ifname)
 {
     if (!ifname) {
         errno = EFAULT;
         return 0;
     }
-    unsigned found = 0;
-    gonetif_netif_walk_begin();
-    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n && !found; n = esp_netif_next_unsafe(n)) {
-        char impl[8] = "";
-        const char *key = esp_netif_get_ifkey(n);
-        if ((esp_netif_get_netif_impl_name(n, impl) == ESP_OK && strcmp(impl, ifname) == 0) ||
-            (key && strcmp(key, ifname) == 0)) {
-            int index = esp_netif_get_netif_impl_index(n);
-            found = index > 0 ? (unsigned)index : 0;
-        }
+    int r = gonetif_if_nametoindex((char *)ifname);
+    if (r <= 0) {
+        errno = r < 0 ? -r : ENODEV;
+        return 0;
     }
-    gonetif_netif_walk_end();
-    if (!found) {
-        errno = ENODEV;
-    }
-    return found;
+    return (unsigned)r;
 }
 
 char *lwip_if_indextoname(unsigned int ifindex, char *ifname)
 {
-    char *found = NULL;
-    gonetif_netif_walk_begin();
-    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n && !found; n = esp_netif_next_unsafe(n)) {
-        if (ifindex > 0 && esp_netif_get_netif_impl_index(n) == (int)ifindex) {
-            char impl[8] = "";
-            if (ifname && esp_netif_get_netif_impl_name(n, impl) == ESP_OK) {
-                snprintf(ifname, IF_NAMESIZE, "%s", impl);
-                found = ifname;
-            }
-        }
+    if (!ifname) {
+        errno = EFAULT;
+        return NULL;
     }
-    gonetif_netif_walk_end();
-    if (!found) {
-        errno = ENXIO;
+    int r = gonetif_if_indextoname(ifindex, ifname, IF_NAMESIZE);
+    if (r < 0) {
+        errno = -r;
+        return NULL;
     }
-    return found;
+    return ifname;
 }

@@ -1,7 +1,8 @@
 // Package dns is a stub resolver for gonetif: A and AAAA queries over UDP
 // on the gVisor stack, retried across the configured servers, with a TCP
 // retry when an answer is truncated. Messages are built and parsed with
-// golang.org/x/net/dns/dnsmessage.
+// golang.org/x/net/dns/dnsmessage. GetAddrInfo puts getaddrinfo(3)'s rules
+// (glibc's) on top: hints, numeric hosts, services, order, EAI_* codes.
 package dns
 
 import (
@@ -68,6 +69,19 @@ type Resolver struct {
 	PreferIPv6 func() bool
 	// Logf, if set, reports failed tries (for diagnosis).
 	Logf func(format string, args ...any)
+
+	// For GetAddrInfo, each optional. AddrConfig reports whether some
+	// non-loopback IPv4 and IPv6 address is configured (AI_ADDRCONFIG; nil:
+	// the flag filters nothing). Source is the local address a packet to
+	// dst would leave from, false when dst is unreachable (result order;
+	// nil: as found). InterfaceIndex names interfaces for IPv6 scopes.
+	AddrConfig     func() (v4, v6 bool)
+	Source         func(dst netip.Addr) (netip.Addr, bool)
+	InterfaceIndex func(name string) (int, bool)
+
+	// exchange, set by tests, replaces the network: one query message in,
+	// the server's reply out.
+	exchange func(query []byte) ([]byte, error)
 }
 
 // Result is what a lookup found.
@@ -126,10 +140,7 @@ func (r *Resolver) Lookup(ctx context.Context, name string, family int) (Result,
 	if len(out.Addrs) > 0 {
 		return out, nil
 	}
-	var de *Error
-	if len(types) > 1 && errors.As(firstErr, &de) && de.Kind == NoData {
-		return Result{}, &Error{Kind: NotFound, Name: name}
-	}
+	// A name without A or AAAA records stays NoData (glibc's EAI_NODATA).
 	return Result{}, firstErr
 }
 
@@ -155,7 +166,10 @@ func validName(name string) bool {
 
 // query asks each server in turn for one record type.
 func (r *Resolver) query(ctx context.Context, name dnsmessage.Name, t dnsmessage.Type) (Result, error) {
-	servers := r.Servers()
+	var servers []netip.Addr
+	if r.Servers != nil {
+		servers = r.Servers()
+	}
 	if len(servers) == 0 {
 		return Result{}, &Error{Kind: NoServers, Name: name.String()}
 	}
@@ -203,6 +217,14 @@ func (r *Resolver) ask(ctx context.Context, srv netip.Addr, name dnsmessage.Name
 	q, err := buildQuery(id, name, t)
 	if err != nil {
 		return Result{}, err
+	}
+	if r.exchange != nil {
+		reply, err := r.exchange(q)
+		if err != nil {
+			return Result{}, err
+		}
+		res, _, err := parseAnswer(reply, id, name, t)
+		return res, err
 	}
 	deadline := time.Now().Add(timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {

@@ -72,6 +72,9 @@ type Config struct {
 	// GotIPEvent and LostIPEvent are the event ids raised for this
 	// interface; they are carried through to Event unchanged.
 	GotIPEvent, LostIPEvent int32
+	// NamePrefix is the two letters of the interface's name ("tp" for a
+	// TAP, as lwIP's tapif); "" is DefaultNamePrefix. See Name.
+	NamePrefix string
 }
 
 // State is where an interface is in its life cycle.
@@ -265,6 +268,9 @@ func (m *Manager) New(cfg Config) (*Netif, error) {
 	}
 	if cfg.Flags&FlagDHCPClient != 0 && cfg.Flags&FlagDHCPServer != 0 {
 		return nil, newError(ErrInvalidParams, cfg.Key, op, errText("DHCP client and server flags together"))
+	}
+	if len(cfg.NamePrefix) > 2 {
+		return nil, newError(ErrInvalidParams, cfg.Key, op, errText("name prefix longer than two letters"))
 	}
 	if cfg.MAC != nil && len(cfg.MAC) != 6 {
 		return nil, newError(ErrInvalidParams, cfg.Key, op, errText("MAC must have 6 bytes"))

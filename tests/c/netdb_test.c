@@ -46,16 +46,17 @@ int main(void)
     CHECK(res && res->ai_canonname && !strcmp(res->ai_canonname, "192.168.5.7"));
     freeaddrinfo(res);
 
-    /* IPv6 with a scope; no socket type: stream and datagram (a service
-     * was given, so no raw). */
+    /* IPv6 with a scope; no socket type: stream, datagram and raw, as
+     * glibc answers a numeric service. */
     memset(&hints, 0, sizeof(hints));
     CHECK(getaddrinfo("fe80::1%2", "53", &hints, &res) == 0);
-    CHECK(res && count(res) == 2 && res->ai_family == AF_INET6 &&
+    CHECK(res && count(res) == 3 && res->ai_family == AF_INET6 &&
           ((struct sockaddr_in6 *)res->ai_addr)->sin6_scope_id == 2);
-    CHECK(res && res->ai_socktype == SOCK_STREAM && res->ai_next->ai_socktype == SOCK_DGRAM);
+    CHECK(res && res->ai_socktype == SOCK_STREAM && res->ai_next->ai_socktype == SOCK_DGRAM &&
+          res->ai_next->ai_next->ai_socktype == SOCK_RAW);
     freeaddrinfo(res);
 
-    /* NULL host: the wildcard with AI_PASSIVE, else loopback; IPv4 first. */
+    /* NULL host: the wildcard with AI_PASSIVE (0.0.0.0 first, as glibc orders it), else loopback. */
     hints.ai_flags = AI_PASSIVE;
     hints.ai_socktype = SOCK_DGRAM;
     CHECK(getaddrinfo(NULL, "68", &hints, &res) == 0);
@@ -97,7 +98,14 @@ int main(void)
     hints.ai_socktype = 99;
     CHECK(getaddrinfo("10.0.0.1", NULL, &hints, &res) == EAI_SOCKTYPE);
     hints.ai_socktype = 0;
-    CHECK(getaddrinfo("10.0.0.1", "70000", &hints, &res) == EAI_SERVICE);
+    /* glibc keeps a numeric service in 16 bits (70000 is port 4464) and
+     * refuses a negative one. */
+    hints.ai_socktype = SOCK_DGRAM;
+    CHECK(getaddrinfo("10.0.0.1", "70000", &hints, &res) == 0);
+    CHECK(res && ntohs(((struct sockaddr_in *)res->ai_addr)->sin_port) == 4464);
+    freeaddrinfo(res);
+    CHECK(getaddrinfo("10.0.0.1", "-1", &hints, &res) == EAI_SERVICE);
+    hints.ai_socktype = 0;
     CHECK(getaddrinfo("10.0.0.1", NULL, &hints, NULL) == EAI_FAIL);
     /* No DNS server configured: a name cannot be resolved (try again). */
     CHECK(getaddrinfo("example.test", NULL, &hints, &res) == EAI_AGAIN);

@@ -38,7 +38,8 @@ grep -q "^RESOLVED six.test fd00::12 " "$TMP/out" || fail "AAAA"
 grep -q "^RESOLVED alias.test 192.168.5.10 canon=a.test" "$TMP/out" || fail "CNAME/canonical name"
 grep -q "^GAI nope.test -2 " "$TMP/out" || fail "NXDOMAIN is not EAI_NONAME"
 grep -q "^GAI six.test -5 " "$TMP/out" || fail "no A record is not EAI_NODATA"
-[ "$(grep -c '^RESOLVED big.test 10.1.0.' "$TMP/out")" = 16 ] || fail "truncated answer not completed over TCP"
+# All 120 records, as glibc: only the whole answer, over TCP, holds them.
+[ "$(grep -c '^RESOLVED big.test 10.1.0.' "$TMP/out")" = 120 ] || fail "truncated answer not completed over TCP"
 grep -q "^RESOLVED 192.168.5.7 192.168.5.7 canon=192.168.5.7" "$TMP/out" || fail "numeric host"
 grep -q "^HOSTBYNAME a.test 192.168.5.10$" "$TMP/out" || fail "gethostbyname"
 line=$(grep "^RESOLVED a.test" "$TMP/out" | tail -1)

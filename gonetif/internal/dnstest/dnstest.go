@@ -54,3 +54,58 @@ func answer(query []byte, lookup func(string) (netip.Addr, bool)) ([]byte, bool)
 	reply, err := b.Finish()
 	return reply, err == nil
 }
+
+// Zone maps names (without the final dot) to their addresses: the IPv4
+// ones answer A questions, the IPv6 ones AAAA. A listed name without an
+// address of the asked type gets an empty answer (no data); an unlisted
+// one NXDOMAIN.
+type Zone map[string][]netip.Addr
+
+// ServeZone is Serve for a Zone.
+func ServeZone(pc net.PacketConn, zone Zone) {
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		if reply, ok := zone.Answer(buf[:n]); ok {
+			_, _ = pc.WriteTo(reply, from)
+		}
+	}
+}
+
+// Answer is the zone's reply to one query message; false for a malformed
+// query.
+func (z Zone) Answer(query []byte) ([]byte, bool) {
+	var p dnsmessage.Parser
+	h, err := p.Start(query)
+	if err != nil {
+		return nil, false
+	}
+	q, err := p.Question()
+	if err != nil {
+		return nil, false
+	}
+	addrs, known := z[strings.TrimSuffix(q.Name.String(), ".")]
+	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionAvailable: true}
+	if !known {
+		rh.RCode = dnsmessage.RCodeNameError
+	}
+	b := dnsmessage.NewBuilder(nil, rh)
+	b.EnableCompression()
+	_ = b.StartQuestions()
+	_ = b.Question(q)
+	_ = b.StartAnswers()
+	hdr := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}
+	for _, a := range addrs {
+		switch {
+		case q.Type == dnsmessage.TypeA && a.Is4():
+			_ = b.AResource(hdr, dnsmessage.AResource{A: a.As4()})
+		case q.Type == dnsmessage.TypeAAAA && a.Is6():
+			_ = b.AAAAResource(hdr, dnsmessage.AAAAResource{AAAA: a.As16()})
+		}
+	}
+	reply, err := b.Finish()
+	return reply, err == nil
+}
