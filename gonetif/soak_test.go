@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +26,23 @@ import (
 	"gonetif.dev/gonetif/netif"
 )
 
-var soakFor = flag.Duration("soak", 60*time.Second, "how long TestSoak churns (10m for the long run)")
+var (
+	soakFor     = flag.Duration("soak", 60*time.Second, "how long TestSoak churns (10m for the long run)")
+	soakProfile = flag.String("soak.heapprofile", "", "write heap profiles (PREFIX-base.pprof at the second quarter, PREFIX-end.pprof at the end) to diff with go tool pprof -base")
+)
+
+func writeHeapProfile(t *testing.T, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Errorf("heap profile: %v", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		t.Errorf("heap profile: %v", err)
+	}
+}
 
 // usage is one sample of the process's resources.
 type usage struct {
@@ -230,9 +247,15 @@ func TestSoak(t *testing.T) {
 	for time.Since(start) < d && !t.Failed() {
 		time.Sleep(time.Second)
 		samples = append(samples, sample(t))
+		if *soakProfile != "" && len(samples) == int(d/time.Second)/4 {
+			writeHeapProfile(t, *soakProfile+"-base.pprof")
+		}
 		if k := len(samples); k%10 == 0 {
 			t.Logf("%3d s: %v", k, samples[k-1])
 		}
+	}
+	if *soakProfile != "" {
+		writeHeapProfile(t, *soakProfile+"-end.pprof")
 	}
 	close(stop)
 	wg.Wait()

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,12 +27,14 @@ import (
 )
 
 var (
-	lossSize    = flag.Int("loss.mb", 20, "MB sent each way by TestLossRecovery")
+	lossSize    = flag.Int("loss.mb", 10, "MB sent each way by each run of TestLossRecovery")
+	lossRuns    = flag.Int("loss.runs", 3, "runs each way per loss level in TestLossRecovery (the medians are compared)")
 	lossRACK    = flag.Bool("loss.rack", true, "RACK loss detection on (false: Options.NoRACK)")
-	lossMinRTO  = flag.Duration("loss.minrto", 20*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
-	lossBound   = flag.Float64("loss.bound", 4, "fail when the app sender takes more than this many times the kernel's (1 and 5 % loss)")
-	lossBound10 = flag.Float64("loss.bound10", 0, "the same at 10 % loss (0: not checked, only logged)")
+	lossMinRTO  = flag.Duration("loss.minrto", 5*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
+	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's (1 and 5 % loss)")
+	lossBound10 = flag.Float64("loss.bound10", 3, "the same at 10 % loss (0: not checked, only logged)")
 	suiteMB     = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
+	lossPcap    = flag.String("loss.pcap", "", "capture the TAP's host side of TestLossRecovery's app sender into PREFIX-N%.pcap (headers only)")
 )
 
 // The kernel owns hostIP on the TAP inside the namespace; the stack is appIP.
@@ -206,17 +209,15 @@ func flagOptions() stack.Options {
 
 // TestLossRecovery: under the same loss each way (our loss layer, every
 // wire segment in and out), the stack sending to the kernel is compared
-// with the kernel sending to the stack. The target is 2x; one run of each
-// varies by 2-5x on this machine (the kernel's own time at 10 % ranged
-// 0.4-2.3 s), so the bound is 4x (-loss.bound=2 for the target). At 10 %
-// the target is not reached: 1.2-12x in most runs of this test, but 173x
-// in one CI run (72 timeouts, 114 s), so there the transfer must complete
-// byte-exact within its limit and the ratio is only logged
-// (-loss.bound10=N checks it; the sender without RACK took 10-150x).
-// The stack runs with MinRTO 20 ms (-loss.minrto=0 for the default 200 ms,
-// where the app still takes 8-30x at 5-10 %: the retransmission timeouts
-// RACK cannot avoid cost 200 ms each); before RACK and per-segment loss
-// the app took 7-150x.
+// with the kernel sending to the stack, -loss.runs times each on one rig,
+// and the medians are compared: single runs of either vary by 2-5x on this
+// machine (the kernel's own time at 10 % ranged 0.4-3.3 s). The target,
+// 2x, is enforced at 1 and 5 %. At 10 % the median ratio was 0.6-2.2 in
+// five runs of this test (2x met in four), so the bound there is 3x
+// (-loss.bound10=2 for the target); bench/RESULTS.md ("Loss recovery")
+// has the captures that say what is left. The stack runs with MinRTO 5 ms
+// (GONETIF_TCP_MIN_RTO_MS=5; -loss.minrto=0 for the default 200 ms, where
+// the app takes 8-30x at 5-10 %; with 20 ms, 5.5x at 10 %).
 func TestLossRecovery(t *testing.T) {
 	netnstest.Require(t)
 	size := *lossSize << 20
@@ -228,30 +229,57 @@ func TestLossRecovery(t *testing.T) {
 	for i, pct := range []int{1, 5, 10} {
 		t.Run(fmt.Sprintf("%d%%", pct), func(t *testing.T) {
 			r := newLossRig(t, flagOptions(), pct, pct, "")
-			port := uint16(6000 + 2*i)
-			limit := 120 * time.Second
-			if pct == 10 {
-				limit = 240 * time.Second // see above: one run took 114 s
+			// Each transfer is bounded; 10 % once took 114 s before RACK.
+			limit := 60 * time.Second
+			if *lossPcap != "" {
+				r.capture(t, fmt.Sprintf("%s-%d%%.pcap", *lossPcap, pct))
 			}
-			_, _ = r.ns.Run("nstat", "-n")
-			kernel := r.kernelSends(t, port, path, sum, limit)
-			if o, err := r.ns.Run("nstat", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
-				t.Logf("kernel sender: %s", strings.Join(strings.Fields(o), " "))
+			var apps, kernels []time.Duration
+			for run := 0; run < max(*lossRuns, 1); run++ {
+				port := uint16(6000 + 100*i + 2*run)
+				_, _ = r.ns.Run("nstat", "-n")
+				kernel := r.kernelSends(t, port, path, sum, limit)
+				kstat := "?"
+				if o, err := r.ns.Run("nstat", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
+					kstat = strings.Join(strings.Fields(o), " ")
+				}
+				before := tcpCounters(r.s)
+				app := r.appSends(t, port+1, path, sum, limit)
+				t.Logf("run %d: app sends %v (%s); kernel sends %v (%s)", run+1, app.Round(time.Millisecond),
+					tcpCounters(r.s).minus(before), kernel.Round(time.Millisecond), kstat)
+				apps, kernels = append(apps, app), append(kernels, kernel)
 			}
-			before := tcpCounters(r.s)
-			app := r.appSends(t, port+1, path, sum, limit)
-			t.Logf("app sender: %s", tcpCounters(r.s).minus(before))
+			app, kernel := median(apps), median(kernels)
 			in, out := r.drv.Dropped()
-			t.Logf("%d%% loss each way, %d MB: app sends %v (%.1f MB/s), kernel sends %v (%.1f MB/s), ratio %.2f; dropped %d in, %d out",
-				pct, size>>20, app.Round(time.Millisecond), float64(size)/app.Seconds()/1e6,
+			t.Logf("%d%% loss each way, %d MB, median of %d: app sends %v (%.1f MB/s), kernel sends %v (%.1f MB/s), ratio %.2f; dropped %d in, %d out",
+				pct, size>>20, len(apps), app.Round(time.Millisecond), float64(size)/app.Seconds()/1e6,
 				kernel.Round(time.Millisecond), float64(size)/kernel.Seconds()/1e6, app.Seconds()/kernel.Seconds(), in, out)
 			if raceEnabled {
 				t.Logf("race detector on: the stack runs several times slower, ratio not checked")
 			} else if bound := bounds[pct]; bound > 0 && app.Seconds() > bound*kernel.Seconds() {
-				t.Errorf("app sender %v is more than %.1fx the kernel's %v", app, bound, kernel)
+				t.Errorf("app sender %v (median) is more than %.1fx the kernel's %v", app, bound, kernel)
 			}
 		})
 	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// capture runs tcpdump on the TAP's host side (what the kernel sees) until
+// the test ends; the first 96 bytes of each frame are enough for tshark's
+// TCP analysis.
+func (r *lossRig) capture(t *testing.T, path string) {
+	t.Helper()
+	cmd := r.ns.Start(t, "tcpdump", "-i", tapName, "-s", "96", "-U", "-w", path, "tcp")
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		r.ns.Wait(cmd, 3*time.Second)
+	})
+	time.Sleep(300 * time.Millisecond) // tcpdump attaches
 }
 
 // counters are the sender's recovery statistics, to see how it recovered.
