@@ -284,6 +284,35 @@ func TestSoak(t *testing.T) {
 	if tail.fds > base.fds+8 || tail.threads > base.threads+8 || tail.goroutines > base.goroutines+64 || memGrew {
 		t.Errorf("resources grew after warm-up: %v, then %v", base, tail)
 	}
+	// The trend of the second half, so that a slow leak fails a long run
+	// too: the live heap swings by 10-30 MB with the churn (TIME_WAIT at
+	// its bound, connections in flight), a leak keeps climbing. 10m run:
+	// -0.05 MB per second (a flat heap, 43-79 MB); the bound is 24 MB over
+	// the half.
+	half := samples[len(samples)/2:]
+	heaps := make([]float64, len(half))
+	for i, u := range half {
+		heaps[i] = u.heapMB
+	}
+	slope := slopePerSample(heaps)
+	t.Logf("live heap trend over the second half: %+.3f MB per sample (about 1 s), %+.1f MB over its %d samples", slope, slope*float64(len(half)), len(half))
+	if !raceEnabled && slope*float64(len(half)) > 24 {
+		t.Errorf("the live heap kept rising in the second half: %+.3f MB per sample, %+.1f MB over %d samples", slope, slope*float64(len(half)), len(half))
+	}
+}
+
+// slopePerSample is the least-squares slope of ys against their index.
+func slopePerSample(ys []float64) float64 {
+	n := float64(len(ys))
+	var sx, sy, sxx, sxy float64
+	for i, y := range ys {
+		x := float64(i)
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	if d := n*sxx - sx*sx; d != 0 {
+		return (n*sxy - sx*sy) / d
+	}
+	return 0
 }
 
 func meanUsage(us []usage) usage {
