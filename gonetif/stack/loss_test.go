@@ -35,7 +35,7 @@ var (
 	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's (1 and 5 % loss)")
 	lossBound10 = flag.Float64("loss.bound10", 3, "the same at 10 % loss (0: not checked, only logged)")
 	suiteMB     = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
-	lossPcap    = flag.String("loss.pcap", "", "capture the TAP's host side of TestLossRecovery's app sender into PREFIX-N%.pcap (headers only)")
+	lossPcap    = flag.String("loss.pcap", "", "capture TestLossRecovery's TCP on the TAP's host side, both senders, into PREFIX-N%.pcap (headers only)")
 )
 
 // The kernel owns hostIP on the TAP inside the namespace; the stack is appIP.
