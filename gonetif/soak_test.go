@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +26,23 @@ import (
 	"gonetif.dev/gonetif/netif"
 )
 
-var soakFor = flag.Duration("soak", 60*time.Second, "how long TestSoak churns (10m for the long run)")
+var (
+	soakFor     = flag.Duration("soak", 60*time.Second, "how long TestSoak churns (10m for the long run)")
+	soakProfile = flag.String("soak.heapprofile", "", "write heap profiles (PREFIX-base.pprof at the second quarter, PREFIX-end.pprof at the end) to diff with go tool pprof -base")
+)
+
+func writeHeapProfile(t *testing.T, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Errorf("heap profile: %v", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		t.Errorf("heap profile: %v", err)
+	}
+}
 
 // usage is one sample of the process's resources.
 type usage struct {
@@ -230,9 +247,15 @@ func TestSoak(t *testing.T) {
 	for time.Since(start) < d && !t.Failed() {
 		time.Sleep(time.Second)
 		samples = append(samples, sample(t))
+		if *soakProfile != "" && len(samples) == int(d/time.Second)/4 {
+			writeHeapProfile(t, *soakProfile+"-base.pprof")
+		}
 		if k := len(samples); k%10 == 0 {
 			t.Logf("%3d s: %v", k, samples[k-1])
 		}
+	}
+	if *soakProfile != "" {
+		writeHeapProfile(t, *soakProfile+"-end.pprof")
 	}
 	close(stop)
 	wg.Wait()
@@ -261,6 +284,35 @@ func TestSoak(t *testing.T) {
 	if tail.fds > base.fds+8 || tail.threads > base.threads+8 || tail.goroutines > base.goroutines+64 || memGrew {
 		t.Errorf("resources grew after warm-up: %v, then %v", base, tail)
 	}
+	// The trend of the second half, so that a slow leak fails a long run
+	// too: the live heap swings by 10-30 MB with the churn (TIME_WAIT at
+	// its bound, connections in flight), a leak keeps climbing. 10m run:
+	// -0.05 MB per second (a flat heap, 43-79 MB); the bound is 24 MB over
+	// the half.
+	half := samples[len(samples)/2:]
+	heaps := make([]float64, len(half))
+	for i, u := range half {
+		heaps[i] = u.heapMB
+	}
+	slope := slopePerSample(heaps)
+	t.Logf("live heap trend over the second half: %+.3f MB per sample (about 1 s), %+.1f MB over its %d samples", slope, slope*float64(len(half)), len(half))
+	if !raceEnabled && slope*float64(len(half)) > 24 {
+		t.Errorf("the live heap kept rising in the second half: %+.3f MB per sample, %+.1f MB over %d samples", slope, slope*float64(len(half)), len(half))
+	}
+}
+
+// slopePerSample is the least-squares slope of ys against their index.
+func slopePerSample(ys []float64) float64 {
+	n := float64(len(ys))
+	var sx, sy, sxx, sxy float64
+	for i, y := range ys {
+		x := float64(i)
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	if d := n*sxx - sx*sx; d != 0 {
+		return (n*sxy - sx*sy) / d
+	}
+	return 0
 }
 
 func meanUsage(us []usage) usage {

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,12 +28,14 @@ import (
 )
 
 var (
-	lossSize    = flag.Int("loss.mb", 20, "MB sent each way by TestLossRecovery")
+	lossSize    = flag.Int("loss.mb", 10, "MB sent each way by each run of TestLossRecovery")
+	lossRuns    = flag.Int("loss.runs", 3, "runs each way per loss level in TestLossRecovery (the medians are compared)")
 	lossRACK    = flag.Bool("loss.rack", true, "RACK loss detection on (false: Options.NoRACK)")
-	lossMinRTO  = flag.Duration("loss.minrto", 20*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
-	lossBound   = flag.Float64("loss.bound", 4, "fail when the app sender takes more than this many times the kernel's (1 and 5 % loss)")
-	lossBound10 = flag.Float64("loss.bound10", 0, "the same at 10 % loss (0: not checked, only logged)")
+	lossMinRTO  = flag.Duration("loss.minrto", 5*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
+	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's (1 and 5 % loss)")
+	lossBound10 = flag.Float64("loss.bound10", 10, "the same at 10 % loss (0: not checked, only logged)")
 	suiteMB     = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
+	lossPcap    = flag.String("loss.pcap", "", "capture TestLossRecovery's TCP on the TAP's host side, both senders, into PREFIX-N%.pcap (headers only)")
 )
 
 // The kernel owns hostIP on the TAP inside the namespace; the stack is appIP.
@@ -55,16 +59,23 @@ type lossRig struct {
 }
 
 // newLossRig: netem is a netem qdisc's arguments for the peer's side, or
-// "jitter" for our own delay-and-reorder layer when the kernel has none.
-func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem string) *lossRig {
+// "jitter" for our own delay-and-reorder layer when the kernel has none;
+// peerLoss > 0 drops that percentage on the peer's side (nftables) and
+// opens the TAP plain, so that a drop is one wire segment, not a GSO batch.
+func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem string, peerLoss int) *lossRig {
 	t.Helper()
 	ns := netnstest.New(t)
-	ns.AddTap(t, tapName, hostIP+"/24", -1)
+	if peerLoss > 0 {
+		ns.AddTap(t, tapName, "", -1)
+		addPeerLoss(t, ns, peerLoss)
+	} else {
+		ns.AddTap(t, tapName, hostIP+"/24", -1)
+	}
 	if netem != "" && netem != "jitter" {
 		ns.Exec(t, append([]string{"tc", "qdisc", "add", "dev", tapName, "root", "netem"}, strings.Fields(netem)...)...)
 	}
 	// The driver tapio_create() uses: TAP, loss layer.
-	d, err := tapio.Open(tapio.Config{Name: tapName, NetNS: ns.Path, InLoss: inLoss, OutLoss: outLoss})
+	d, err := tapio.Open(tapio.Config{Name: tapName, NetNS: ns.Path, InLoss: inLoss, OutLoss: outLoss, Plain: peerLoss > 0})
 	if err != nil {
 		t.Fatalf("tapio.Open: %v", err)
 	}
@@ -206,17 +217,17 @@ func flagOptions() stack.Options {
 
 // TestLossRecovery: under the same loss each way (our loss layer, every
 // wire segment in and out), the stack sending to the kernel is compared
-// with the kernel sending to the stack. The target is 2x; one run of each
-// varies by 2-5x on this machine (the kernel's own time at 10 % ranged
-// 0.4-2.3 s), so the bound is 4x (-loss.bound=2 for the target). At 10 %
-// the target is not reached: 1.2-12x in most runs of this test, but 173x
-// in one CI run (72 timeouts, 114 s), so there the transfer must complete
-// byte-exact within its limit and the ratio is only logged
-// (-loss.bound10=N checks it; the sender without RACK took 10-150x).
-// The stack runs with MinRTO 20 ms (-loss.minrto=0 for the default 200 ms,
-// where the app still takes 8-30x at 5-10 %: the retransmission timeouts
-// RACK cannot avoid cost 200 ms each); before RACK and per-segment loss
-// the app took 7-150x.
+// with the kernel sending to the stack, -loss.runs times each on one rig,
+// and the medians are compared: single runs of either vary by 2-5x on this
+// machine (the kernel's own time at 10 % ranged 0.4-3.3 s). The target,
+// 2x, is enforced at 1 and 5 %. At 10 % the median ratio was 0.6-2.2 in
+// five runs of this test alone (2x met in four), but 7.3 in a run of the
+// whole scripts/test (other packages' tests competing for the CPU starve
+// the stack's sender more than the kernel's), so the bound there is 10x,
+// a regression check (-loss.bound10=2 for the target); bench/RESULTS.md
+// ("Loss recovery") has the captures that say what is left. The stack runs with MinRTO 5 ms
+// (GONETIF_TCP_MIN_RTO_MS=5; -loss.minrto=0 for the default 200 ms, where
+// the app takes 8-30x at 5-10 %; with 20 ms, 5.5x at 10 %).
 func TestLossRecovery(t *testing.T) {
 	netnstest.Require(t)
 	size := *lossSize << 20
@@ -227,31 +238,58 @@ func TestLossRecovery(t *testing.T) {
 	bounds := map[int]float64{1: *lossBound, 5: *lossBound, 10: *lossBound10}
 	for i, pct := range []int{1, 5, 10} {
 		t.Run(fmt.Sprintf("%d%%", pct), func(t *testing.T) {
-			r := newLossRig(t, flagOptions(), pct, pct, "")
-			port := uint16(6000 + 2*i)
-			limit := 120 * time.Second
-			if pct == 10 {
-				limit = 240 * time.Second // see above: one run took 114 s
+			r := newLossRig(t, flagOptions(), pct, pct, "", 0)
+			// Each transfer is bounded; 10 % once took 114 s before RACK.
+			limit := 60 * time.Second
+			if *lossPcap != "" {
+				r.capture(t, fmt.Sprintf("%s-%d%%.pcap", *lossPcap, pct))
 			}
-			_, _ = r.ns.Run("nstat", "-n")
-			kernel := r.kernelSends(t, port, path, sum, limit)
-			if o, err := r.ns.Run("nstat", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
-				t.Logf("kernel sender: %s", strings.Join(strings.Fields(o), " "))
+			var apps, kernels []time.Duration
+			for run := 0; run < max(*lossRuns, 1); run++ {
+				port := uint16(6000 + 100*i + 2*run)
+				_, _ = r.ns.Run("nstat", "-n")
+				kernel := r.kernelSends(t, port, path, sum, limit)
+				kstat := "?"
+				if o, err := r.ns.Run("nstat", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
+					kstat = strings.Join(strings.Fields(o), " ")
+				}
+				before := tcpCounters(r.s)
+				app := r.appSends(t, port+1, path, sum, limit)
+				t.Logf("run %d: app sends %v (%s); kernel sends %v (%s)", run+1, app.Round(time.Millisecond),
+					tcpCounters(r.s).minus(before), kernel.Round(time.Millisecond), kstat)
+				apps, kernels = append(apps, app), append(kernels, kernel)
 			}
-			before := tcpCounters(r.s)
-			app := r.appSends(t, port+1, path, sum, limit)
-			t.Logf("app sender: %s", tcpCounters(r.s).minus(before))
+			app, kernel := median(apps), median(kernels)
 			in, out := r.drv.Dropped()
-			t.Logf("%d%% loss each way, %d MB: app sends %v (%.1f MB/s), kernel sends %v (%.1f MB/s), ratio %.2f; dropped %d in, %d out",
-				pct, size>>20, app.Round(time.Millisecond), float64(size)/app.Seconds()/1e6,
+			t.Logf("%d%% loss each way, %d MB, median of %d: app sends %v (%.1f MB/s), kernel sends %v (%.1f MB/s), ratio %.2f; dropped %d in, %d out",
+				pct, size>>20, len(apps), app.Round(time.Millisecond), float64(size)/app.Seconds()/1e6,
 				kernel.Round(time.Millisecond), float64(size)/kernel.Seconds()/1e6, app.Seconds()/kernel.Seconds(), in, out)
 			if raceEnabled {
 				t.Logf("race detector on: the stack runs several times slower, ratio not checked")
 			} else if bound := bounds[pct]; bound > 0 && app.Seconds() > bound*kernel.Seconds() {
-				t.Errorf("app sender %v is more than %.1fx the kernel's %v", app, bound, kernel)
+				t.Errorf("app sender %v (median) is more than %.1fx the kernel's %v", app, bound, kernel)
 			}
 		})
 	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// capture runs tcpdump on the TAP's host side (what the kernel sees) until
+// the test ends; the first 96 bytes of each frame are enough for tshark's
+// TCP analysis.
+func (r *lossRig) capture(t *testing.T, path string) {
+	t.Helper()
+	cmd := r.ns.Start(t, "tcpdump", "-i", tapName, "-s", "96", "-U", "-w", path, "tcp")
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		r.ns.Wait(cmd, 3*time.Second)
+	})
+	time.Sleep(300 * time.Millisecond) // tcpdump attaches
 }
 
 // counters are the sender's recovery statistics, to see how it recovered.
@@ -280,7 +318,7 @@ func BenchmarkBulk(b *testing.B) {
 	const size = 64 << 20
 	for _, dir := range []string{"send", "recv"} {
 		b.Run(dir, func(b *testing.B) {
-			r := newLossRig(b, flagOptions(), 0, 0, "")
+			r := newLossRig(b, flagOptions(), 0, 0, "", 0)
 			path, sum := randomData(b, size)
 			b.SetBytes(size)
 			b.ResetTimer()
@@ -315,7 +353,7 @@ func TestLossSuite(t *testing.T) {
 	}
 	for i, pct := range []int{1, 5, 10} {
 		t.Run(fmt.Sprintf("%d%%", pct), func(t *testing.T) {
-			r := newLossRig(t, flagOptions(), pct, pct, netem)
+			r := newLossRig(t, flagOptions(), pct, pct, netem, 0)
 			port := uint16(6100 + 2*i)
 			limit := 300 * time.Second
 			in := r.kernelSends(t, port, path, sum, limit)
@@ -323,6 +361,111 @@ func TestLossSuite(t *testing.T) {
 			t.Logf("%d%% loss each way + netem %q, %d MB: app -> kernel %v (%.1f MB/s), kernel -> app %v (%.1f MB/s)",
 				pct, netem, size>>20, out.Round(time.Millisecond), float64(size)/out.Seconds()/1e6,
 				in.Round(time.Millisecond), float64(size)/in.Seconds()/1e6)
+		})
+	}
+}
+
+// addPeerLoss puts a wire with loss between the TAP and the kernel's
+// peer: the TAP and one end of a veth pair in a bridge, the peer's address
+// on the other end, and nftables dropping pct % of the TCP segments the
+// bridge forwards each way. A drop in the peer's own input or output hook
+// would not do: Linux's TCP sees an output drop as a failed send and
+// resends it at once (0 retransmissions counted in a trial).
+func addPeerLoss(t testing.TB, ns *netnstest.NS, pct int) {
+	t.Helper()
+	for _, args := range [][]string{
+		{"ip", "link", "add", "br0", "type", "bridge"},
+		{"ip", "link", "add", "peer0", "type", "veth", "peer", "name", "peer1"},
+		{"ip", "link", "set", tapName, "master", "br0"},
+		{"ip", "link", "set", "peer0", "master", "br0"},
+		{"ip", "addr", "add", hostIP + "/24", "dev", "peer1"},
+		// Segments, not 64 KiB GSO batches, cross the bridge.
+		{"ethtool", "-K", "peer1", "gso", "off", "tso", "off", "gro", "off"},
+		{"ethtool", "-K", "peer0", "gso", "off", "tso", "off", "gro", "off"},
+		{"ip", "link", "set", "br0", "up"},
+		{"ip", "link", "set", "peer0", "up"},
+		{"ip", "link", "set", "peer1", "up"},
+	} {
+		ns.Exec(t, args...)
+	}
+	rules := fmt.Sprintf(`table bridge gonetif_loss {
+	chain to_app {
+		type filter hook forward priority 0; policy accept;
+		oifname %[1]q meta l4proto tcp numgen random mod 100 < %[2]d counter drop
+		iifname %[1]q meta l4proto tcp numgen random mod 100 < %[2]d counter drop
+	}
+}
+`, tapName, pct)
+	f := filepath.Join(t.TempDir(), "loss.nft")
+	if err := os.WriteFile(f, []byte(rules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ns.Exec(t, "nft", "-f", f)
+}
+
+// peerDropped returns the segments nftables dropped towards the app and
+// from it.
+func (r *lossRig) peerDropped(t *testing.T) (toApp, fromApp string) {
+	o, err := r.ns.Run("nft", "list", "table", "bridge", "gonetif_loss")
+	if err != nil {
+		t.Logf("nft list: %v\n%s", err, o)
+		return "?", "?"
+	}
+	var counts []string
+	for _, f := range strings.Split(o, "\n") {
+		if fs := strings.Fields(f); slices.Contains(fs, "packets") {
+			counts = append(counts, fs[slices.Index(fs, "packets")+1])
+		}
+	}
+	if len(counts) != 2 {
+		return "?", "?"
+	}
+	return counts[0], counts[1]
+}
+
+// requireNft skips (fails under GONETIF_REQUIRE_PRIV=1) without nftables.
+func requireNft(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		if os.Getenv(netnstest.EnvRequire) == "1" {
+			t.Fatalf("nft not found (scripts/deps installs nftables) but %s=1", netnstest.EnvRequire)
+		}
+		t.Skip("nft not found: install nftables (scripts/deps)")
+	}
+}
+
+// TestPeerLossSuite: 100 MB each way (-loss.suite-mb), SHA-256 checked,
+// with the loss on the kernel's side of the TAP (nftables, 1, 5 and 10 %
+// of TCP segments each way) and none in the stack under test: the
+// kernel's netem, the usual tool, is missing from this machine's kernel,
+// and so is any other qdisc that could delay (fq, for departure times),
+// so the peer side gets loss but no delay. Each transfer is bounded.
+func TestPeerLossSuite(t *testing.T) {
+	netnstest.Require(t)
+	requireNft(t)
+	if testing.Short() {
+		t.Skip("-short: the peer loss suite moves 600 MB")
+	}
+	size := *suiteMB << 20
+	if raceEnabled {
+		size = min(size, 10<<20)
+	}
+	path, sum := randomData(t, size)
+	for i, pct := range []int{1, 5, 10} {
+		t.Run(fmt.Sprintf("%d%%", pct), func(t *testing.T) {
+			r := newLossRig(t, flagOptions(), 0, 0, "", pct)
+			port := uint16(6200 + 2*i)
+			limit := 300 * time.Second
+			_, _ = r.ns.Run("nstat", "-n")
+			in := r.kernelSends(t, port, path, sum, limit)
+			if o, err := r.ns.Run("nstat", "TcpOutSegs", "TcpRetransSegs", "TcpExtTCPTimeouts"); err == nil {
+				t.Logf("kernel sender: %s", strings.Join(strings.Fields(o), " "))
+			}
+			out := r.appSends(t, port+1, path, sum, limit)
+			dIn, dOut := r.peerDropped(t)
+			t.Logf("%d%% loss each way on the peer (nftables), %d MB: app -> kernel %v (%.1f MB/s), kernel -> app %v (%.1f MB/s); the wire dropped %s segments to the app, %s from it",
+				pct, size>>20, out.Round(time.Millisecond), float64(size)/out.Seconds()/1e6,
+				in.Round(time.Millisecond), float64(size)/in.Seconds()/1e6, dIn, dOut)
 		})
 	}
 }

@@ -18,6 +18,13 @@ const (
 	// rxCapacity is the largest frame we read: a 64 KiB GSO frame plus
 	// Ethernet and VLAN headers, rounded up.
 	rxCapacity = 65536 + 64
+	// rxCopyMax: frames up to this size are copied into a view of their
+	// own size class and the read view is reused. The stack may keep a
+	// frame long (a fragment waits up to 60 s for the rest of its
+	// datagram) and bounds what it keeps by the frame's length, so a
+	// 60-byte fragment pinning a 2 KiB view made a flood of fragments
+	// cost 35-45 MB instead of the few MB the bound means.
+	rxCopyMax = rxFirstSize / 2
 )
 
 // rxState is owned by the reader goroutine. Views are read into in place
@@ -181,11 +188,14 @@ func (e *Endpoint) deliver(rx *rxState, n int) {
 	}
 
 	var buf buffer.Buffer
-	if b == nil {
+	switch {
+	case b == nil && frameLen <= rxCopyMax:
+		buf = buffer.MakeWithData(a)
+	case b == nil:
 		rx.first.CapLength(frameLen)
 		buf = buffer.MakeWithView(rx.first)
 		rx.first = nil
-	} else {
+	default:
 		rx.rest.CapLength(len(b))
 		buf = buffer.MakeWithView(rx.first)
 		_ = buf.Append(rx.rest) // first is full, so this links rest without copying
