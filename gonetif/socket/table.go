@@ -17,6 +17,10 @@ const MaxDescriptors = 1 << 16
 // host descriptor held open as a placeholder (an eventfd), so the kernel
 // never hands the same number to a file or host socket while ours lives.
 type Table struct {
+	// SendCoalesce turns send coalescing on for every stream socket
+	// added (see Socket.SetSendCoalesce). Set it before use.
+	SendCoalesce bool
+
 	slots [MaxDescriptors]atomic.Pointer[Socket]
 	open  atomic.Int64
 
@@ -38,6 +42,9 @@ func (t *Table) Add(so *Socket) (int, error) {
 	if fd >= MaxDescriptors {
 		unix.Close(fd)
 		return -1, unix.EMFILE
+	}
+	if t.SendCoalesce {
+		so.SetSendCoalesce(true)
 	}
 	t.slots[fd].Store(so)
 	t.open.Add(1)
