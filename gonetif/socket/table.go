@@ -18,7 +18,8 @@ const MaxDescriptors = 1 << 16
 // never hands the same number to a file or host socket while ours lives.
 type Table struct {
 	// SendCoalesce turns send coalescing on for every stream socket
-	// added (see Socket.SetSendCoalesce). Set it before use.
+	// added (see Socket.SetSendCoalesce); NewTable turns it on. Set it
+	// before use.
 	SendCoalesce bool
 
 	slots [MaxDescriptors]atomic.Pointer[Socket]
@@ -31,7 +32,7 @@ type Table struct {
 }
 
 // NewTable returns an empty table.
-func NewTable() *Table { return new(Table) }
+func NewTable() *Table { return &Table{SendCoalesce: true} }
 
 // Add gives so a descriptor number.
 func (t *Table) Add(so *Socket) (int, error) {
