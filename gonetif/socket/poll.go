@@ -46,6 +46,9 @@ func (so *Socket) Poll(events uint32) uint32 {
 		r |= waiter.ReadableEvents | waiter.EventRdHUp
 	}
 	r |= so.ep.Readiness(waiter.ReadableEvents | waiter.WritableEvents)
+	if c := so.coal.Load(); c != nil && c.full() {
+		r &^= waiter.WritableEvents
+	}
 	if sndShut || closed {
 		r |= waiter.WritableEvents
 	}

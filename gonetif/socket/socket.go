@@ -53,6 +53,7 @@ type Socket struct {
 	blk    blocking
 
 	devNames atomic.Pointer[DeviceNames]
+	coal     atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
 
 	mu         sync.Mutex
 	connecting bool // a connect is in flight; its result is still pending
@@ -397,6 +398,9 @@ type RecvResult struct {
 // there yet; a stream whose peer closed returns N == 0 with EOF set.
 func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 	stream := so.Type == unix.SOCK_STREAM
+	if c := so.coal.Load(); c != nil {
+		c.prevSmall.Store(false)
+	}
 	if flags.OOB && stream {
 		// Urgent data is never kept (nor inlined); Linux says EINVAL
 		// when there is none to read. Datagram sockets ignore the flag.
@@ -472,6 +476,11 @@ func (so *Socket) sendOnce(b []byte, to *tcpip.FullAddress, flags SendFlags) (in
 			return 0, err
 		}
 	}
+	if c := so.coal.Load(); c != nil {
+		if n, err, handled := c.send(b); handled {
+			return n, err
+		}
+	}
 	r := readerPool.Get().(*bytes.Reader)
 	r.Reset(b)
 	n, err := so.ep.Write(r, tcpip.WriteOptions{To: to, More: flags.More})
@@ -499,6 +508,18 @@ func (so *Socket) Shutdown(how int) error {
 	default:
 		return unix.EINVAL
 	}
+	if c := so.coal.Load(); c != nil && c.deferShutdown(flags) {
+		// Buffered bytes go first; the flusher sends the FIN after them.
+		var err tcpip.Error
+		if flags&tcpip.ShutdownRead != 0 {
+			err = so.ep.Shutdown(tcpip.ShutdownRead)
+		}
+		so.mu.Lock()
+		so.shutRead = so.shutRead || flags&tcpip.ShutdownRead != 0
+		so.shutWrite = true
+		so.mu.Unlock()
+		return errOrNil(err)
+	}
 	err := so.ep.Shutdown(flags)
 	if err == nil || so.Type != unix.SOCK_STREAM {
 		so.mu.Lock()
@@ -522,7 +543,9 @@ func (so *Socket) Release() error {
 		so.synTimer.Stop()
 	}
 	so.mu.Unlock()
-	so.ep.Close()
+	if c := so.coal.Load(); c == nil || !c.deferClose() {
+		so.ep.Close()
+	}
 	so.onEvent(allEvents)
 	so.wq.EventUnregister(&so.entry)
 	so.SetNotify(nil)
@@ -544,7 +567,11 @@ func (so *Socket) FinPending() bool {
 
 // Readiness returns which of mask's events are ready now.
 func (so *Socket) Readiness(mask waiter.EventMask) waiter.EventMask {
-	return so.ep.Readiness(mask)
+	r := so.ep.Readiness(mask)
+	if c := so.coal.Load(); c != nil && r&EventOut != 0 && c.full() {
+		r &^= EventOut
+	}
+	return r
 }
 
 // Wait blocks the calling goroutine until one of mask's events is ready or

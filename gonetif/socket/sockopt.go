@@ -187,6 +187,9 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 		switch name {
 		case unix.TCP_NODELAY:
 			opts.SetDelayOption(!on)
+			if c := so.coal.Load(); c != nil && on {
+				c.flush() // Linux pushes what Nagle held
+			}
 		case unix.TCP_KEEPIDLE, unix.TCP_KEEPINTVL:
 			if v < 1 || v > 32767 {
 				return unix.EINVAL
@@ -345,6 +348,9 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 		case unix.SO_BROADCAST:
 			return boolInt(opts.GetBroadcast()), nil
 		case unix.SO_SNDBUF:
+			if c := so.coal.Load(); c != nil {
+				c.flush()
+			}
 			return int(opts.GetSendBufferSize()), nil
 		case unix.SO_RCVBUF:
 			return int(opts.GetReceiveBufferSize()), nil

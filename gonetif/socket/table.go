@@ -17,6 +17,11 @@ const MaxDescriptors = 1 << 16
 // host descriptor held open as a placeholder (an eventfd), so the kernel
 // never hands the same number to a file or host socket while ours lives.
 type Table struct {
+	// SendCoalesce turns send coalescing on for every stream socket
+	// added (see Socket.SetSendCoalesce); NewTable turns it on. Set it
+	// before use.
+	SendCoalesce bool
+
 	slots [MaxDescriptors]atomic.Pointer[Socket]
 	open  atomic.Int64
 
@@ -27,7 +32,7 @@ type Table struct {
 }
 
 // NewTable returns an empty table.
-func NewTable() *Table { return new(Table) }
+func NewTable() *Table { return &Table{SendCoalesce: true} }
 
 // Add gives so a descriptor number.
 func (t *Table) Add(so *Socket) (int, error) {
@@ -38,6 +43,9 @@ func (t *Table) Add(so *Socket) (int, error) {
 	if fd >= MaxDescriptors {
 		unix.Close(fd)
 		return -1, unix.EMFILE
+	}
+	if t.SendCoalesce {
+		so.SetSendCoalesce(true)
 	}
 	t.slots[fd].Store(so)
 	t.open.Add(1)
