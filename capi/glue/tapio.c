@@ -144,11 +144,5 @@ err_t lwip_tapif_init(struct netif *netif)
 esp_netif_recv_ret_t lwip_tapif_input(void *h, void *buffer, size_t len, void *l2_buff)
 {
     (void)l2_buff;
-    esp_err_t err = gonetif_netif_valid(h) ? gonetif_netif_receive(((struct esp_netif_obj *)h)->id, buffer, len)
-                                           : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
-#if ESP_NETIF_RECV_RET_T_IS_VOID
-    (void)err;
-#else
-    return err;
-#endif
+    GONETIF_RECV_RETURN(gonetif_stack_input(h, buffer, len));
 }
