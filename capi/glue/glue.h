@@ -72,6 +72,9 @@ esp_err_t gonetif_stack_input(void *h, void *buffer, size_t len);
 
 /* Our TAP driver handle (tapio.c). */
 int gonetif_tapio_link_of(void *handle); /* link id, or 0 if not ours */
+/* esp_netif_destroy: the handle goes back to the free ones, its link is
+ * closed if no interface took it; not ours or already free: nothing. */
+void gonetif_tapio_release(void *handle);
 
 /* Turn an "id or -err" into an esp_err_t. */
 static inline esp_err_t gonetif_err_of(int rc) { return rc < 0 ? (esp_err_t)-rc : ESP_OK; }
