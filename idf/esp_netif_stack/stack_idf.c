@@ -222,6 +222,9 @@ static esp_err_t kconfig_defaults(void)
         }
         gonetif_port_configure((int)us);
     }
+    char line[96];
+    snprintf(line, sizeof(line), "a blocked task waits %d us natively, then tick by tick", gonetif_port_configure(-1));
+    gonetif_log_line(4, TAG, line);
     return ESP_OK;
 }
 
