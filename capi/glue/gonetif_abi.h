@@ -133,7 +133,8 @@ int gonetif_sock_name(int fd, int peer, void *addr, uint32_t *addrlen);
 int gonetif_sock_readiness(int fd, int pollmask); /* poll(2) bits ready now, or -errno */
 int gonetif_sock_count(void);
 /* At exit: wait up to the configured linger for closed TCP connections to deliver
- * their data; returns how many did not. */
+ * their data and for frames queued behind a neighbour resolution; returns how
+ * many connections and resolutions were left. */
 int gonetif_exit_drain(void);
 /* select/poll: poll(2) revents of n of our descriptors; with efd >= 0 the
  * eventfd efd is first armed on each (written on any readiness change)
