@@ -21,19 +21,11 @@ send() {
     MS=$(((end - start) / 1000000))
 }
 
-start_bg "$TMP/peer" python3 -u -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("192.168.5.1", 6100))
-s.settimeout(30)
-while True:
-    data, peer = s.recvfrom(2048)
-    print("from", peer[0], data.decode(), flush=True)'
-wait_listen_udp 6100
+udp_peer "$TMP/peer" 192.168.5.1 6100
 in_ns ip neigh flush dev tap0
 
 send 2000 "before exit"
-wait_for 3 grep -q "^from 192.168.5.100 before exit$" "$TMP/peer" ||
+wait_for 3 grep -q "^from 192.168.5.100 11 before exit$" "$TMP/peer" ||
     { cat "$TMP/peer" "$TMP/app_2000"; fail "the peer did not receive the datagram sent just before exit"; }
 echo "linger 2000: delivered, the app took $MS ms"
 [ "$MS" -lt 2000 ] || fail "the exit waited $MS ms, more than the resolution needed"
