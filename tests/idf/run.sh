@@ -173,21 +173,12 @@ test_kconfig() {
 
 test_udp_client() {
     prepare udp_client protocols/sockets/udp_client "$STATIC"
-    start_bg "$TMP/udp_peer" python3 -u -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("192.168.5.1", 3333))
-s.settimeout(30)
-while True:
-    data, peer = s.recvfrom(2048)
-    print("from", peer[0], len(data), flush=True)
-    s.sendto(data, peer)'
-    wait_listen_udp 3333
+    udp_peer "$TMP/udp_peer" 192.168.5.1 3333 echo
     run_bounded 5 "$TMP/udp_out"
     local n
     n=$(grep -c 'Received 19 bytes from 192.168.5.1' "$TMP/udp_out")
     [ "$n" -ge 2 ] || { tail -20 "$TMP/udp_out"; fail "udp_client: $n echoes"; }
-    grep -q "^from 192.168.5.100 19$" "$TMP/udp_peer" ||
+    grep -q "^from 192.168.5.100 19 " "$TMP/udp_peer" ||
         { cat "$TMP/udp_peer"; fail "udp_client: the peer did not see 192.168.5.100"; }
     echo "$VER udp_client ok: $n echoes" | tee -a "$TMP/times"
 }
@@ -228,15 +219,7 @@ log-queries
 CONF
     in_ns ip addr add fd00:5::1/64 dev tap0
     start_bg "$TMP/dnsmasq" dnsmasq -k -C "$TMP/dnsmasq.conf" --pid-file="$TMP/dnsmasq.pid" --log-facility=-
-    start_bg "$TMP/udp_peer" python3 -u -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("192.168.5.1", 3333))
-while True:
-    data, peer = s.recvfrom(2048)
-    print("from", peer[0], len(data), flush=True)
-    s.sendto(data, peer)'
-    wait_listen_udp 3333
+    udp_peer "$TMP/udp_peer" 192.168.5.1 3333 echo
     wait_listen_udp 67
     start_bg "$TMP/app_out" timeout 90 "$ELF"
     local app_pid=$LAST_PID
