@@ -196,6 +196,25 @@ static void failed(const char *test, int run, const char *why)
 
 /* ---- tests ---------------------------------------------------------------- */
 
+/* A UDP socket connected to the peer's port base_port + port, receives
+ * timing out after 200 ms; -1 (reported) on failure. */
+static int udp_to_peer(const char *test, int run, int port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(base_port + port)};
+    inet_pton(AF_INET, peer_ip, &sa.sin_addr);
+    struct timeval tv = {.tv_usec = 200000};
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        failed(test, run, "socket");
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    return fd;
+}
+
 /* Bulk send with `chunk`-byte writes for `secs`; the peer's count and
  * checksum must match what was sent. MB/s up to the peer's answer. */
 static void t_send(const char *name, int run, size_t chunk)
@@ -380,16 +399,8 @@ static void t_rr100(int run)
  * wait for it to come back (a lost one is sent again after 200 ms). */
 static void t_udprr(int run)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(base_port + PORT_UDP_ECHO)};
-    inet_pton(AF_INET, peer_ip, &sa.sin_addr);
-    struct timeval tv = {.tv_usec = 200000};
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
-        connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        failed("udprr", run, "socket");
-        if (fd >= 0) {
-            close(fd);
-        }
+    int fd = udp_to_peer("udprr", run, PORT_UDP_ECHO);
+    if (fd < 0) {
         return;
     }
     uint64_t n = 0, lost = 0;
@@ -482,16 +493,8 @@ static int udp_ask(int fd, struct udp_msg *m, uint32_t want)
 
 static void t_udp(int run)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(base_port + PORT_UDP)};
-    inet_pton(AF_INET, peer_ip, &sa.sin_addr);
-    struct timeval tv = {.tv_usec = 200000};
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
-        connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        failed("udp", run, "socket");
-        if (fd >= 0) {
-            close(fd);
-        }
+    int fd = udp_to_peer("udp", run, PORT_UDP);
+    if (fd < 0) {
         return;
     }
     struct udp_msg m = {.magic = UDP_MAGIC, .type = 'S', .token = ((uint64_t)getpid() << 20) ^ (uint64_t)run ^ 0x5a5a0000};

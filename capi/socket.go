@@ -443,8 +443,11 @@ func gonetif_exit_drain() C.int {
 		return 0
 	}
 	left := theStack.DrainAll()
-	if left > 0 {
-		logf(logWarn, "exit: %d TCP connection(s) still sending after %v; their data may be lost", left, theStack.ExitLinger)
+	if left.Connections > 0 {
+		logf(logWarn, "exit: %d TCP connection(s) still sending after %v; their data may be lost", left.Connections, theStack.ExitLinger)
+	}
+	if left.Resolutions > 0 {
+		logf(logWarn, "exit: %d neighbour(s) still unresolved after %v; frames queued for them are lost", left.Resolutions, theStack.ExitLinger)
 	}
 	// A user-mode link relays asynchronously: let its last frames reach
 	// the host sockets, as a TAP write would have.
@@ -453,7 +456,7 @@ func gonetif_exit_drain() C.int {
 			logf(logWarn, "exit: the user-mode link of %s was still relaying after %v", cn.n.Key(), userFlushTimeout)
 		}
 	})
-	return C.int(left)
+	return C.int(left.Connections + left.Resolutions)
 }
 
 // flushCaptures writes out buffered pcap records: the process is exiting

@@ -6,19 +6,26 @@ package main
 import "C"
 
 import (
-	"sync/atomic"
+	"sync"
 
 	"gonetif.dev/gonetif/tapio"
 )
 
-// tapOpens numbers tapio_create calls, so the n-th device of a process
-// takes the n-th entry of GONETIF_TAP / GONETIF_MAC.
-var tapOpens atomic.Int64
+// tapOpens counts the devices opened so far, so the n-th device of a
+// process takes the n-th entry of GONETIF_TAP / GONETIF_MAC; a failed
+// open takes no entry. tapOpenMu keeps an index from being handed out
+// twice while its open is under way.
+var (
+	tapOpenMu sync.Mutex
+	tapOpens  int
+)
 
 //export gonetif_tap_open
 func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netns *C.char,
 	inLoss, outLoss C.int, pcap *C.char, appInLoss, appOutLoss C.int, link, hostfwd *C.char) C.int {
-	index := int(tapOpens.Add(1) - 1)
+	tapOpenMu.Lock()
+	defer tapOpenMu.Unlock()
+	index := tapOpens
 	vals, _ := settings()
 	cfg, err := tapio.FromValues(tapio.Config{
 		Name:    goString(name),
@@ -43,6 +50,7 @@ func gonetif_tap_open(name *C.char, mac *C.uint8_t, mtu C.int, plain C.int, netn
 	if err != nil {
 		return -espErr(err)
 	}
+	tapOpens++
 	if cfg.PCAP != "" {
 		flushCapturesOnFatalSignals()
 	}

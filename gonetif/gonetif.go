@@ -34,8 +34,9 @@ type Stack struct {
 
 	// ExitLinger bounds how long RemoveInterface, StopInterface and
 	// DrainAll wait for TCP connections the application already closed
-	// to deliver their last data (0: not at all). New sets
-	// DefaultExitLinger; set it before the stack is used.
+	// to deliver their last data, and for frames (a datagram sent just
+	// before exit) queued behind a neighbour resolution (0: not at all).
+	// New sets DefaultExitLinger; set it before the stack is used.
 	ExitLinger time.Duration
 
 	timeWait  *timeWaitLimit // nil without a limit
@@ -156,8 +157,9 @@ func (s *Stack) AddInterface(cfg netif.Config, link gvstack.LinkEndpoint) (*neti
 
 // RemoveInterface stops and forgets n. Connections over n already closed
 // by the application get up to ExitLinger to deliver what they still
-// hold, as they would in a kernel, before the link goes away under them;
-// other interfaces' connections are not waited for.
+// hold, and frames waiting for a neighbour on n to answer get the same
+// time, as they would in a kernel, before the link goes away under them;
+// other interfaces' are not waited for.
 func (s *Stack) RemoveInterface(n *netif.Netif) {
 	s.drainNIC(n)
 	s.Netifs.Destroy(n)
@@ -169,11 +171,17 @@ func (s *Stack) StopInterface(n *netif.Netif) error {
 	return n.Stop()
 }
 
-// DrainAll waits up to ExitLinger for every closed TCP connection still
-// sending (at process exit) over an interface that still exists; it
-// returns how many were left.
-func (s *Stack) DrainAll() int {
-	return s.Sockets.Drain(s.ExitLinger, func(ep tcpip.Endpoint) bool { return s.nicOf(ep) != 0 })
+// Undelivered is what a drain left when ExitLinger ran out.
+type Undelivered struct {
+	Connections int // closed TCP connections still sending
+	Resolutions int // neighbour resolutions still pending, frames queued behind them
+}
+
+// DrainAll waits up to ExitLinger, at process exit, for every closed TCP
+// connection still sending and every frame waiting for a neighbour to
+// answer, over the interfaces that still exist; it returns what was left.
+func (s *Stack) DrainAll() Undelivered {
+	return s.drain(func(tcpip.NICID) bool { return true })
 }
 
 func (s *Stack) drainNIC(n *netif.Netif) {
@@ -181,7 +189,60 @@ func (s *Stack) drainNIC(n *netif.Netif) {
 	if nic == 0 || s.ExitLinger <= 0 {
 		return
 	}
-	s.Sockets.Drain(s.ExitLinger, func(ep tcpip.Endpoint) bool { return s.nicOf(ep) == nic })
+	s.drain(func(id tcpip.NICID) bool { return id == nic })
+}
+
+const (
+	drainPoll = 5 * time.Millisecond
+	// gVisor sends the frames queued behind a resolution from a timer of
+	// its own once the neighbour has answered: a drain that saw one
+	// pending gives that send this long after the answer.
+	resolvedSettle = 10 * time.Millisecond
+)
+
+func (s *Stack) drain(onNIC func(tcpip.NICID) bool) Undelivered {
+	deadline := time.Now().Add(s.ExitLinger)
+	sawPending := false
+	var left Undelivered
+	for {
+		left.Connections = s.Sockets.Drain(0, func(ep tcpip.Endpoint) bool {
+			nic := s.nicOf(ep)
+			return nic != 0 && onNIC(nic)
+		})
+		left.Resolutions = s.pendingResolutions(onNIC)
+		sawPending = sawPending || left.Resolutions > 0
+		if left == (Undelivered{}) || !time.Now().Before(deadline) {
+			break
+		}
+		time.Sleep(drainPoll)
+	}
+	if sawPending && left.Resolutions == 0 {
+		time.Sleep(resolvedSettle)
+	}
+	return left
+}
+
+// pendingResolutions counts the neighbours (ARP and NDP) being resolved
+// on the matching interfaces: frames to them wait in gVisor's queue.
+func (s *Stack) pendingResolutions(onNIC func(tcpip.NICID) bool) int {
+	n := 0
+	for id := range s.gv.NICInfo() {
+		if !onNIC(id) {
+			continue
+		}
+		for _, proto := range []tcpip.NetworkProtocolNumber{ipv4.ProtocolNumber, ipv6.ProtocolNumber} {
+			entries, err := s.gv.Neighbors(id, proto)
+			if err != nil {
+				continue // no resolution on this interface (loopback)
+			}
+			for _, e := range entries {
+				if e.State == gvstack.Incomplete {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // nicOf is the interface holding ep's local address, 0 if none does (any

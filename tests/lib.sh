@@ -93,6 +93,22 @@ wait_listen_tcp() { wait_for 10 in_ns sh -c "ss -Hltn 'sport = :$1' | grep -q ."
 wait_listen_udp() { wait_for 10 in_ns sh -c "ss -Hlun 'sport = :$1' | grep -q ." || fail "nothing listens on udp/$1"; }
 wait_line() { wait_for "${3:-15}" grep -q "$2" "$1" || { cat "$1"; fail "no '$2' in $1"; }; }
 
+# udp_peer OUT ADDR PORT [echo]: a UDP server in the namespace on
+# ADDR:PORT printing "from IP LENGTH TEXT" to OUT per datagram (with echo,
+# it sends each back), waited for until it listens.
+udp_peer() {
+    start_bg "$1" python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(2048)
+    print("from", peer[0], len(data), data.decode(errors="replace"), flush=True)
+    if sys.argv[3] == "echo":
+        s.sendto(data, peer)' "$2" "$3" "${4:-}"
+    wait_listen_udp "$3"
+}
+
 # echo_peer PORT: a socat TCP echo in the namespace (the host side of the
 # TAP) on PORT, waited for until it listens; its log is $TMP/echo-PORT.
 echo_peer() {

@@ -123,6 +123,7 @@ void esp_netif_destroy(esp_netif_t *netif)
     /* Stop the stack side first: its teardown may still send (MLD/IGMP
      * leave), and those frames must find a listed netif and its driver. */
     gonetif_netif_destroy(netif->id);
+    gonetif_tapio_release(netif->driver.handle);
     gonetif_list_remove(netif);
     netif->magic = 0;
     free(netif->if_key);

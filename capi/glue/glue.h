@@ -40,7 +40,12 @@ int gonetif_glue_init(void);
 /* Per-descriptor wait slots shared with Go. */
 extern struct gonetif_wait_slot gonetif_slots[GONETIF_MAX_FDS];
 
-/* The netif list (esp_netif_objects.c). */
+/* esp_netif's own list, unlocked (IDF's esp_netif_objects.c, whose header
+ * is private to esp_netif, or capi/standalone's stand-in). */
+esp_err_t esp_netif_add_to_list_unsafe(esp_netif_t *netif);
+esp_err_t esp_netif_remove_from_list_unsafe(esp_netif_t *netif);
+
+/* The netif list under gonetif's lock (netif_list.c). */
 void gonetif_list_add(esp_netif_t *netif);
 void gonetif_list_remove(esp_netif_t *netif);
 esp_netif_t *gonetif_list_by_id(int id);
@@ -48,8 +53,22 @@ esp_netif_t *gonetif_list_by_id(int id);
 /* True when p is a live esp_netif_t created by us. */
 int gonetif_netif_valid(const esp_netif_t *p);
 
+/* A received frame into the stack of netif h (netif_list.c): what every
+ * input_fn gonetif provides does. */
+esp_err_t gonetif_stack_input(void *h, void *buffer, size_t len);
+
+/* The end of an input_fn: its result, or none where IDF 5.x wants void. */
+#if ESP_NETIF_RECV_RET_T_IS_VOID
+#define GONETIF_RECV_RETURN(err) ((void)(err))
+#else
+#define GONETIF_RECV_RETURN(err) return (err)
+#endif
+
 /* Our TAP driver handle (tapio.c). */
 int gonetif_tapio_link_of(void *handle); /* link id, or 0 if not ours */
+/* esp_netif_destroy: the handle goes back to the free ones, its link is
+ * closed if no interface took it; not ours or already free: nothing. */
+void gonetif_tapio_release(void *handle);
 
 /* Turn an "id or -err" into an esp_err_t. */
 static inline esp_err_t gonetif_err_of(int rc) { return rc < 0 ? (esp_err_t)-rc : ESP_OK; }

@@ -211,7 +211,8 @@ ssize_t gonetif_sock_call(struct gonetif_call *call);
 int gonetif_sock_readiness(int fd, int pollmask); /* poll(2) bits ready now, or -errno */
 int gonetif_sock_count(void);
 /* At exit: wait up to the configured linger for closed TCP connections to deliver
- * their data; returns how many did not. */
+ * their data and for frames queued behind a neighbour resolution; returns how
+ * many connections and resolutions were left. */
 int gonetif_exit_drain(void);
 /* poll over a mix: split copies the n entries that are not ours into
  * hostfds (room for n+1) and then efd, returning their count h; arm sets

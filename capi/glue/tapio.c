@@ -12,47 +12,101 @@
 
 static const char *TAG = "tapio";
 
-/* The handle: IDF drivers start with esp_netif_driver_base_t. */
+/* The handle: IDF drivers start with esp_netif_driver_base_t. Handles are
+ * never given back to malloc: esp_netif_destroy returns its interface's
+ * handle to a queue of free ones, reused oldest first, so a stale handle
+ * still points at a handle, which answers with an error while it is free
+ * (esp_netif_attach calls through it before anything can check it). */
 struct gonetif_tapio {
     esp_netif_driver_base_t base;
-    int link;
-    struct gonetif_tapio *next;
+    int link;                        /* 0 while free */
+    struct gonetif_tapio *next;      /* every handle made */
+    struct gonetif_tapio *next_free; /* the free queue */
 };
 
 static pthread_mutex_t tapio_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gonetif_tapio *tapio_list;
+static struct gonetif_tapio *free_head, **free_tail = &free_head;
 
-static struct gonetif_tapio *find_tapio(void *h)
+/* The live handle h is, or NULL; call with tapio_lock held. */
+static struct gonetif_tapio *live_locked(void *h)
 {
-    struct gonetif_tapio *found = NULL;
-    pthread_mutex_lock(&tapio_lock);
     for (struct gonetif_tapio *t = tapio_list; t; t = t->next) {
         if (t == h) {
-            found = t;
-            break;
+            return t->link > 0 ? t : NULL;
         }
     }
-    pthread_mutex_unlock(&tapio_lock);
-    return found;
+    return NULL;
 }
 
 int gonetif_tapio_link_of(void *handle)
 {
-    struct gonetif_tapio *t = find_tapio(handle);
-    return t ? t->link : 0;
+    pthread_mutex_lock(&tapio_lock);
+    struct gonetif_tapio *t = live_locked(handle);
+    int link = t ? t->link : 0;
+    pthread_mutex_unlock(&tapio_lock);
+    return link;
 }
 
 static esp_err_t tapio_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle h)
 {
-    struct gonetif_tapio *t = find_tapio(h);
+    pthread_mutex_lock(&tapio_lock);
+    struct gonetif_tapio *t = live_locked(h);
+    if (t) {
+        t->base.netif = netif;
+    }
+    pthread_mutex_unlock(&tapio_lock);
     if (!t) {
+        ESP_LOGE(TAG, "esp_netif_attach: %p is not a live tapio handle (its interface was destroyed?)", h);
         return ESP_ERR_INVALID_ARG;
     }
-    t->base.netif = netif;
     esp_netif_action_start(netif, NULL, 0, NULL);
     return esp_netif_is_netif_up(netif) || gonetif_netif_has_link(((struct esp_netif_obj *)netif)->id) == 1
                ? ESP_OK
                : ESP_FAIL;
+}
+
+void gonetif_tapio_release(void *handle)
+{
+    pthread_mutex_lock(&tapio_lock);
+    struct gonetif_tapio *t = live_locked(handle);
+    int link = 0;
+    if (t) {
+        link = t->link;
+        t->link = 0;
+        t->base.netif = NULL;
+        t->next_free = NULL;
+        *free_tail = t;
+        free_tail = &t->next_free;
+    }
+    pthread_mutex_unlock(&tapio_lock);
+    if (link) {
+        gonetif_link_close(link); /* a no-op once an interface took the link */
+    }
+}
+
+/* A free handle, or a new one (listed for good); NULL when out of memory. */
+static struct gonetif_tapio *take_handle(int link)
+{
+    pthread_mutex_lock(&tapio_lock);
+    struct gonetif_tapio *t = free_head;
+    if (t) {
+        free_head = t->next_free;
+        if (!free_head) {
+            free_tail = &free_head;
+        }
+    } else if ((t = calloc(1, sizeof(*t))) != NULL) {
+        t->next = tapio_list;
+        tapio_list = t;
+    }
+    if (t) {
+        t->base.post_attach = tapio_post_attach;
+        t->base.netif = NULL;
+        t->next_free = NULL;
+        t->link = link;
+    }
+    pthread_mutex_unlock(&tapio_lock);
+    return t;
 }
 
 /* Captures are buffered in Go, and Go does not see C's exit: flush them
@@ -87,25 +141,19 @@ void *gonetif_tapio_create_app(const tapio_config_t *cfg, const gonetif_tapio_ap
         ESP_LOGE(TAG, "gonetif did not start (see the lines above)");
         return NULL;
     }
-    struct gonetif_tapio *t = calloc(1, sizeof(*t));
-    if (!t) {
-        ESP_LOGE(TAG, "out of memory");
-        return NULL;
-    }
     int link = gonetif_tap_open((char *)c.tap_name, (uint8_t *)c.mac, c.mtu, c.plain, (char *)c.netns, c.in_loss,
                                 c.out_loss, (char *)c.pcap_path, a.in_loss, a.out_loss, (char *)c.link,
                                 (char *)c.hostfwd);
     if (link < 0) {
-        free(t); /* Go logged the reason */
+        return NULL; /* Go logged the reason */
+    }
+    struct gonetif_tapio *t = take_handle(link);
+    if (!t) {
+        ESP_LOGE(TAG, "out of memory");
+        gonetif_link_close(link);
         return NULL;
     }
     pthread_once(&capture_exit_once, register_capture_exit);
-    t->link = link;
-    t->base.post_attach = tapio_post_attach;
-    pthread_mutex_lock(&tapio_lock);
-    t->next = tapio_list;
-    tapio_list = t;
-    pthread_mutex_unlock(&tapio_lock);
     return t;
 }
 
@@ -122,15 +170,15 @@ void *(tapio_create)(void)
 
 esp_err_t tapio_output(void *h, void *buffer, size_t len)
 {
-    struct gonetif_tapio *t = find_tapio(h);
-    if (!t) {
-        ESP_LOGE(TAG, "tapio_output: %p is not a tapio handle", h);
+    int link = gonetif_tapio_link_of(h);
+    if (!link) {
+        ESP_LOGE(TAG, "tapio_output: %p is not a live tapio handle", h);
         return ESP_ERR_INVALID_ARG;
     }
     if (!buffer || !len) {
         return ESP_ERR_INVALID_ARG;
     }
-    return gonetif_tap_write(t->link, buffer, len);
+    return gonetif_tap_write(link, buffer, len);
 }
 
 /* The stack half: there is no lwIP netif to initialise, and received
@@ -144,11 +192,5 @@ err_t lwip_tapif_init(struct netif *netif)
 esp_netif_recv_ret_t lwip_tapif_input(void *h, void *buffer, size_t len, void *l2_buff)
 {
     (void)l2_buff;
-    esp_err_t err = gonetif_netif_valid(h) ? gonetif_netif_receive(((struct esp_netif_obj *)h)->id, buffer, len)
-                                           : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
-#if ESP_NETIF_RECV_RET_T_IS_VOID
-    (void)err;
-#else
-    return err;
-#endif
+    GONETIF_RECV_RETURN(gonetif_stack_input(h, buffer, len));
 }

@@ -98,6 +98,11 @@ static bool wait_until(struct loop *l, pthread_cond_t *c, bool forever, const st
 static bool has_event_or_stop(struct loop *l) { return l->count > 0 || l->stopping; }
 static bool has_space(struct loop *l) { return l->count < l->cap || l->stopping; }
 
+static bool handler_matches(int lv, const struct handler *h, const struct event *ev)
+{
+    return (lv == LEVEL_ANY_BASE || h->base == ev->base) && (lv != LEVEL_EXACT || h->id == ev->id);
+}
+
 /* Takes the next event and copies the matching handlers, so handlers run
  * unlocked and may register, unregister or post themselves. */
 static int take(struct loop *l, struct event *ev, struct handler **calls)
@@ -109,7 +114,7 @@ static int take(struct loop *l, struct event *ev, struct handler **calls)
     int n = 0;
     for (int lv = 0; lv < LEVEL_COUNT; lv++) {
         for (struct handler *h = l->levels[lv]; h; h = h->next) {
-            if ((lv == LEVEL_ANY_BASE || h->base == ev->base) && (lv != LEVEL_EXACT || h->id == ev->id)) {
+            if (handler_matches(lv, h, ev)) {
                 n++;
             }
         }
@@ -122,7 +127,7 @@ static int take(struct loop *l, struct event *ev, struct handler **calls)
     int i = 0;
     for (int lv = 0; lv < LEVEL_COUNT; lv++) {
         for (struct handler *h = l->levels[lv]; h; h = h->next) {
-            if ((lv == LEVEL_ANY_BASE || h->base == ev->base) && (lv != LEVEL_EXACT || h->id == ev->id)) {
+            if (handler_matches(lv, h, ev)) {
                 (*calls)[i++] = *h;
             }
         }
@@ -139,6 +144,18 @@ static void dispatch(struct event *ev, struct handler *calls, int n)
     free(ev->data);
 }
 
+/* Runs the next event's handlers; called with l->mu held, released
+ * while they run. */
+static void run_next_locked(struct loop *l)
+{
+    struct event ev;
+    struct handler *calls;
+    int n = take(l, &ev, &calls);
+    pthread_mutex_unlock(&l->mu);
+    dispatch(&ev, calls, n);
+    pthread_mutex_lock(&l->mu);
+}
+
 static void *loop_thread(void *p)
 {
     struct loop *l = p;
@@ -149,12 +166,7 @@ static void *loop_thread(void *p)
         if (l->stopping) {
             break;
         }
-        struct event ev;
-        struct handler *calls;
-        int n = take(l, &ev, &calls);
-        pthread_mutex_unlock(&l->mu);
-        dispatch(&ev, calls, n);
-        pthread_mutex_lock(&l->mu);
+        run_next_locked(l);
     }
     pthread_mutex_unlock(&l->mu);
     return NULL;
@@ -238,12 +250,7 @@ esp_err_t esp_event_loop_run(esp_event_loop_handle_t handle, TickType_t ticks)
     bool forever = !deadline_of(ticks, &dl);
     pthread_mutex_lock(&l->mu);
     while (wait_until(l, &l->nonempty, forever, &dl, has_event_or_stop) && !l->stopping) {
-        struct event ev;
-        struct handler *calls;
-        int n = take(l, &ev, &calls);
-        pthread_mutex_unlock(&l->mu);
-        dispatch(&ev, calls, n);
-        pthread_mutex_lock(&l->mu);
+        run_next_locked(l);
     }
     pthread_mutex_unlock(&l->mu);
     return ESP_OK;

@@ -120,7 +120,7 @@ var Table = []Setting{
 	{Name: LogLevel, Kind: Enum, Choices: LogLevels, Default: "info", LoggedByC: true,
 		Doc: "level of gonetif's and the app's log lines, by name or number 0..5"},
 	{Name: ExitLingerMS, Kind: Uint, Min: 0, Max: 600000, Default: "2000",
-		Doc: "how long (ms) closed TCP connections may still send: at `esp_netif_destroy` (that interface's only) and at exit; 0: not at all"},
+		Doc: "how long (ms) closed TCP connections may still send and queued frames (a datagram sent just before exit) wait for their neighbour to answer ARP/ND: at `esp_netif_destroy` (that interface's only) and at exit; 0: not at all"},
 	{Name: IPLostTimerMS, Kind: Uint, Min: 1, Max: 86400000, Default: "120000",
 		Doc: "after a disconnect, how long (ms) before lost-IP is posted (IDF's 120 s)"},
 	{Name: LocalPortRange, Kind: String, Check: checkPortRange, Syntax: "`LOW HIGH`",

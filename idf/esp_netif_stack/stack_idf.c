@@ -25,10 +25,6 @@
 
 static const char *TAG = "gonetif";
 
-/* IDF's list (esp_netif_objects.c); its header is private to esp_netif. */
-esp_err_t esp_netif_add_to_list_unsafe(esp_netif_t *netif);
-esp_err_t esp_netif_remove_from_list_unsafe(esp_netif_t *netif);
-
 /* esp_netif.c's handlers, renamed at compile time so IDF's own
  * esp_netif_handlers.c keeps the public names. */
 void gonetif_glue_action_start(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data);
@@ -37,133 +33,40 @@ void gonetif_glue_action_connected(void *esp_netif, esp_event_base_t base, int32
 void gonetif_glue_action_disconnected(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data);
 esp_err_t gonetif_glue_netif_init(void);
 
-/* ---- the netif list: IDF's, under one lock ------------------------------ */
-
-static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void gonetif_list_add(esp_netif_t *netif)
-{
-    pthread_mutex_lock(&list_lock);
-    if (esp_netif_add_to_list_unsafe(netif) != ESP_OK) {
-        ESP_LOGE(TAG, "esp_netif_add_to_list_unsafe(%s) failed", netif->if_key);
-    }
-    pthread_mutex_unlock(&list_lock);
-}
-
-void gonetif_list_remove(esp_netif_t *netif)
-{
-    pthread_mutex_lock(&list_lock);
-    esp_netif_remove_from_list_unsafe(netif);
-    pthread_mutex_unlock(&list_lock);
-}
-
-/* The list holds only ours (custom stack): walk it rather than trust a
- * magic number in memory that may already be freed. */
-int gonetif_netif_valid(const esp_netif_t *p)
-{
-    int found = 0;
-    if (!p) {
-        return 0;
-    }
-    pthread_mutex_lock(&list_lock);
-    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n; n = esp_netif_next_unsafe(n)) {
-        if (n == p) {
-            found = n->magic == GONETIF_NETIF_MAGIC;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&list_lock);
-    return found;
-}
-
-esp_netif_t *gonetif_list_by_id(int id)
-{
-    esp_netif_t *found = NULL;
-    pthread_mutex_lock(&list_lock);
-    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n && id > 0; n = esp_netif_next_unsafe(n)) {
-        if (n->magic == GONETIF_NETIF_MAGIC && n->id == id) {
-            found = n;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&list_lock);
-    return found;
-}
-
-static esp_netif_t *next_locked(esp_netif_t *netif)
-{
-    pthread_mutex_lock(&list_lock);
-    esp_netif_t *next = esp_netif_next_unsafe(netif);
-    pthread_mutex_unlock(&list_lock);
-    return next;
-}
-
-esp_netif_t *esp_netif_find_if(esp_netif_find_predicate_t fn, void *ctx)
-{
-    if (!fn) {
-        return NULL;
-    }
-    for (esp_netif_t *n = next_locked(NULL); n; n = next_locked(n)) {
-        if (fn(n, ctx)) {
-            return n;
-        }
-    }
-    return NULL;
-}
-
-esp_netif_t *esp_netif_get_handle_from_ifkey(const char *if_key)
-{
-    esp_netif_t *found = NULL;
-    pthread_mutex_lock(&list_lock);
-    for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n && if_key; n = esp_netif_next_unsafe(n)) {
-        if (n->if_key && strcmp(n->if_key, if_key) == 0) {
-            found = n;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&list_lock);
-    return found;
-}
-
 /* ---- the stack side IDF's esp_netif_handlers.c calls --------------------- */
+
+typedef void (*glue_action_t)(void *esp_netif, esp_event_base_t base, int32_t event_id, void *data);
+
+static esp_err_t run_action(esp_netif_t *netif, const char *caller, glue_action_t action)
+{
+    if (!gonetif_netif_valid(netif)) {
+        ESP_LOGE(TAG, "%s: invalid esp_netif handle %p", caller, netif);
+        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    }
+    action(netif, NULL, 0, NULL);
+    return ESP_OK;
+}
 
 esp_err_t esp_netif_start(esp_netif_t *netif)
 {
-    if (!gonetif_netif_valid(netif)) {
-        ESP_LOGE(TAG, "esp_netif_start: invalid esp_netif handle %p", netif);
-        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
-    }
-    gonetif_glue_action_start(netif, NULL, 0, NULL);
-    return ESP_OK;
+    return run_action(netif, __func__, gonetif_glue_action_start);
 }
 
 esp_err_t esp_netif_stop(esp_netif_t *netif)
 {
-    if (!gonetif_netif_valid(netif)) {
-        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
-    }
-    gonetif_glue_action_stop(netif, NULL, 0, NULL);
-    return ESP_OK;
+    return run_action(netif, __func__, gonetif_glue_action_stop);
 }
 
 /* With lwIP's Kconfig absent IDF's "connected" handler stops after
  * esp_netif_up: ours also starts DHCP or announces the static address. */
 esp_err_t esp_netif_up(esp_netif_t *netif)
 {
-    if (!gonetif_netif_valid(netif)) {
-        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
-    }
-    gonetif_glue_action_connected(netif, NULL, 0, NULL);
-    return ESP_OK;
+    return run_action(netif, __func__, gonetif_glue_action_connected);
 }
 
 esp_err_t esp_netif_down(esp_netif_t *netif)
 {
-    if (!gonetif_netif_valid(netif)) {
-        return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
-    }
-    gonetif_glue_action_disconnected(netif, NULL, 0, NULL);
-    return ESP_OK;
+    return run_action(netif, __func__, gonetif_glue_action_disconnected);
 }
 
 /* IDF's "connected" handler asks this before it announces a static address. */
@@ -319,6 +222,9 @@ static esp_err_t kconfig_defaults(void)
         }
         gonetif_port_configure((int)us);
     }
+    char line[96];
+    snprintf(line, sizeof(line), "a blocked task waits %d us natively, then tick by tick", gonetif_port_configure(-1));
+    gonetif_log_line(4, TAG, line);
     return ESP_OK;
 }
 
@@ -342,32 +248,3 @@ esp_err_t esp_netif_init(void)
     gonetif_signals_after_start();
     return err;
 }
-
-/* ---- the lwIP-shaped defaults IDF's esp_netif_defaults.h refers to -------- */
-
-#include "lwip/esp_netif_net_stack.h"
-
-err_t ethernetif_init(struct netif *netif)
-{
-    (void)netif;
-    return ERR_OK;
-}
-
-esp_netif_recv_ret_t ethernetif_input(void *h, void *buffer, size_t len, void *l2_buff)
-{
-    (void)l2_buff;
-    esp_err_t err = gonetif_netif_valid(h) ? gonetif_netif_receive(((esp_netif_t *)h)->id, buffer, len)
-                                           : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
-#if ESP_NETIF_RECV_RET_T_IS_VOID
-    (void)err;
-#else
-    return err;
-#endif
-}
-
-static const struct esp_netif_netstack_config ethernet_like = {
-    .lwip = {.init_fn = ethernetif_init, .input_fn = ethernetif_input},
-};
-const esp_netif_netstack_config_t *_g_esp_netif_netstack_default_eth = &ethernet_like;
-const esp_netif_netstack_config_t *_g_esp_netif_netstack_default_br = &ethernet_like;
-const esp_netif_netstack_config_t *_g_esp_netif_netstack_default_wifi_sta = &ethernet_like;

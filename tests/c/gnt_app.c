@@ -11,6 +11,7 @@
  *     serve-http PORT N         answer N HTTP requests with "hello from gnt_app"
  *     tcp-echo HOST PORT MSG... connect, send MSG, print the reply (per triple)
  *     udp-echo HOST PORT MSG    send MSG in a datagram, print the reply
+ *     udp-send HOST PORT MSG    send MSG in a datagram and exit at once
  *     tcp-bulk HOST PORT BYTES  connect to an echo server, send BYTES of a
  *                               pattern while reading the echo back, check it
  *     sleep SECONDS             stay up (the host pings us)
@@ -316,6 +317,22 @@ static int bulk_client(const char *host, int port, size_t bytes)
     return 0;
 }
 
+/* One datagram, then exit: what reaches the peer is the exit drain's work. */
+static int udp_send(const char *host, int port, const char *msg)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (s < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1) {
+        return die("socket");
+    }
+    if (sendto(s, msg, strlen(msg), 0, (struct sockaddr *)&a, sizeof(a)) != (ssize_t)strlen(msg)) {
+        return die("sendto");
+    }
+    printf("SENT %s\n", msg);
+    fflush(stdout);
+    return 0;
+}
+
 static int echo_client(int type, const char *host, int port, const char *msg)
 {
     int s = socket(AF_INET, type, 0);
@@ -424,6 +441,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(action, "udp-echo") && i + 3 < argc) {
         return echo_client(SOCK_DGRAM, argv[i + 1], atoi(argv[i + 2]), argv[i + 3]);
+    }
+    if (!strcmp(action, "udp-send") && i + 3 < argc) {
+        return udp_send(argv[i + 1], atoi(argv[i + 2]), argv[i + 3]);
     }
     if (!strcmp(action, "sleep") && i + 1 < argc) {
         sleep((unsigned)atoi(argv[i + 1]));

@@ -5,7 +5,7 @@
 # namespace against real peers. Checks that the peer saw the app's address.
 #
 #   tests/idf/run.sh <v5.5|v6.0|master> [app ...]
-#   apps: tcp_client udp_client app bad_input esp_http_client http_server (the last two v5.5 only)
+#   apps: tcp_client kconfig udp_client app bad_input esp_http_client http_server (the last two v5.5 only)
 #
 # app is gonetif's own IDF app (tests/idf/app): DHCP and DNS from dnsmasq,
 # IPv6 SLAAC, UDP both ways, select over socket + pipe, a TCP server for a
@@ -23,7 +23,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VER=${1:?usage: run.sh <v5.5|v6.0|master> [app ...]}
 shift
 APPS=("$@")
-[ ${#APPS[@]} -gt 0 ] || APPS=(tcp_client udp_client app bad_input esp_http_client http_server)
+[ ${#APPS[@]} -gt 0 ] || APPS=(tcp_client kconfig udp_client app bad_input esp_http_client http_server)
 TEST_NAME="idf_$VER"
 
 skip_or_fail() {
@@ -100,6 +100,10 @@ test_tcp_client() {
     grep -q "Message from ESP32" "$TMP/tcp_out" || fail "tcp_client: echo text missing"
     grep -q "accepting connection from AF=2 192.168.5.100:" "$TMP/tcp_peer" ||
         { cat "$TMP/tcp_peer"; fail "tcp_client: the peer did not see 192.168.5.100"; }
+    # The Kconfig defaults, for test_kconfig to differ from: offloads on
+    # (the TAP was attached with a vnet header), gonetif's level info.
+    tap_has_vnet_hdr tap0 || fail "tcp_client: CONFIG_GONETIF_TAP_OFFLOAD=y but tap0 has no vnet header"
+    grep -q "^D (.*gonetif:" "$TMP/tcp_out" && fail "tcp_client: D lines at the default log level info"
     echo "$VER tcp_client ok: $n echoes" | tee -a "$TMP/times"
     # Bad configuration: a clear E line and an esp_err_t (the example's
     # ESP_ERROR_CHECK then aborts), never a hang.
@@ -110,23 +114,71 @@ test_tcp_client() {
     grep -q "ESP_ERR_INVALID_ARG" "$TMP/bad_out" || { tail "$TMP/bad_out"; fail "tcp_client: no ESP_ERR_INVALID_ARG"; }
 }
 
+# tap_has_vnet_hdr TAP: the TAP's last attach asked for IFF_VNET_HDR
+# (0x4000), i.e. gonetif ran it with offloads.
+tap_has_vnet_hdr() {
+    local flags
+    flags=$(in_ns cat "/sys/class/net/$1/tun_flags") || fail "no tun_flags for $1"
+    (( flags & 0x4000 ))
+}
+
+# Every option of esp_netif_stack's Kconfig changed in one build of the
+# unchanged tcp_client, each seen taking effect from outside the app: the
+# only TAP is the configured one, the peer sees the MAC (ip neigh, frames)
+# and the MTU (the SYN's MSS), the TAP runs without a vnet header, the
+# pcap file is written and tshark reads it, D lines appear, and the wait
+# spin is the configured one (then GONETIF_WAIT_SPIN_US overrides it).
+test_kconfig() {
+    local mac=02:4b:43:46:47:01 tap=gntk0 mss_want=1240
+    local kconfig="CONFIG_GONETIF_TAP_NAME=\"$tap\"\nCONFIG_GONETIF_MAC=\"$mac\"\nCONFIG_GONETIF_MTU=1280\n"
+    kconfig+="CONFIG_GONETIF_TAP_OFFLOAD=n\nCONFIG_GONETIF_PCAP_FILE=\"$TMP/kconfig_%d.pcap\"\n"
+    kconfig+="CONFIG_GONETIF_LOG_LEVEL=\"debug\"\nCONFIG_GONETIF_WAIT_SPIN_US=1234\n"
+    prepare tcp_client_kconfig protocols/sockets/tcp_client "$STATIC$kconfig"
+    grep -q "^CONFIG_GONETIF_MTU=1280$" "$WORK/tcp_client_kconfig/sdkconfig" || fail "kconfig: the fragment did not reach sdkconfig"
+    in_ns ip link del tap0
+    make_tap "$tap" 192.168.5.1/24
+    start_bg "$TMP/tcp_peer" socat -d -d TCP-LISTEN:3333,fork,reuseaddr EXEC:cat
+    wait_listen_tcp 3333
+    start_bg "$TMP/wire_dump" tcpdump -nn -U -i "$tap" -w "$TMP/wire.pcap" tcp port 3333
+    local dump_pid=$LAST_PID
+    wait_line "$TMP/wire_dump" "listening on" 10
+    start_bg "$TMP/k_out" timeout 4 "$ELF"
+    local app_pid=$LAST_PID
+    wait_line "$TMP/k_out" "Received 19 bytes from 192.168.5.1" 10
+    # While the app runs: the kernel drops the TAP's neighbours when its
+    # carrier goes with the app.
+    local neigh
+    neigh=$(in_ns ip neigh show 192.168.5.100 dev "$tap")
+    wait "$app_pid"
+    kill "$dump_pid" 2>/dev/null
+    wait "$dump_pid" 2>/dev/null
+    local n
+    n=$(grep -c 'Received 19 bytes from 192.168.5.1' "$TMP/k_out")
+    [ "$n" -ge 3 ] || { tail -20 "$TMP/k_out"; fail "kconfig: $n echoes over $tap"; }
+    grep -q "lladdr $mac" <<<"$neigh" || fail "kconfig: the peer sees 192.168.5.100 as '$neigh', not at CONFIG_GONETIF_MAC $mac"
+    local syn
+    syn=$(tshark -r "$TMP/wire.pcap" -Y "ip.src == 192.168.5.100 && tcp.flags.syn == 1" -T fields -e eth.src -e tcp.options.mss_val 2>/dev/null | head -1)
+    [ "$syn" = "$mac	$mss_want" ] || fail "kconfig: the peer saw the app's SYN as '$syn', want '$mac	$mss_want' (MAC, MSS of MTU 1280)"
+    tap_has_vnet_hdr "$tap" && fail "kconfig: CONFIG_GONETIF_TAP_OFFLOAD=n but $tap has a vnet header"
+    local frames
+    frames=$(tshark -r "$TMP/kconfig_0.pcap" -Y "eth.src == $mac && tcp.dstport == 3333" 2>/dev/null | wc -l)
+    [ "$frames" -ge 4 ] || { ls -l "$TMP"/kconfig_*; fail "kconfig: CONFIG_GONETIF_PCAP_FILE has $frames frames from the app to the peer"; }
+    grep -q "^D (.*gonetif: a blocked task waits 1234 us natively" "$TMP/k_out" ||
+        { grep "^[DI] (" "$TMP/k_out" | head; fail "kconfig: no D line with CONFIG_GONETIF_WAIT_SPIN_US=1234"; }
+    in_ns env GONETIF_WAIT_SPIN_US=77 timeout 2 "$ELF" >"$TMP/k_env" 2>&1 </dev/null
+    grep -q "^D (.*gonetif: a blocked task waits 77 us natively" "$TMP/k_env" ||
+        { head "$TMP/k_env"; fail "kconfig: GONETIF_WAIT_SPIN_US=77 did not override the Kconfig value"; }
+    echo "$VER kconfig ok: $n echoes over $tap, MAC $mac, MSS $mss_want, no vnet header, $frames frames in the pcap, D lines, spin 1234 us" | tee -a "$TMP/times"
+}
+
 test_udp_client() {
     prepare udp_client protocols/sockets/udp_client "$STATIC"
-    start_bg "$TMP/udp_peer" python3 -u -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("192.168.5.1", 3333))
-s.settimeout(30)
-while True:
-    data, peer = s.recvfrom(2048)
-    print("from", peer[0], len(data), flush=True)
-    s.sendto(data, peer)'
-    wait_listen_udp 3333
+    udp_peer "$TMP/udp_peer" 192.168.5.1 3333 echo
     run_bounded 5 "$TMP/udp_out"
     local n
     n=$(grep -c 'Received 19 bytes from 192.168.5.1' "$TMP/udp_out")
     [ "$n" -ge 2 ] || { tail -20 "$TMP/udp_out"; fail "udp_client: $n echoes"; }
-    grep -q "^from 192.168.5.100 19$" "$TMP/udp_peer" ||
+    grep -q "^from 192.168.5.100 19 " "$TMP/udp_peer" ||
         { cat "$TMP/udp_peer"; fail "udp_client: the peer did not see 192.168.5.100"; }
     echo "$VER udp_client ok: $n echoes" | tee -a "$TMP/times"
 }
@@ -167,15 +219,7 @@ log-queries
 CONF
     in_ns ip addr add fd00:5::1/64 dev tap0
     start_bg "$TMP/dnsmasq" dnsmasq -k -C "$TMP/dnsmasq.conf" --pid-file="$TMP/dnsmasq.pid" --log-facility=-
-    start_bg "$TMP/udp_peer" python3 -u -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("192.168.5.1", 3333))
-while True:
-    data, peer = s.recvfrom(2048)
-    print("from", peer[0], len(data), flush=True)
-    s.sendto(data, peer)'
-    wait_listen_udp 3333
+    udp_peer "$TMP/udp_peer" 192.168.5.1 3333 echo
     wait_listen_udp 67
     start_bg "$TMP/app_out" timeout 90 "$ELF"
     local app_pid=$LAST_PID

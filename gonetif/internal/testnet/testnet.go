@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"gonetif.dev/gonetif"
-	"gonetif.dev/gonetif/link/driver"
 	"gonetif.dev/gonetif/link/pair"
 	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/stack"
@@ -32,10 +32,25 @@ type Net struct {
 // New builds the network and registers its teardown with t.
 func New(t testing.TB) *Net {
 	t.Helper()
+	return NewLayered(t, nil)
+}
+
+// NewLayered is New with B's end of the cable under a layer of the
+// caller's (a delay, a loss): wrapB takes the end, returns what B uses.
+func NewLayered(t testing.TB, wrapB func(gvstack.LinkEndpoint) (gvstack.LinkEndpoint, error)) *Net {
+	t.Helper()
 	p := pair.New(tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01"), tcpip.LinkAddress("\x02\x00\x00\x00\x00\x02"), 0)
 	n := &Net{Pair: p}
+	var linkB gvstack.LinkEndpoint = p.B
+	if wrapB != nil {
+		var err error
+		if linkB, err = wrapB(p.B); err != nil {
+			p.Close()
+			t.Fatal(err)
+		}
+	}
 	n.A, n.NetifA = up(t, "A", p.A, AddrA)
-	n.B, n.NetifB = up(t, "B", p.B, AddrB)
+	n.B, n.NetifB = up(t, "B", linkB, AddrB)
 	t.Cleanup(func() {
 		n.A.Close()
 		n.B.Close()
@@ -44,7 +59,7 @@ func New(t testing.TB) *Net {
 	return n
 }
 
-func up(t testing.TB, key string, link *driver.Endpoint, addr netip.Addr) (*gonetif.Stack, *netif.Netif) {
+func up(t testing.TB, key string, link gvstack.LinkEndpoint, addr netip.Addr) (*gonetif.Stack, *netif.Netif) {
 	t.Helper()
 	s, err := gonetif.New(stack.Options{})
 	if err != nil {

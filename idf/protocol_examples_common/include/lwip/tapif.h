@@ -1,2 +1,0 @@
-/* lwip/tapif.h for IDF builds. */
-#include "../../../../include/lwip/tapif.h"
