@@ -22,12 +22,6 @@ static void call_ip6_event(struct gonetif_abi_callbacks *cb, void *cookie, int32
 		int index) {
 	if (cb->ip6_event) cb->ip6_event(cookie, id, addr, zone, index);
 }
-static unsigned call_if_nametoindex(struct gonetif_abi_callbacks *cb, const char *name) {
-	return cb->if_nametoindex ? cb->if_nametoindex(name) : 0;
-}
-static char *call_if_indextoname(struct gonetif_abi_callbacks *cb, unsigned index, char *name) {
-	return cb->if_indextoname ? cb->if_indextoname(index, name) : NULL;
-}
 */
 import "C"
 
@@ -75,28 +69,4 @@ func postIP6Event(cookie unsafe.Pointer, id int32, addr [16]byte, zone, index in
 		return
 	}
 	C.call_ip6_event(&callbacks, cookie, C.int32_t(id), (*C.uint8_t)(unsafe.Pointer(&addr[0])), C.int(zone), C.int(index))
-}
-
-// cDeviceNames are the C side's interface names ("tp0", an if_key).
-type cDeviceNames struct{}
-
-func (cDeviceNames) Index(name string) (int, bool) {
-	if !haveCB {
-		return 0, false
-	}
-	cs := C.CString(name)
-	defer C.free(unsafe.Pointer(cs))
-	i := int(C.call_if_nametoindex(&callbacks, cs))
-	return i, i > 0
-}
-
-func (cDeviceNames) Name(index int) (string, bool) {
-	if !haveCB || index <= 0 {
-		return "", false
-	}
-	var buf [16]C.char
-	if C.call_if_indextoname(&callbacks, C.unsigned(index), &buf[0]) == nil {
-		return "", false
-	}
-	return C.GoString(&buf[0]), true
 }

@@ -18,6 +18,7 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"gonetif.dev/gonetif/link/capture"
+	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/socket"
 )
 
@@ -78,7 +79,7 @@ func register(so *socket.Socket, cloexec bool) (int, error) {
 	slot := &waitSlots[fd]
 	so.SetWaitWord((*uint32)(unsafe.Pointer(&slot.seq)))
 	so.SetNotify(notifier(fd))
-	so.SetDeviceNames(cDeviceNames{})
+	so.SetDeviceNames(netif.DeviceNames{M: theStack.Netifs})
 	atomic.StoreUint32((*uint32)(unsafe.Pointer(&slot.open)), 1)
 	return fd, nil
 }

@@ -883,8 +883,6 @@ static void init_once(void)
         .driver_transmit = transmit_to_driver,
         .ip_event = ip_event_from_go,
         .ip6_event = ip6_event_from_go,
-        .if_nametoindex = lwip_if_nametoindex,
-        .if_indextoname = lwip_if_indextoname,
     };
     init_rc = gonetif_abi_init(&cb, gonetif_slots, GONETIF_MAX_FDS);
     if (init_rc == ESP_ERR_INVALID_ARG) {

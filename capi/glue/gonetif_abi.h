@@ -112,10 +112,6 @@ struct gonetif_abi_callbacks {
     /* IP_EVENT_GOT_IP6 for netif cookie: 16 address bytes, its zone (NIC
      * index for link-local, else 0) and its slot. May be NULL. */
     void (*ip6_event)(void *cookie, int32_t event_id, const uint8_t *addr, int zone, int ip_index);
-    /* SO_BINDTODEVICE's interface names: index of a name (0 if none), and
-     * the name of an index into 16 bytes (NULL if none). */
-    unsigned (*if_nametoindex)(const char *name);
-    char *(*if_indextoname)(unsigned index, char *name);
 };
 
 /* Lifecycle. */

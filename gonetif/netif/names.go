@@ -72,3 +72,23 @@ func (m *Manager) NameByIndex(index tcpip.NICID) (string, error) {
 	}
 	return "", newError(ErrNotFound, "", "name of index "+strconv.Itoa(int(index)), errText("no such interface"))
 }
+
+// DeviceNames answers a socket's SO_BINDTODEVICE from the manager's
+// interface names (what socket.DeviceNames asks), so C and Go name
+// interfaces the same way.
+type DeviceNames struct{ M *Manager }
+
+// Index returns the NIC of name (an interface name or an if_key).
+func (d DeviceNames) Index(name string) (int, bool) {
+	id, err := d.M.IndexByName(name)
+	return int(id), err == nil
+}
+
+// Name returns the interface name of NIC index.
+func (d DeviceNames) Name(index int) (string, bool) {
+	if index <= 0 {
+		return "", false
+	}
+	name, err := d.M.NameByIndex(tcpip.NICID(index))
+	return name, err == nil
+}
