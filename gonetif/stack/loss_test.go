@@ -353,6 +353,12 @@ func TestLossSuite(t *testing.T) {
 	}
 	for i, pct := range []int{1, 5, 10} {
 		t.Run(fmt.Sprintf("%d%%", pct), func(t *testing.T) {
+			if raceEnabled && pct == 10 {
+				// Same code paths as 1 and 5 %; at 10 % with reordering the
+				// known retransmission-timeout chains (defect 11), ~10x
+				// slower under the detector, outlast any sane limit.
+				t.Skip("race detector on: 10 % runs in the plain pass only")
+			}
 			r := newLossRig(t, flagOptions(), pct, pct, netem, 0)
 			port := uint16(6100 + 2*i)
 			limit := 300 * time.Second
