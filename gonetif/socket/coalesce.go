@@ -222,7 +222,7 @@ func (c *coalescer) writeBatchLocked() (stalled bool) {
 	c.mu.Unlock()
 	c.release(p)
 	if wake {
-		c.so.onEvent(EventOut)
+		c.so.wakeWriters()
 	}
 	return stalled
 }
@@ -309,7 +309,7 @@ func (c *coalescer) finishLocked() {
 		c.so.ep.Close()
 	}
 	if wake {
-		c.so.onEvent(EventOut)
+		c.so.wakeWriters()
 	}
 }
 

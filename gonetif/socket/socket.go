@@ -146,6 +146,12 @@ func (so *Socket) onEvent(m waiter.EventMask) {
 	}
 }
 
+// wakeWriters tells every waiter that the coalescer has room again. It
+// goes through the queue, not only onEvent: a Go caller's await listens on
+// the queue, and a bump it does not hear leaves it asleep until gVisor's
+// next event, which may never come.
+func (so *Socket) wakeWriters() { so.wq.Notify(EventOut) }
+
 // SetNotify installs fn to be called on every readiness change, after the
 // wait word was bumped. It runs on the stack's goroutines and must not block.
 func (so *Socket) SetNotify(fn func(waiter.EventMask)) {
@@ -546,7 +552,7 @@ func (so *Socket) Release() error {
 	if c := so.coal.Load(); c == nil || !c.deferClose() {
 		so.ep.Close()
 	}
-	so.onEvent(allEvents)
+	so.wq.Notify(allEvents) // through the queue: Go waiters listen there too
 	so.wq.EventUnregister(&so.entry)
 	so.SetNotify(nil)
 	return nil

@@ -1,0 +1,6 @@
+//go:build race
+
+package socket_test
+
+// raceEnabled: the race detector slows the stack down; loads scale down.
+const raceEnabled = true
