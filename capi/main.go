@@ -10,7 +10,6 @@ package main
 import "C"
 
 import (
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -49,12 +48,6 @@ func ensureStack() (*gonetif.Stack, error) {
 			reportBadSettings(vals)
 			initErr = &settingsError{err}
 			return
-		}
-		// A process-wide runtime setting: the archive's Go runtime is
-		// gonetif's alone.
-		if vals.IsSet(config.MemoryLimitMB) {
-			debug.SetMemoryLimit(int64(vals.Uint(config.MemoryLimitMB)) << 20)
-			logf(logInfo, "Go memory limit %d MiB (%s)", debug.SetMemoryLimit(-1)>>20, config.MemoryLimitMB)
 		}
 		var opts stack.Options
 		if vals.IsSet(config.LocalPortRange) {

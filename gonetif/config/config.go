@@ -81,7 +81,6 @@ const (
 	OutDelay       = "GONETIF_OUT_DELAY"
 	TxQueue        = "GONETIF_TX_QUEUE"
 	SendCoalesce   = "GONETIF_SEND_COALESCE"
-	MemoryLimitMB  = "GONETIF_MEMORY_LIMIT_MB"
 )
 
 // Link kinds (values of GONETIF_LINK).
@@ -142,8 +141,6 @@ var Table = []Setting{
 		Doc: "TCP frames per interface queued for a writer goroutine, so the sending thread does not do the TAP write; `0` (the default): the sender writes each frame itself; a switch for now: it speeds connection churn and bulk send but not reliably request/response (bench/RESULTS.md)"},
 	{Name: SendCoalesce, Kind: Bool, Default: "1",
 		Doc: "`1` (the default): small TCP writes made while Nagle would hold them are buffered per socket and handed to the stack in batches (64-byte writes 6-8x faster, bench/RESULTS.md); `0`: each send goes to the stack as it comes"},
-	{Name: MemoryLimitMB, Kind: Uint, Min: 1, Max: 1 << 20,
-		Doc: "soft limit (MiB) of the Go runtime's memory (`debug.SetMemoryLimit`): the garbage collector runs harder near it and returns freed pages sooner, so RSS with thousands of connections stays closer to what they use (bench/RESULTS.md); a limit below the live heap costs CPU, not failures; unset: Go's own (`GOMEMLIMIT`, else none)"},
 }
 
 // Lookup finds a row by name.

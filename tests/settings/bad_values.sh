@@ -23,10 +23,6 @@ rc=$?
 [ $rc = 0 ] || { cat "$TMP/good"; fail "good settings refused (exit $rc)"; }
 grep -q "esp_netif_init: ESP_OK" "$TMP/good" || fail "no ESP_OK with good settings"
 
-# The memory limit reaches the Go runtime (the line reads it back).
-GONETIF_TAP=nosuchtap0 GONETIF_MEMORY_LIMIT_MB=48 "$APP" >"$TMP/limit" 2>&1
-grep -qE "^I \([0-9]+\) gonetif: Go memory limit 48 MiB" "$TMP/limit" || { cat "$TMP/limit"; fail "GONETIF_MEMORY_LIMIT_MB=48 not applied"; }
-
 n=0
 while IFS=$'\t' read -r name value; do
     env "$name=$value" "$APP" >"$TMP/out" 2>&1
