@@ -152,6 +152,17 @@ func TestMemoryPerConnection(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	t.Logf("%d connections opened and echoed in %v: heap in use %d -> %d KiB, %.0f bytes per endpoint; goroutines %d; heap sys %d KiB, released %d KiB; VmRSS %d KiB",
 		n, opened, before>>10, after>>10, perEnd, runtime.NumGoroutine(), ms.HeapSys>>10, ms.HeapReleased>>10, vmRSSKiB())
+	// Idle connections should cost nothing while idle: no timers firing,
+	// no scans allocating.
+	runtime.ReadMemStats(&ms)
+	allocBefore := ms.TotalAlloc
+	time.Sleep(time.Second)
+	runtime.ReadMemStats(&ms)
+	idleAlloc := ms.TotalAlloc - allocBefore
+	t.Logf("allocated while idle for 1 s: %d KiB", idleAlloc>>10)
+	if idleAlloc > 64<<10 {
+		t.Errorf("%d KiB allocated in 1 s with every connection idle, want under 64", idleAlloc>>10)
+	}
 	if *memProfile != "" {
 		f, err := os.Create(*memProfile)
 		if err != nil {
