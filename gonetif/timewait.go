@@ -49,7 +49,7 @@ func (l *timeWaitLimit) run() {
 // enforce aborts the TIME_WAIT endpoints beyond the limit. TIME_WAIT is
 // among the connected endpoints that are not ESTABLISHED, so two counter
 // loads skip the scan of every endpoint (which allocated 3 MB/s with
-// 10 000 idle connections open) unless the limit may be exceeded.
+// 10 000 idle endpoints) unless the limit may be exceeded.
 func (l *timeWaitLimit) enforce() int {
 	tcpStats := l.stack.Stats().TCP
 	established := tcpStats.CurrentEstablished.Value()
