@@ -177,13 +177,7 @@ func TestMemoryPerConnection(t *testing.T) {
 	for _, fd := range servers {
 		tb.Close(fd)
 	}
-	// 6.3-6.5 KB measured (gVisor's endpoint, sender, port reservation
-	// and demuxer maps are 90 % of it, bench/RESULTS.md); the bound
-	// leaves room for noise, not for a new per-socket buffer.
 	if perEnd > maxBytesPerEndpoint {
 		t.Errorf("%.0f bytes of heap per endpoint, want at most %d", perEnd, maxBytesPerEndpoint)
 	}
 }
-
-// maxBytesPerEndpoint bounds TestMemoryPerConnection.
-const maxBytesPerEndpoint = 7500
