@@ -46,10 +46,17 @@ func (l *timeWaitLimit) run() {
 	}
 }
 
-// enforce aborts the TIME_WAIT endpoints beyond the limit. The connected
-// count (which includes TIME_WAIT) keeps the common case to one load.
+// enforce aborts the TIME_WAIT endpoints beyond the limit. TIME_WAIT is
+// among the connected endpoints that are not ESTABLISHED, so two counter
+// loads skip the scan of every endpoint (which allocated 3 MB/s with
+// 10 000 idle endpoints) unless the limit may be exceeded.
 func (l *timeWaitLimit) enforce() int {
-	if l.stack.Stats().TCP.CurrentConnected.Value() <= uint64(l.max) {
+	tcpStats := l.stack.Stats().TCP
+	established := tcpStats.CurrentEstablished.Value()
+	// A connection changing state between the two loads moves the
+	// difference by one; the next scan catches up.
+	connected := tcpStats.CurrentConnected.Value()
+	if connected <= established || connected-established <= uint64(l.max) {
 		return 0
 	}
 	var tw []gvstack.TransportEndpoint
