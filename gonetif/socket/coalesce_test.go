@@ -50,6 +50,7 @@ func coalescedPair(t *testing.T, port uint16) (cli, srv *socket.Socket) {
 // sendAll sends b completely, waiting for writability as a blocking send does.
 func sendAll(t *testing.T, so *socket.Socket, b []byte) {
 	t.Helper()
+	so.SetNonblock(true)
 	deadline := time.Now().Add(10 * time.Second)
 	for len(b) > 0 {
 		n, err := so.Send(b, nil, socket.SendFlags{})
@@ -68,6 +69,9 @@ func sendAll(t *testing.T, so *socket.Socket, b []byte) {
 // readAll reads until EOF (or want bytes when want > 0), bounded in time.
 func readAll(t *testing.T, so *socket.Socket, want int) []byte {
 	t.Helper()
+	// An accepted socket blocks (as on Linux): the loop waits itself, so
+	// that the deadline bounds it.
+	so.SetNonblock(true)
 	var got []byte
 	buf := make([]byte, 64<<10)
 	deadline := time.Now().Add(20 * time.Second)
