@@ -143,7 +143,7 @@ var Table = []Setting{
 	{Name: SendCoalesce, Kind: Bool, Default: "1",
 		Doc: "`1` (the default): small TCP writes made while Nagle would hold them are buffered per socket and handed to the stack in batches (64-byte writes 6-8x faster, bench/RESULTS.md); `0`: each send goes to the stack as it comes"},
 	{Name: AckHoldUS, Kind: Uint, Min: 0, Max: 100000, Default: "0",
-		Doc: "how long (µs) a bare TCP ACK may wait for the connection's next segment to carry it (a delayed ACK, as Linux and lwIP do; request/response then writes one frame per trip instead of two); `0` (the default): every ACK is written at once"},
+		Doc: "how long (µs) a bare TCP ACK may wait for the connection's next segment to carry it (a delayed ACK, as Linux and lwIP do: request/response sends one frame per trip instead of two, a connection three instead of five); `0` (the default): every ACK is written at once; off because on a TAP it did not speed request/response and cost bulk receive a quarter (bench/RESULTS.md)"},
 }
 
 // Lookup finds a row by name.

@@ -19,7 +19,9 @@ import (
 // acknowledgement is the same or newer replaces it (the bare ACK is never
 // written), otherwise it goes out when its time is up. ACKs that carry
 // SACK blocks (duplicate ACKs that drive the peer's fast retransmit) and
-// anything but a plain ACK pass at once.
+// anything but a plain ACK pass at once. Off by default: over a TAP the
+// ACK's write was never on a round trip's critical path, and bulk
+// receive lost a quarter with half the ACKs (bench/RESULTS.md).
 type ackHold struct {
 	next gvstack.QueueingDiscipline
 	wait time.Duration
