@@ -81,6 +81,7 @@ const (
 	OutDelay       = "GONETIF_OUT_DELAY"
 	TxQueue        = "GONETIF_TX_QUEUE"
 	SendCoalesce   = "GONETIF_SEND_COALESCE"
+	AckHoldUS      = "GONETIF_ACK_HOLD_US"
 )
 
 // Link kinds (values of GONETIF_LINK).
@@ -141,6 +142,8 @@ var Table = []Setting{
 		Doc: "TCP frames per interface queued for a writer goroutine, so the sending thread does not do the TAP write; `0` (the default): the sender writes each frame itself; a switch for now: it speeds connection churn and bulk send but not reliably request/response (bench/RESULTS.md)"},
 	{Name: SendCoalesce, Kind: Bool, Default: "1",
 		Doc: "`1` (the default): small TCP writes made while Nagle would hold them are buffered per socket and handed to the stack in batches (64-byte writes 6-8x faster, bench/RESULTS.md); `0`: each send goes to the stack as it comes"},
+	{Name: AckHoldUS, Kind: Uint, Min: 0, Max: 100000, Default: "0",
+		Doc: "how long (µs) a bare TCP ACK may wait for the connection's next segment to carry it (a delayed ACK, as Linux and lwIP do: request/response sends one frame per trip instead of two, a connection three instead of five); `0` (the default): every ACK is written at once; off because on a TAP it did not speed request/response and cost bulk receive a quarter (bench/RESULTS.md)"},
 }
 
 // Lookup finds a row by name.

@@ -146,6 +146,12 @@ type Manager struct {
 	// sender writes each frame itself. Set it before creating interfaces.
 	// See tcpTxQueue for why TCP only, and why it is off by default.
 	TxQueue int
+
+	// AckHold is how long a bare TCP ACK may wait at the interface for the
+	// connection's next segment to carry it instead (a delayed ACK; see
+	// ackHold); 0 (the default): every ACK is written at once. Set it
+	// before creating interfaces.
+	AckHold time.Duration
 }
 
 // SuggestedTxQueue is the TxQueue length the side-by-side runs measured.
@@ -483,9 +489,17 @@ func (n *Netif) Start() error {
 	}
 	id := m.nextNIC
 	opts := gvstack.NICOptions{Name: n.cfg.Key, Disabled: true}
+	// The NIC closes its queueing discipline when it goes away; a restart
+	// makes a new one.
 	if q := m.txQueueLen(); q > 0 {
-		// The NIC closes it when it goes away; a restart makes a new one.
 		opts.QDisc = &tcpTxQueue{queue: fifo.New(n.link, 1, q), link: n.link}
+	}
+	if m.AckHold > 0 {
+		next := opts.QDisc
+		if next == nil {
+			next = directQDisc{n.link}
+		}
+		opts.QDisc = newAckHold(next, m.AckHold)
 	}
 	if err := m.stack.CreateNICWithOptions(id, n.link, opts); err != nil {
 		m.mu.Unlock()
