@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"gonetif.dev/gonetif/internal/netnstest"
 	"gonetif.dev/gonetif/stack"
@@ -29,12 +32,13 @@ import (
 
 var (
 	lossSize    = flag.Int("loss.mb", 10, "MB sent each way by each run of TestLossRecovery")
-	lossRuns    = flag.Int("loss.runs", 3, "runs each way per loss level in TestLossRecovery (the medians are compared)")
+	lossRuns    = flag.Int("loss.runs", 5, "runs each way per loss level in TestLossRecovery (the medians are compared)")
 	lossRACK    = flag.Bool("loss.rack", true, "RACK loss detection on (false: Options.NoRACK)")
 	lossMinRTO  = flag.Duration("loss.minrto", 5*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
 	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's (1 and 5 % loss)")
 	lossBound10 = flag.Float64("loss.bound10", 10, "the same at 10 % loss (0: not checked, only logged)")
 	suiteMB     = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
+	lossCC      = flag.String("loss.cc", "", "congestion control for the stack under test (reno, cubic; empty: the stack's default)")
 	lossPcap    = flag.String("loss.pcap", "", "capture TestLossRecovery's TCP on the TAP's host side, both senders, into PREFIX-N%.pcap (headers only)")
 )
 
@@ -83,6 +87,12 @@ func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem str
 	if err != nil {
 		d.Close()
 		t.Fatal(err)
+	}
+	if *lossCC != "" {
+		cc := tcpip.CongestionControlOption(*lossCC)
+		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, &cc); err != nil {
+			t.Fatalf("congestion control %q: %v", *lossCC, err)
+		}
 	}
 	var link gvstack.LinkEndpoint = d.Link()
 	if netem == "jitter" {
@@ -137,14 +147,18 @@ func (r *lossRig) appSends(t testing.TB, port uint16, path, want string, limit t
 	out := filepath.Join(t.TempDir(), "sum")
 	cmd := r.ns.Start(t, "sh", "-c", fmt.Sprintf("socat -u TCP4-LISTEN:%d,reuseaddr STDOUT | sha256sum > %s", port, out))
 	var c *gonet.TCPConn
+	var errs []string
 	if !netnstest.WaitFor(20*time.Second, 100*time.Millisecond, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		var err error
 		c, err = gonet.DialContextTCP(ctx, r.s, tcpip.FullAddress{NIC: 1, Addr: hostAddr, Port: port}, ipv4.ProtocolNumber)
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
 		return err == nil
 	}) {
-		t.Fatalf("cannot connect to the kernel sink on port %d", port)
+		t.Fatalf("cannot connect to the kernel sink on port %d: %d tries: %s", port, len(errs), strings.Join(errs, "; "))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -247,18 +261,36 @@ func TestLossRecovery(t *testing.T) {
 			var apps, kernels []time.Duration
 			for run := 0; run < max(*lossRuns, 1); run++ {
 				port := uint16(6000 + 100*i + 2*run)
-				_, _ = r.ns.Run("nstat", "-n")
-				kernel := r.kernelSends(t, port, path, sum, limit)
+				var app, kernel time.Duration
+				var appStat counters
 				kstat := "?"
-				if o, err := r.ns.Run("nstat", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
-					kstat = strings.Join(strings.Fields(o), " ")
+				kernelRun := func() {
+					_, _ = r.ns.Run("nstat", "-n")
+					kernel = r.kernelSends(t, port, path, sum, limit)
+					if o, err := r.ns.Run("nstat", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
+						kstat = strings.Join(strings.Fields(o), " ")
+					}
 				}
-				before := tcpCounters(r.s)
-				app := r.appSends(t, port+1, path, sum, limit)
+				appRun := func() {
+					before := tcpCounters(r.s)
+					app = r.appSends(t, port+1, path, sum, limit)
+					appStat = tcpCounters(r.s).minus(before)
+				}
+				// Alternate which goes first, so that neither always
+				// meets the other's leftovers (FIN retransmissions, a
+				// warm or cold cache, a neighbour's build starting).
+				if run%2 == 0 {
+					kernelRun()
+					appRun()
+				} else {
+					appRun()
+					kernelRun()
+				}
 				t.Logf("run %d: app sends %v (%s); kernel sends %v (%s)", run+1, app.Round(time.Millisecond),
-					tcpCounters(r.s).minus(before), kernel.Round(time.Millisecond), kstat)
+					appStat, kernel.Round(time.Millisecond), kstat)
 				apps, kernels = append(apps, app), append(kernels, kernel)
 			}
+			r.checkDrops(t, pct)
 			app, kernel := median(apps), median(kernels)
 			in, out := r.drv.Dropped()
 			t.Logf("%d%% loss each way, %d MB, median of %d: app sends %v (%.1f MB/s), kernel sends %v (%.1f MB/s), ratio %.2f; dropped %d in, %d out",
@@ -271,6 +303,48 @@ func TestLossRecovery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkDrops: the rig must lose what it was told to and nothing more. The
+// loss layer's rate is checked against pct (binomial, 5 sigma); the TAP
+// endpoint must not have dropped a frame on its way out (a full queue there
+// would be loss of ours on top of the configured rate), and what the kernel
+// dropped at the TAP (frames we wrote it could not take, frames for us our
+// reader did not take in time) is logged.
+func (r *lossRig) checkDrops(t *testing.T, pct int) {
+	t.Helper()
+	din, dout := r.drv.Dropped()
+	fin, fout := r.drv.Frames()
+	p := float64(pct) / 100
+	for _, d := range []struct {
+		what          string
+		drops, frames uint64
+	}{{"received", din, fin}, {"sent", dout, fout}} {
+		want := float64(d.frames) * p
+		sigma := math.Sqrt(want * (1 - p))
+		t.Logf("loss layer, %s: %d of %d frames dropped (%.2f%%)", d.what, d.drops, d.frames, 100*float64(d.drops)/float64(max(d.frames, 1)))
+		if math.Abs(float64(d.drops)-want) > 5*sigma+1 {
+			t.Errorf("loss layer dropped %d of %d %s frames, want %.0f ± %.0f (%d%%)", d.drops, d.frames, d.what, want, 5*sigma, pct)
+		}
+	}
+	st := r.drv.Tap().Stats()
+	if st.TxDropped != 0 {
+		t.Errorf("the TAP endpoint dropped %d of %d frames on the way out (a full TAP queue): loss beyond the configured rate", st.TxDropped, st.TxFrames+st.TxDropped)
+	}
+	host := "?"
+	if o, err := r.ns.Run("ip", "-s", "-j", "link", "show", tapName); err == nil {
+		var links []struct {
+			Stats64 struct {
+				RX struct{ Packets, Dropped uint64 } `json:"rx"`
+				TX struct{ Packets, Dropped uint64 } `json:"tx"`
+			} `json:"stats64"`
+		}
+		if json.Unmarshal([]byte(o), &links) == nil && len(links) == 1 {
+			s := links[0].Stats64
+			host = fmt.Sprintf("took %d of our frames, dropped %d; sent us %d, dropped %d", s.RX.Packets, s.RX.Dropped, s.TX.Packets, s.TX.Dropped)
+		}
+	}
+	t.Logf("TAP endpoint: %d frames out, %d dropped, %d in; the kernel's side of the TAP %s", st.TxFrames, st.TxDropped, st.RxFrames, host)
 }
 
 func median(ds []time.Duration) time.Duration {
