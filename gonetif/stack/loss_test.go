@@ -36,8 +36,9 @@ var (
 	lossRACK    = flag.Bool("loss.rack", true, "RACK loss detection on (false: Options.NoRACK)")
 	lossMinRTO  = flag.Duration("loss.minrto", 5*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
 	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's (1 and 5 % loss)")
-	lossBound10 = flag.Float64("loss.bound10", 10, "the same at 10 % loss (0: not checked, only logged)")
+	lossBound10 = flag.Float64("loss.bound10", 5, "the same at 10 % loss (0: not checked, only logged)")
 	suiteMB     = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
+	lossNoDelay = flag.Bool("loss.nodelay", false, "Nagle off in the stack under test (Options.NoDelay)")
 	lossCC      = flag.String("loss.cc", "", "congestion control for the stack under test (reno, cubic; empty: the stack's default)")
 	lossPcap    = flag.String("loss.pcap", "", "capture TestLossRecovery's TCP on the TAP's host side, both senders, into PREFIX-N%.pcap (headers only)")
 )
@@ -158,7 +159,7 @@ func (r *lossRig) appSends(t testing.TB, port uint16, path, want string, limit t
 		}
 		return err == nil
 	}) {
-		t.Fatalf("cannot connect to the kernel sink on port %d: %d tries: %s", port, len(errs), strings.Join(errs, "; "))
+		t.Fatalf("cannot connect to the kernel sink on port %d: %d tries: %s; the sink printed %q", port, len(errs), strings.Join(errs, "; "), r.ns.Output(cmd))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -173,8 +174,10 @@ func (r *lossRig) appSends(t testing.TB, port uint16, path, want string, limit t
 	if err := c.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
+	closed := time.Now()
 	if o, ok := r.ns.Wait(cmd, limit-time.Since(start)); !ok {
-		t.Fatalf("kernel sink did not finish within %v:\n%s", limit, o)
+		t.Fatalf("kernel sink did not finish within %v (the app's Write and Close returned after %v); the stack's TCP endpoints: %s; sink output:\n%s",
+			limit, closed.Sub(start), r.endpoints(), o)
 	}
 	elapsed := time.Since(start)
 	got, _ := os.ReadFile(out)
@@ -182,6 +185,29 @@ func (r *lossRig) appSends(t testing.TB, port uint16, path, want string, limit t
 		t.Fatalf("kernel received sha256 %q, want %s", got, want)
 	}
 	return elapsed
+}
+
+// endpoints describes the stack's TCP endpoints (state, timers, window),
+// for a transfer that did not finish.
+func (r *lossRig) endpoints() string {
+	var out []string
+	for _, e := range r.s.RegisteredEndpoints() {
+		ep, ok := e.(tcpip.Endpoint)
+		if !ok {
+			continue
+		}
+		var info tcpip.TCPInfoOption
+		if err := ep.GetSockOpt(&info); err != nil {
+			continue
+		}
+		var id gvstack.TransportEndpointID
+		if i, ok := ep.Info().(*gvstack.TransportEndpointInfo); ok {
+			id = i.ID
+		}
+		out = append(out, fmt.Sprintf("[%d->%s:%d state %v cc %v cwnd %d ssthresh %d srtt %v rto %v]",
+			id.LocalPort, id.RemoteAddress, id.RemotePort, tcp.EndpointState(info.State), info.CcState, info.SndCwnd, info.SndSsthresh, info.RTT, info.RTO))
+	}
+	return strings.Join(out, " ")
 }
 
 // kernelSends has the kernel stream the file to the stack and returns the
@@ -226,22 +252,23 @@ func (r *lossRig) kernelSends(t testing.TB, port uint16, path, want string, limi
 }
 
 func flagOptions() stack.Options {
-	return stack.Options{NoRACK: !*lossRACK, MinRTO: *lossMinRTO}
+	return stack.Options{NoRACK: !*lossRACK, MinRTO: *lossMinRTO, NoDelay: *lossNoDelay}
 }
 
 // TestLossRecovery: under the same loss each way (our loss layer, every
 // wire segment in and out), the stack sending to the kernel is compared
 // with the kernel sending to the stack, -loss.runs times each on one rig,
-// and the medians are compared: single runs of either vary by 2-5x on this
-// machine (the kernel's own time at 10 % ranged 0.4-3.3 s). The target,
-// 2x, is enforced at 1 and 5 %. At 10 % the median ratio was 0.6-2.2 in
-// five runs of this test alone (2x met in four), but 7.3 in a run of the
-// whole scripts/test (other packages' tests competing for the CPU starve
-// the stack's sender more than the kernel's), so the bound there is 10x,
-// a regression check (-loss.bound10=2 for the target); bench/RESULTS.md
-// ("Loss recovery") has the captures that say what is left. The stack runs with MinRTO 5 ms
-// (GONETIF_TCP_MIN_RTO_MS=5; -loss.minrto=0 for the default 200 ms, where
-// the app takes 8-30x at 5-10 %; with 20 ms, 5.5x at 10 %).
+// alternating which goes first, and the medians are compared: single runs
+// of either vary by 2-5x on this machine. scripts/test runs it in a step of
+// its own (-p 1): beside another package's tests the stack's sender loses
+// more to the CPU contention than the kernel's (5 %: 2.01x in CI, 0.9-1.7x
+// alone). The target, 2x, is enforced at 1 and 5 %; at 10 % the median
+// ratio alone was 1.3-3.7 in 15 runs, so the bound there is 5x
+// (-loss.bound10=2 for the target). The rig is checked too: the loss layer
+// drops its rate and nothing else drops (checkDrops). The stack runs with
+// MinRTO 5 ms (GONETIF_TCP_MIN_RTO_MS=5; -loss.minrto=0 for the default
+// 200 ms, where the app takes 8-30x at 5-10 %). bench/RESULTS.md ("Loss
+// recovery") says what is left, from captures (bench/loss_gaps.py).
 func TestLossRecovery(t *testing.T) {
 	netnstest.Require(t)
 	size := *lossSize << 20
@@ -259,17 +286,27 @@ func TestLossRecovery(t *testing.T) {
 				r.capture(t, fmt.Sprintf("%s-%d%%.pcap", *lossPcap, pct))
 			}
 			var apps, kernels []time.Duration
-			for run := 0; run < max(*lossRuns, 1); run++ {
+			runs := max(*lossRuns, 1)
+			if raceEnabled {
+				runs = min(runs, 3) // nothing is timed under the detector
+			}
+			for run := 0; run < runs; run++ {
 				port := uint16(6000 + 100*i + 2*run)
 				var app, kernel time.Duration
 				var appStat counters
 				kstat := "?"
 				kernelRun := func() {
 					_, _ = r.ns.Run("nstat", "-n")
+					before := tcpCounters(r.s)
 					kernel = r.kernelSends(t, port, path, sum, limit)
-					if o, err := r.ns.Run("nstat", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
+					// Our receiver's ACKs: it ACKs nearly every segment,
+					// Linux's every 2-4 (ACK loss hurts the app's sender
+					// more), so both are logged.
+					acks := tcpCounters(r.s).minus(before).segs
+					if o, err := r.ns.Run("nstat", "TcpOutSegs", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
 						kstat = strings.Join(strings.Fields(o), " ")
 					}
+					kstat = fmt.Sprintf("%s; our receiver sent %d segments", kstat, acks)
 				}
 				appRun := func() {
 					before := tcpCounters(r.s)
@@ -367,22 +404,22 @@ func (r *lossRig) capture(t *testing.T, path string) {
 }
 
 // counters are the sender's recovery statistics, to see how it recovered.
-type counters struct{ segs, retrans, timeouts, fastRetrans, sackRec, tlp, slowStart, spurious uint64 }
+type counters struct{ segs, recv, retrans, timeouts, fastRetrans, sackRec, tlp, slowStart, spurious uint64 }
 
 func tcpCounters(s *gvstack.Stack) counters {
 	st := s.Stats().TCP
-	return counters{st.SegmentsSent.Value(), st.Retransmits.Value(), st.Timeouts.Value(), st.FastRetransmit.Value(),
+	return counters{st.SegmentsSent.Value(), st.ValidSegmentsReceived.Value(), st.Retransmits.Value(), st.Timeouts.Value(), st.FastRetransmit.Value(),
 		st.SACKRecovery.Value(), st.TLPRecovery.Value(), st.SlowStartRetransmits.Value(), st.SpuriousRTORecovery.Value()}
 }
 
 func (c counters) minus(o counters) counters {
-	return counters{c.segs - o.segs, c.retrans - o.retrans, c.timeouts - o.timeouts, c.fastRetrans - o.fastRetrans,
+	return counters{c.segs - o.segs, c.recv - o.recv, c.retrans - o.retrans, c.timeouts - o.timeouts, c.fastRetrans - o.fastRetrans,
 		c.sackRec - o.sackRec, c.tlp - o.tlp, c.slowStart - o.slowStart, c.spurious - o.spurious}
 }
 
 func (c counters) String() string {
-	return fmt.Sprintf("segments %d, retransmits %d, RTOs %d, fast retransmits %d, SACK recoveries %d, TLP %d, slow-start retransmits %d, spurious RTOs %d",
-		c.segs, c.retrans, c.timeouts, c.fastRetrans, c.sackRec, c.tlp, c.slowStart, c.spurious)
+	return fmt.Sprintf("segments %d (%d received), retransmits %d, RTOs %d, fast retransmits %d, SACK recoveries %d, TLP %d, slow-start retransmits %d, spurious RTOs %d",
+		c.segs, c.recv, c.retrans, c.timeouts, c.fastRetrans, c.sackRec, c.tlp, c.slowStart, c.spurious)
 }
 
 // BenchmarkBulk measures loss-free bulk transfers both ways with the
