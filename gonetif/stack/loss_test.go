@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,9 +37,10 @@ var (
 	lossRACK    = flag.Bool("loss.rack", true, "RACK loss detection on (false: Options.NoRACK)")
 	lossMinRTO  = flag.Duration("loss.minrto", 5*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
 	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's (1 and 5 % loss)")
-	lossBound10 = flag.Float64("loss.bound10", 5, "the same at 10 % loss (0: not checked, only logged)")
+	lossBound10 = flag.Float64("loss.bound10", 6, "the same at 10 % loss (0: not checked, only logged)")
 	suiteMB     = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
 	lossNoDelay = flag.Bool("loss.nodelay", false, "Nagle off in the stack under test (Options.NoDelay)")
+	lossProbe   = flag.Bool("loss.probe", false, "keep each connection's last TCP sender state (Options.TCPProbe; slows the stack) for the report of a transfer that never finishes")
 	lossCC      = flag.String("loss.cc", "", "congestion control for the stack under test (reno, cubic; empty: the stack's default)")
 	lossPcap    = flag.String("loss.pcap", "", "capture TestLossRecovery's TCP on the TAP's host side, both senders, into PREFIX-N%.pcap (headers only)")
 )
@@ -61,6 +63,18 @@ type lossRig struct {
 	ns  *netnstest.NS
 	s   *gvstack.Stack
 	drv *tapio.Driver
+
+	mu   sync.Mutex
+	last map[uint16]tcp.TCPSenderState // by local port, with -loss.probe
+}
+
+func (r *lossRig) probe(st *tcp.TCPEndpointState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last = make(map[uint16]tcp.TCPSenderState)
+	}
+	r.last[st.ID.LocalPort] = st.Sender
 }
 
 // newLossRig: netem is a netem qdisc's arguments for the peer's side, or
@@ -84,11 +98,16 @@ func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem str
 	if err != nil {
 		t.Fatalf("tapio.Open: %v", err)
 	}
+	r := &lossRig{ns: ns, drv: d}
+	if *lossProbe {
+		opts.TCPProbe = r.probe
+	}
 	s, err := stack.New(opts)
 	if err != nil {
 		d.Close()
 		t.Fatal(err)
 	}
+	r.s = s
 	if *lossCC != "" {
 		cc := tcpip.CongestionControlOption(*lossCC)
 		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, &cc); err != nil {
@@ -116,7 +135,6 @@ func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem str
 			t.Errorf("stack.Destroy did not return within 10 s")
 		}
 	})
-	r := &lossRig{ns: ns, s: s, drv: d}
 	// Loss may eat the first pings: up to 30 tries, 1 s each.
 	if !netnstest.WaitFor(40*time.Second, 0, func() bool {
 		_, err := ns.Run("ping", "-c", "1", "-W", "1", appIP)
@@ -204,8 +222,15 @@ func (r *lossRig) endpoints() string {
 		if i, ok := ep.Info().(*gvstack.TransportEndpointInfo); ok {
 			id = i.ID
 		}
-		out = append(out, fmt.Sprintf("[%d->%s:%d state %v cc %v cwnd %d ssthresh %d srtt %v rto %v]",
-			id.LocalPort, id.RemoteAddress, id.RemotePort, tcp.EndpointState(info.State), info.CcState, info.SndCwnd, info.SndSsthresh, info.RTT, info.RTO))
+		desc := fmt.Sprintf("%d->%s:%d state %v cc %v cwnd %d ssthresh %d srtt %v rto %v",
+			id.LocalPort, id.RemoteAddress, id.RemotePort, tcp.EndpointState(info.State), info.CcState, info.SndCwnd, info.SndSsthresh, info.RTT, info.RTO)
+		r.mu.Lock()
+		if st, ok := r.last[id.LocalPort]; ok {
+			desc += fmt.Sprintf("; after the last segment it handled: una %d nxt %d outstanding %d sacked %d recovery %v (last %d)",
+				st.SndUna, st.SndNxt, st.Outstanding, st.SackedOut, st.FastRecovery.Active, st.FastRecovery.Last)
+		}
+		r.mu.Unlock()
+		out = append(out, "["+desc+"]")
 	}
 	return strings.Join(out, " ")
 }
@@ -263,7 +288,9 @@ func flagOptions() stack.Options {
 // its own (-p 1): beside another package's tests the stack's sender loses
 // more to the CPU contention than the kernel's (5 %: 2.01x in CI, 0.9-1.7x
 // alone). The target, 2x, is enforced at 1 and 5 %; at 10 % the median
-// ratio alone was 0.7-3.7 in 18 runs (2x met in 9), so the bound there is 5x
+// ratio alone was 0.7-4.4 in 26 runs (2x met in 9; the quieter the
+// machine, the faster the kernel and the higher the ratio), so the bound
+// there is 6x
 // (-loss.bound10=2 for the target). The rig is checked too: the loss layer
 // drops its rate and nothing else drops (checkDrops). The stack runs with
 // MinRTO 5 ms (GONETIF_TCP_MIN_RTO_MS=5; -loss.minrto=0 for the default
