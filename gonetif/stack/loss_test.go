@@ -5,14 +5,17 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +24,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"gonetif.dev/gonetif/internal/netnstest"
 	"gonetif.dev/gonetif/stack"
@@ -29,12 +33,15 @@ import (
 
 var (
 	lossSize    = flag.Int("loss.mb", 10, "MB sent each way by each run of TestLossRecovery")
-	lossRuns    = flag.Int("loss.runs", 3, "runs each way per loss level in TestLossRecovery (the medians are compared)")
+	lossRuns    = flag.Int("loss.runs", 5, "runs each way per loss level in TestLossRecovery (the medians are compared)")
 	lossRACK    = flag.Bool("loss.rack", true, "RACK loss detection on (false: Options.NoRACK)")
 	lossMinRTO  = flag.Duration("loss.minrto", 5*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
 	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's (1 and 5 % loss)")
-	lossBound10 = flag.Float64("loss.bound10", 10, "the same at 10 % loss (0: not checked, only logged)")
+	lossBound10 = flag.Float64("loss.bound10", 6, "the same at 10 % loss (0: not checked, only logged)")
 	suiteMB     = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
+	lossNoDelay = flag.Bool("loss.nodelay", false, "Nagle off in the stack under test (Options.NoDelay)")
+	lossProbe   = flag.Bool("loss.probe", false, "keep each connection's last TCP sender state (Options.TCPProbe; slows the stack) for the report of a transfer that never finishes")
+	lossCC      = flag.String("loss.cc", "", "congestion control for the stack under test (reno, cubic; empty: the stack's default)")
 	lossPcap    = flag.String("loss.pcap", "", "capture TestLossRecovery's TCP on the TAP's host side, both senders, into PREFIX-N%.pcap (headers only)")
 )
 
@@ -56,6 +63,18 @@ type lossRig struct {
 	ns  *netnstest.NS
 	s   *gvstack.Stack
 	drv *tapio.Driver
+
+	mu   sync.Mutex
+	last map[uint16]tcp.TCPSenderState // by local port, with -loss.probe
+}
+
+func (r *lossRig) probe(st *tcp.TCPEndpointState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		r.last = make(map[uint16]tcp.TCPSenderState)
+	}
+	r.last[st.ID.LocalPort] = st.Sender
 }
 
 // newLossRig: netem is a netem qdisc's arguments for the peer's side, or
@@ -79,10 +98,21 @@ func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem str
 	if err != nil {
 		t.Fatalf("tapio.Open: %v", err)
 	}
+	r := &lossRig{ns: ns, drv: d}
+	if *lossProbe {
+		opts.TCPProbe = r.probe
+	}
 	s, err := stack.New(opts)
 	if err != nil {
 		d.Close()
 		t.Fatal(err)
+	}
+	r.s = s
+	if *lossCC != "" {
+		cc := tcpip.CongestionControlOption(*lossCC)
+		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, &cc); err != nil {
+			t.Fatalf("congestion control %q: %v", *lossCC, err)
+		}
 	}
 	var link gvstack.LinkEndpoint = d.Link()
 	if netem == "jitter" {
@@ -105,7 +135,6 @@ func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem str
 			t.Errorf("stack.Destroy did not return within 10 s")
 		}
 	})
-	r := &lossRig{ns: ns, s: s, drv: d}
 	// Loss may eat the first pings: up to 30 tries, 1 s each.
 	if !netnstest.WaitFor(40*time.Second, 0, func() bool {
 		_, err := ns.Run("ping", "-c", "1", "-W", "1", appIP)
@@ -137,14 +166,18 @@ func (r *lossRig) appSends(t testing.TB, port uint16, path, want string, limit t
 	out := filepath.Join(t.TempDir(), "sum")
 	cmd := r.ns.Start(t, "sh", "-c", fmt.Sprintf("socat -u TCP4-LISTEN:%d,reuseaddr STDOUT | sha256sum > %s", port, out))
 	var c *gonet.TCPConn
+	var errs []string
 	if !netnstest.WaitFor(20*time.Second, 100*time.Millisecond, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		var err error
 		c, err = gonet.DialContextTCP(ctx, r.s, tcpip.FullAddress{NIC: 1, Addr: hostAddr, Port: port}, ipv4.ProtocolNumber)
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
 		return err == nil
 	}) {
-		t.Fatalf("cannot connect to the kernel sink on port %d", port)
+		t.Fatalf("cannot connect to the kernel sink on port %d: %d tries: %s; the sink printed %q", port, len(errs), strings.Join(errs, "; "), r.ns.Output(cmd))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -159,8 +192,10 @@ func (r *lossRig) appSends(t testing.TB, port uint16, path, want string, limit t
 	if err := c.Close(); err != nil {
 		t.Fatalf("close: %v", err)
 	}
+	closed := time.Now()
 	if o, ok := r.ns.Wait(cmd, limit-time.Since(start)); !ok {
-		t.Fatalf("kernel sink did not finish within %v:\n%s", limit, o)
+		t.Fatalf("kernel sink did not finish within %v (the app's Write and Close returned after %v); the stack's TCP endpoints: %s; sink output:\n%s",
+			limit, closed.Sub(start), r.endpoints(), o)
 	}
 	elapsed := time.Since(start)
 	got, _ := os.ReadFile(out)
@@ -168,6 +203,36 @@ func (r *lossRig) appSends(t testing.TB, port uint16, path, want string, limit t
 		t.Fatalf("kernel received sha256 %q, want %s", got, want)
 	}
 	return elapsed
+}
+
+// endpoints describes the stack's TCP endpoints (state, timers, window),
+// for a transfer that did not finish.
+func (r *lossRig) endpoints() string {
+	var out []string
+	for _, e := range r.s.RegisteredEndpoints() {
+		ep, ok := e.(tcpip.Endpoint)
+		if !ok {
+			continue
+		}
+		var info tcpip.TCPInfoOption
+		if err := ep.GetSockOpt(&info); err != nil {
+			continue
+		}
+		var id gvstack.TransportEndpointID
+		if i, ok := ep.Info().(*gvstack.TransportEndpointInfo); ok {
+			id = i.ID
+		}
+		desc := fmt.Sprintf("%d->%s:%d state %v cc %v cwnd %d ssthresh %d srtt %v rto %v",
+			id.LocalPort, id.RemoteAddress, id.RemotePort, tcp.EndpointState(info.State), info.CcState, info.SndCwnd, info.SndSsthresh, info.RTT, info.RTO)
+		r.mu.Lock()
+		if st, ok := r.last[id.LocalPort]; ok {
+			desc += fmt.Sprintf("; after the last segment it handled: una %d nxt %d outstanding %d sacked %d recovery %v (last %d)",
+				st.SndUna, st.SndNxt, st.Outstanding, st.SackedOut, st.FastRecovery.Active, st.FastRecovery.Last)
+		}
+		r.mu.Unlock()
+		out = append(out, "["+desc+"]")
+	}
+	return strings.Join(out, " ")
 }
 
 // kernelSends has the kernel stream the file to the stack and returns the
@@ -212,22 +277,25 @@ func (r *lossRig) kernelSends(t testing.TB, port uint16, path, want string, limi
 }
 
 func flagOptions() stack.Options {
-	return stack.Options{NoRACK: !*lossRACK, MinRTO: *lossMinRTO}
+	return stack.Options{NoRACK: !*lossRACK, MinRTO: *lossMinRTO, NoDelay: *lossNoDelay}
 }
 
 // TestLossRecovery: under the same loss each way (our loss layer, every
 // wire segment in and out), the stack sending to the kernel is compared
 // with the kernel sending to the stack, -loss.runs times each on one rig,
-// and the medians are compared: single runs of either vary by 2-5x on this
-// machine (the kernel's own time at 10 % ranged 0.4-3.3 s). The target,
-// 2x, is enforced at 1 and 5 %. At 10 % the median ratio was 0.6-2.2 in
-// five runs of this test alone (2x met in four), but 7.3 in a run of the
-// whole scripts/test (other packages' tests competing for the CPU starve
-// the stack's sender more than the kernel's), so the bound there is 10x,
-// a regression check (-loss.bound10=2 for the target); bench/RESULTS.md
-// ("Loss recovery") has the captures that say what is left. The stack runs with MinRTO 5 ms
-// (GONETIF_TCP_MIN_RTO_MS=5; -loss.minrto=0 for the default 200 ms, where
-// the app takes 8-30x at 5-10 %; with 20 ms, 5.5x at 10 %).
+// alternating which goes first, and the medians are compared: single runs
+// of either vary by 2-5x on this machine. scripts/test runs it in a step of
+// its own (-p 1): whatever else runs shifts the ratio, either way (5 %:
+// 2.01x in CI beside another package's tests, 0.62-0.90x beside two
+// CPU-bound loops, 0.9-1.7x alone). The target, 2x, is enforced at 1 and 5 %; at 10 % the median
+// ratio alone was 0.7-4.4 in 26 runs (2x met in 9; the quieter the
+// machine, the faster the kernel and the higher the ratio), so the bound
+// there is 6x
+// (-loss.bound10=2 for the target). The rig is checked too: the loss layer
+// drops its rate and nothing else drops (checkDrops). The stack runs with
+// MinRTO 5 ms (GONETIF_TCP_MIN_RTO_MS=5; -loss.minrto=0 for the default
+// 200 ms, where the app takes 8-30x at 5-10 %). bench/RESULTS.md ("Loss
+// recovery") says what is left, from captures (bench/loss_gaps.py).
 func TestLossRecovery(t *testing.T) {
 	netnstest.Require(t)
 	size := *lossSize << 20
@@ -245,20 +313,48 @@ func TestLossRecovery(t *testing.T) {
 				r.capture(t, fmt.Sprintf("%s-%d%%.pcap", *lossPcap, pct))
 			}
 			var apps, kernels []time.Duration
-			for run := 0; run < max(*lossRuns, 1); run++ {
+			runs := max(*lossRuns, 1)
+			if raceEnabled {
+				runs = min(runs, 3) // nothing is timed under the detector
+			}
+			for run := 0; run < runs; run++ {
 				port := uint16(6000 + 100*i + 2*run)
-				_, _ = r.ns.Run("nstat", "-n")
-				kernel := r.kernelSends(t, port, path, sum, limit)
+				var app, kernel time.Duration
+				var appStat counters
 				kstat := "?"
-				if o, err := r.ns.Run("nstat", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
-					kstat = strings.Join(strings.Fields(o), " ")
+				kernelRun := func() {
+					_, _ = r.ns.Run("nstat", "-n")
+					before := tcpCounters(r.s)
+					kernel = r.kernelSends(t, port, path, sum, limit)
+					// Our receiver's ACKs: it ACKs nearly every segment,
+					// Linux's every 2-4 (ACK loss hurts the app's sender
+					// more), so both are logged.
+					acks := tcpCounters(r.s).minus(before).segs
+					if o, err := r.ns.Run("nstat", "TcpOutSegs", "TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPSackRecovery"); err == nil {
+						kstat = strings.Join(strings.Fields(o), " ")
+					}
+					kstat = fmt.Sprintf("%s; our receiver sent %d segments", kstat, acks)
 				}
-				before := tcpCounters(r.s)
-				app := r.appSends(t, port+1, path, sum, limit)
+				appRun := func() {
+					before := tcpCounters(r.s)
+					app = r.appSends(t, port+1, path, sum, limit)
+					appStat = tcpCounters(r.s).minus(before)
+				}
+				// Alternate which goes first, so that neither always
+				// meets the other's leftovers (FIN retransmissions, a
+				// warm or cold cache, a neighbour's build starting).
+				if run%2 == 0 {
+					kernelRun()
+					appRun()
+				} else {
+					appRun()
+					kernelRun()
+				}
 				t.Logf("run %d: app sends %v (%s); kernel sends %v (%s)", run+1, app.Round(time.Millisecond),
-					tcpCounters(r.s).minus(before), kernel.Round(time.Millisecond), kstat)
+					appStat, kernel.Round(time.Millisecond), kstat)
 				apps, kernels = append(apps, app), append(kernels, kernel)
 			}
+			r.checkDrops(t, pct)
 			app, kernel := median(apps), median(kernels)
 			in, out := r.drv.Dropped()
 			t.Logf("%d%% loss each way, %d MB, median of %d: app sends %v (%.1f MB/s), kernel sends %v (%.1f MB/s), ratio %.2f; dropped %d in, %d out",
@@ -271,6 +367,48 @@ func TestLossRecovery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkDrops: the rig must lose what it was told to and nothing more. The
+// loss layer's rate is checked against pct (binomial, 5 sigma); the TAP
+// endpoint must not have dropped a frame on its way out (a full queue there
+// would be loss of ours on top of the configured rate), and what the kernel
+// dropped at the TAP (frames we wrote it could not take, frames for us our
+// reader did not take in time) is logged.
+func (r *lossRig) checkDrops(t *testing.T, pct int) {
+	t.Helper()
+	din, dout := r.drv.Dropped()
+	fin, fout := r.drv.Frames()
+	p := float64(pct) / 100
+	for _, d := range []struct {
+		what          string
+		drops, frames uint64
+	}{{"received", din, fin}, {"sent", dout, fout}} {
+		want := float64(d.frames) * p
+		sigma := math.Sqrt(want * (1 - p))
+		t.Logf("loss layer, %s: %d of %d frames dropped (%.2f%%)", d.what, d.drops, d.frames, 100*float64(d.drops)/float64(max(d.frames, 1)))
+		if math.Abs(float64(d.drops)-want) > 5*sigma+1 {
+			t.Errorf("loss layer dropped %d of %d %s frames, want %.0f ± %.0f (%d%%)", d.drops, d.frames, d.what, want, 5*sigma, pct)
+		}
+	}
+	st := r.drv.Tap().Stats()
+	if st.TxDropped != 0 {
+		t.Errorf("the TAP endpoint dropped %d of %d frames on the way out (a full TAP queue): loss beyond the configured rate", st.TxDropped, st.TxFrames+st.TxDropped)
+	}
+	host := "?"
+	if o, err := r.ns.Run("ip", "-s", "-j", "link", "show", tapName); err == nil {
+		var links []struct {
+			Stats64 struct {
+				RX struct{ Packets, Dropped uint64 } `json:"rx"`
+				TX struct{ Packets, Dropped uint64 } `json:"tx"`
+			} `json:"stats64"`
+		}
+		if json.Unmarshal([]byte(o), &links) == nil && len(links) == 1 {
+			s := links[0].Stats64
+			host = fmt.Sprintf("took %d of our frames, dropped %d; sent us %d, dropped %d", s.RX.Packets, s.RX.Dropped, s.TX.Packets, s.TX.Dropped)
+		}
+	}
+	t.Logf("TAP endpoint: %d frames out, %d dropped, %d in; the kernel's side of the TAP %s", st.TxFrames, st.TxDropped, st.RxFrames, host)
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -293,22 +431,22 @@ func (r *lossRig) capture(t *testing.T, path string) {
 }
 
 // counters are the sender's recovery statistics, to see how it recovered.
-type counters struct{ segs, retrans, timeouts, fastRetrans, sackRec, tlp, slowStart, spurious uint64 }
+type counters struct{ segs, recv, retrans, timeouts, fastRetrans, sackRec, tlp, slowStart, spurious uint64 }
 
 func tcpCounters(s *gvstack.Stack) counters {
 	st := s.Stats().TCP
-	return counters{st.SegmentsSent.Value(), st.Retransmits.Value(), st.Timeouts.Value(), st.FastRetransmit.Value(),
+	return counters{st.SegmentsSent.Value(), st.ValidSegmentsReceived.Value(), st.Retransmits.Value(), st.Timeouts.Value(), st.FastRetransmit.Value(),
 		st.SACKRecovery.Value(), st.TLPRecovery.Value(), st.SlowStartRetransmits.Value(), st.SpuriousRTORecovery.Value()}
 }
 
 func (c counters) minus(o counters) counters {
-	return counters{c.segs - o.segs, c.retrans - o.retrans, c.timeouts - o.timeouts, c.fastRetrans - o.fastRetrans,
+	return counters{c.segs - o.segs, c.recv - o.recv, c.retrans - o.retrans, c.timeouts - o.timeouts, c.fastRetrans - o.fastRetrans,
 		c.sackRec - o.sackRec, c.tlp - o.tlp, c.slowStart - o.slowStart, c.spurious - o.spurious}
 }
 
 func (c counters) String() string {
-	return fmt.Sprintf("segments %d, retransmits %d, RTOs %d, fast retransmits %d, SACK recoveries %d, TLP %d, slow-start retransmits %d, spurious RTOs %d",
-		c.segs, c.retrans, c.timeouts, c.fastRetrans, c.sackRec, c.tlp, c.slowStart, c.spurious)
+	return fmt.Sprintf("segments %d (%d received), retransmits %d, RTOs %d, fast retransmits %d, SACK recoveries %d, TLP %d, slow-start retransmits %d, spurious RTOs %d",
+		c.segs, c.recv, c.retrans, c.timeouts, c.fastRetrans, c.sackRec, c.tlp, c.slowStart, c.spurious)
 }
 
 // BenchmarkBulk measures loss-free bulk transfers both ways with the

@@ -52,6 +52,11 @@ type Options struct {
 	// turns them into routes and got-ip6 events). Nil: none.
 	NDP ipv6.NDPDispatcher
 
+	// TCPProbe, when set, is called with a TCP endpoint's full state after
+	// each segment it handles: for diagnostics (what a stalled sender
+	// thought last), it copies the state every time and slows TCP down.
+	TCPProbe tcp.TCPProbeFunc
+
 	// LocalPortRange is the ephemeral port range, inclusive, as Linux's
 	// net.ipv4.ip_local_port_range. Zero keeps gVisor's default.
 	LocalPortRange [2]uint16
@@ -74,6 +79,10 @@ func (o Options) TimeWaitLimit() int {
 
 // New returns a gVisor stack with IPv4, IPv6, ARP, TCP, UDP and ICMP.
 func New(opts Options) (*gvstack.Stack, error) {
+	newTCP := tcp.NewProtocol
+	if opts.TCPProbe != nil {
+		newTCP = tcp.NewProtocolProbe(opts.TCPProbe)
+	}
 	s := gvstack.New(gvstack.Options{
 		NetworkProtocols: []gvstack.NetworkProtocolFactory{
 			// IGMP and MLD on, as on Linux: multicast joins are announced.
@@ -88,7 +97,7 @@ func New(opts Options) (*gvstack.Stack, error) {
 			arp.NewProtocol,
 		},
 		TransportProtocols: []gvstack.TransportProtocolFactory{
-			tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6,
+			newTCP, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6,
 		},
 		HandleLocal: true,
 	})

@@ -340,6 +340,15 @@ func (d *Driver) Dropped() (in, out uint64) {
 	return d.loss.Dropped()
 }
 
+// Frames returns how many received and sent frames the loss layer saw,
+// dropped ones included (0, 0 without loss).
+func (d *Driver) Frames() (in, out uint64) {
+	if d.loss == nil {
+		return 0, 0
+	}
+	return d.loss.Frames()
+}
+
 // ErrNotSupported is returned by WriteFrame when the link cannot take raw frames.
 var ErrNotSupported = errors.New("raw frame writes not supported")
 

@@ -73,16 +73,23 @@ func (e *Endpoint) Dropped() (in, out uint64) {
 	return e.inDrops.Load(), e.outDrops.Load()
 }
 
+// Frames returns how many received and transmitted frames the layer has
+// seen, dropped ones included: with Dropped, the loss rate actually applied.
+func (e *Endpoint) Frames() (in, out uint64) {
+	return e.inCount.Load(), e.outCount.Load()
+}
+
 // drop draws the next number of a direction's stream. A counter hashed with
 // splitmix64 is lock-free and reproducible, unlike a shared RNG.
 func (e *Endpoint) drop(percent uint32, counter *atomic.Uint64, salt uint64) bool {
+	n := counter.Add(1) // counted at 0 and 100 % too: Frames counts every frame
 	switch percent {
 	case 0:
 		return false
 	case 100:
 		return true
 	}
-	x := e.seed ^ salt + counter.Add(1)*0x9e3779b97f4a7c15
+	x := e.seed ^ salt + n*0x9e3779b97f4a7c15
 	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	x ^= x >> 31
@@ -102,6 +109,7 @@ func (e *Endpoint) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *
 // frames count as written, as on a real wire.
 func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	if e.out == 0 {
+		e.outCount.Add(uint64(pkts.Len()))
 		return e.Endpoint.WritePackets(pkts)
 	}
 	total := pkts.Len()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -74,7 +75,38 @@ func pattern(t *testing.T, in, out int, seed uint64, n int) (rx, tx []bool) {
 	if int(din) != count(rx, false) || int(dout) != count(tx, false) {
 		t.Errorf("Dropped() = %d, %d; observed %d, %d", din, dout, count(rx, false), count(tx, false))
 	}
+	if fin, fout := e.Frames(); fin != uint64(n) || fout != uint64(n) {
+		t.Errorf("Frames() = %d, %d; want %d each", fin, fout, n)
+	}
 	return rx, tx
+}
+
+// TestDropsIndependent: a drop must not make the next frame's drop more or
+// less likely, in the same direction or the other one (a retransmission
+// right after a lost segment, or the ACK of a frame, would otherwise meet a
+// loss that a real link with random loss does not have).
+func TestDropsIndependent(t *testing.T) {
+	const n, pct = 200000, 5
+	rx, tx := pattern(t, pct, pct, 99, n)
+	p := float64(pct) / 100
+	// Each pair count is binomial around n*p*p = 500 (sigma ~22): 5 sigma.
+	check := func(what string, a, b []bool, lag int) {
+		both := 0
+		for i := 0; i+lag < n; i++ {
+			if !a[i] && !b[i+lag] {
+				both++
+			}
+		}
+		if want := float64(n) * p * p; float64(both) < want-110 || float64(both) > want+110 {
+			t.Errorf("%s: %d drop pairs, want %.0f ± 110", what, both, want)
+		}
+	}
+	for lag := 1; lag <= 3; lag++ {
+		check(fmt.Sprintf("received, frames %d apart", lag), rx, rx, lag)
+		check(fmt.Sprintf("sent, frames %d apart", lag), tx, tx, lag)
+	}
+	check("received and sent at the same draw", rx, tx, 0)
+	check("sent, then received next", tx, rx, 1)
 }
 
 func count(v []bool, want bool) int {
