@@ -775,29 +775,16 @@ esp_err_t esp_netif_napt_disable(esp_netif_t *netif)
     return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
 }
 
+_Static_assert(ESP_IP6_ADDR_IS_UNKNOWN == GONETIF_IP6_UNKNOWN && ESP_IP6_ADDR_IS_GLOBAL == GONETIF_IP6_GLOBAL &&
+                   ESP_IP6_ADDR_IS_LINK_LOCAL == GONETIF_IP6_LINK_LOCAL &&
+                   ESP_IP6_ADDR_IS_SITE_LOCAL == GONETIF_IP6_SITE_LOCAL &&
+                   ESP_IP6_ADDR_IS_UNIQUE_LOCAL == GONETIF_IP6_UNIQUE_LOCAL &&
+                   ESP_IP6_ADDR_IS_IPV4_MAPPED_IPV6 == GONETIF_IP6_V4_MAPPED,
+               "esp_ip6_addr_type_t differs from gonetif_abi.h");
+
 esp_ip6_addr_type_t esp_netif_ip6_get_addr_type(GONETIF_IP6_TYPE_ARG_CONST esp_ip6_addr_t *a)
 {
-    if (!a) {
-        return ESP_IP6_ADDR_IS_UNKNOWN;
-    }
-    const uint8_t *b = (const uint8_t *)a->addr;
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) {
-        return ESP_IP6_ADDR_IS_LINK_LOCAL;
-    }
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) {
-        return ESP_IP6_ADDR_IS_SITE_LOCAL;
-    }
-    if ((b[0] & 0xfe) == 0xfc) {
-        return ESP_IP6_ADDR_IS_UNIQUE_LOCAL;
-    }
-    if (!memcmp(b, mapped, sizeof(mapped))) {
-        return ESP_IP6_ADDR_IS_IPV4_MAPPED_IPV6;
-    }
-    if ((b[0] & 0xe0) == 0x20) {
-        return ESP_IP6_ADDR_IS_GLOBAL;
-    }
-    return ESP_IP6_ADDR_IS_UNKNOWN;
+    return a ? (esp_ip6_addr_type_t)gonetif_ip6_addr_type((uint8_t *)a->addr) : ESP_IP6_ADDR_IS_UNKNOWN;
 }
 
 /* ---- IP events from Go ------------------------------------------------ */
