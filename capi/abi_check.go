@@ -53,6 +53,10 @@ const (
 	_ = uint(-(dns.ProtoDCCP - C.IPPROTO_DCCP) * (dns.ProtoDCCP - C.IPPROTO_DCCP))
 	_ = uint(-(dns.ProtoSCTP - C.IPPROTO_SCTP) * (dns.ProtoSCTP - C.IPPROTO_SCTP))
 	_ = uint(-(dns.ProtoUDPLite - C.IPPROTO_UDPLITE) * (dns.ProtoUDPLite - C.IPPROTO_UDPLITE))
+	_ = uint(-(dns.HHostNotFound - C.HOST_NOT_FOUND) * (dns.HHostNotFound - C.HOST_NOT_FOUND))
+	_ = uint(-(dns.HTryAgain - C.TRY_AGAIN) * (dns.HTryAgain - C.TRY_AGAIN))
+	_ = uint(-(dns.HNoRecovery - C.NO_RECOVERY) * (dns.HNoRecovery - C.NO_RECOVERY))
+	_ = uint(-(dns.HNoData - C.NO_DATA) * (dns.HNoData - C.NO_DATA))
 )
 
 // esp_ip6_addr_type_t as gonetif/netif numbers it (esp_netif.c holds

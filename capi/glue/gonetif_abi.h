@@ -211,6 +211,8 @@ struct gonetif_gai_entry {
 int gonetif_gai_begin(char *node, char *service, int has_hints, int flags, int family, int socktype, int protocol,
                       struct gonetif_gai_wait **wait);
 int gonetif_gai_result(int job, struct gonetif_gai_entry **entries, char **canon);
+/* gethostbyname_r of a failed lookup: returns its errno, sets h_errno. */
+int gonetif_host_error(int eai, int *herrno);
 
 /* Sockets: every call on a gonetif descriptor (see struct gonetif_call). */
 ssize_t gonetif_sock_call(struct gonetif_call *call);
