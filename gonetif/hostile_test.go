@@ -1,10 +1,8 @@
 package gonetif_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -41,21 +39,8 @@ func echoOnce(t *testing.T, n *testnet.Net, port uint16, data []byte) {
 
 func echoOn(t *testing.T, c net.Conn, data []byte) {
 	t.Helper()
-	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.Write(data)
-		errc <- err
-	}()
-	got := make([]byte, len(data))
-	if _, err := io.ReadFull(c, got); err != nil {
-		t.Fatalf("echo: %v", err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatalf("echo write: %v", err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("the echo of %d bytes differs", len(data))
+	if err := hostile.Echo(c, data); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/waiter"
 
+	"gonetif.dev/gonetif/internal/leakcheck"
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/socket"
 )
@@ -21,13 +22,7 @@ func openFDs(t *testing.T) int {
 	return len(ents)
 }
 
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
-}
+var heapInUse = leakcheck.HeapInUse
 
 // raiseFDLimit makes room for the placeholder descriptors of many sockets.
 func raiseFDLimit(t *testing.T, n uint64) {

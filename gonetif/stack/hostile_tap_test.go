@@ -1,7 +1,6 @@
 package stack_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -111,25 +110,7 @@ func TestHostileFramesTAP(t *testing.T) {
 	}
 	data := make([]byte, 1<<20)
 	_, _ = rand.Read(data)
-	echo := func(c net.Conn, data []byte) error {
-		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-		errc := make(chan error, 1)
-		go func() {
-			_, err := c.Write(data)
-			errc <- err
-		}()
-		got := make([]byte, len(data))
-		if _, err := io.ReadFull(c, got); err != nil {
-			return fmt.Errorf("echo: %w", err)
-		}
-		if err := <-errc; err != nil {
-			return fmt.Errorf("echo write: %w", err)
-		}
-		if !bytes.Equal(got, data) {
-			return fmt.Errorf("the echo of %d bytes differs", len(data))
-		}
-		return nil
-	}
+	echo := hostile.Echo
 	echoOnce := func() {
 		c := dial()
 		defer c.Close()

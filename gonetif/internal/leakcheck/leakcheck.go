@@ -18,6 +18,16 @@ func LiveHeap() uint64 {
 	return m.HeapAlloc
 }
 
+// HeapInUse is the heap's in-use spans after two collections: what the
+// process holds, holes included.
+func HeapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
 // Flood bounds what a long stream of hostile input leaves behind: bounded
 // tables (fragment reassembly, neighbour and route caches) may fill during
 // the first half, so the second half must not grow the heap like the
