@@ -10,22 +10,18 @@ import (
 
 // LiveHeap is the heap's live bytes after two collections (the second
 // frees what finalizers of the first released).
-func LiveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
+func LiveHeap() uint64 { return collected().HeapAlloc }
 
 // HeapInUse is the heap's in-use spans after two collections: what the
 // process holds, holes included.
-func HeapInUse() uint64 {
+func HeapInUse() uint64 { return collected().HeapInuse }
+
+func collected() *runtime.MemStats {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapInuse
+	return &m
 }
 
 // Flood bounds what a long stream of hostile input leaves behind: bounded
