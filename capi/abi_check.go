@@ -5,10 +5,15 @@ package main
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+
+#include "glue/gonetif_abi.h"
 */
 import "C"
 
-import "gonetif.dev/gonetif/dns"
+import (
+	"gonetif.dev/gonetif/dns"
+	"gonetif.dev/gonetif/netif"
+)
 
 // The getaddrinfo values gonetif/dns speaks must be the C headers' own
 // (include/netdb.h is the host's): each line fails to compile, a negative
@@ -48,4 +53,19 @@ const (
 	_ = uint(-(dns.ProtoDCCP - C.IPPROTO_DCCP) * (dns.ProtoDCCP - C.IPPROTO_DCCP))
 	_ = uint(-(dns.ProtoSCTP - C.IPPROTO_SCTP) * (dns.ProtoSCTP - C.IPPROTO_SCTP))
 	_ = uint(-(dns.ProtoUDPLite - C.IPPROTO_UDPLITE) * (dns.ProtoUDPLite - C.IPPROTO_UDPLITE))
+	_ = uint(-(dns.HHostNotFound - C.HOST_NOT_FOUND) * (dns.HHostNotFound - C.HOST_NOT_FOUND))
+	_ = uint(-(dns.HTryAgain - C.TRY_AGAIN) * (dns.HTryAgain - C.TRY_AGAIN))
+	_ = uint(-(dns.HNoRecovery - C.NO_RECOVERY) * (dns.HNoRecovery - C.NO_RECOVERY))
+	_ = uint(-(dns.HNoData - C.NO_DATA) * (dns.HNoData - C.NO_DATA))
+)
+
+// esp_ip6_addr_type_t as gonetif/netif numbers it (esp_netif.c holds
+// these against IDF's enum).
+const (
+	_ = uint(-(netif.IP6Unknown - C.GONETIF_IP6_UNKNOWN) * (netif.IP6Unknown - C.GONETIF_IP6_UNKNOWN))
+	_ = uint(-(netif.IP6Global - C.GONETIF_IP6_GLOBAL) * (netif.IP6Global - C.GONETIF_IP6_GLOBAL))
+	_ = uint(-(netif.IP6LinkLocal - C.GONETIF_IP6_LINK_LOCAL) * (netif.IP6LinkLocal - C.GONETIF_IP6_LINK_LOCAL))
+	_ = uint(-(netif.IP6SiteLocal - C.GONETIF_IP6_SITE_LOCAL) * (netif.IP6SiteLocal - C.GONETIF_IP6_SITE_LOCAL))
+	_ = uint(-(netif.IP6UniqueLocal - C.GONETIF_IP6_UNIQUE_LOCAL) * (netif.IP6UniqueLocal - C.GONETIF_IP6_UNIQUE_LOCAL))
+	_ = uint(-(netif.IP6V4Mapped - C.GONETIF_IP6_V4_MAPPED) * (netif.IP6V4Mapped - C.GONETIF_IP6_V4_MAPPED))
 )

@@ -127,7 +127,7 @@ func indexZero(b []byte) int {
 }
 
 // gonetif_dns_set stores a DNS server slot: family 4 or 6 with the address
-// bytes (network order), or 0 to clear.
+// bytes (network order); any other family is invalid.
 //
 //export gonetif_dns_set
 func gonetif_dns_set(slot, family C.int, addr *C.uint8_t) C.int {
@@ -141,6 +141,8 @@ func gonetif_dns_set(slot, family C.int, addr *C.uint8_t) C.int {
 		a = netip.AddrFrom4([4]byte(C.GoBytes(unsafe.Pointer(addr), 4)))
 	case 6:
 		a = netip.AddrFrom16([16]byte(C.GoBytes(unsafe.Pointer(addr), 16)))
+	default:
+		return netifInvalidParams
 	}
 	return espErr(s.Netifs.SetDNS(int(slot), a))
 }

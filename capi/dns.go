@@ -40,6 +40,16 @@ func optString(p *C.char) *string {
 	return &s
 }
 
+// gonetif_host_error is gethostbyname_r's answer to EAI code eai: the
+// errno it returns, and h_errno in *herrno.
+//
+//export gonetif_host_error
+func gonetif_host_error(eai C.int, herrno *C.int) C.int {
+	h, e := dns.HostError(int(eai))
+	*herrno = C.int(h)
+	return C.int(e)
+}
+
 //export gonetif_gai_begin
 func gonetif_gai_begin(node, service *C.char, hasHints, flags, family, sockType, protocol C.int,
 	wait **C.struct_gonetif_gai_wait) C.int {

@@ -8,6 +8,8 @@ import "C"
 import (
 	"net/netip"
 	"unsafe"
+
+	"gonetif.dev/gonetif/netif"
 )
 
 // Which addresses gonetif_netif_ip6_addrs returns.
@@ -100,4 +102,11 @@ func gonetif_netif_arp_lookup(id C.int, mac *C.uint8_t, ip *C.uint32_t) C.int {
 	}
 	*ip = ip4Value(a)
 	return espOK
+}
+
+// gonetif_ip6_addr_type is esp_netif_ip6_get_addr_type on 16 bytes.
+//
+//export gonetif_ip6_addr_type
+func gonetif_ip6_addr_type(addr *C.uint8_t) C.int {
+	return C.int(netif.IP6AddrType([16]byte(unsafe.Slice((*byte)(unsafe.Pointer(addr)), 16))))
 }

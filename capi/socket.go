@@ -289,10 +289,7 @@ func recvOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call, b []
 	if err != nil {
 		return 0, err
 	}
-	if flags&unix.MSG_TRUNC != 0 && so.Type != unix.SOCK_STREAM {
-		return res.Total, nil
-	}
-	return res.N, nil
+	return so.RecvReturn(res, flags&unix.MSG_TRUNC != 0), nil
 }
 
 func recvInto(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call, b []byte, addr unsafe.Pointer, addrlen *C.uint32_t, flags int) (socket.RecvResult, error) {

@@ -6,7 +6,6 @@ package main
 import "C"
 
 import (
-	"math"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -17,32 +16,18 @@ import (
 // Vectored I/O (readv, writev, sendmsg, recvmsg) on the single-buffer
 // steps: one iovec is used in place, several through a bounce buffer.
 
-// ioVector checks an iovec array as Linux does before it moves any data:
-// more than socket.MaxIOV entries is tooMany (EINVAL for readv/writev,
-// EMSGSIZE for sendmsg/recvmsg), a NULL array or base EFAULT, a total
-// above SSIZE_MAX EINVAL.
-func ioVector(p unsafe.Pointer, count uint64, tooMany unix.Errno) ([]unix.Iovec, int, error) {
-	if count > socket.MaxIOV {
-		return nil, 0, tooMany
+// ioVector turns a C iovec array into Go values; socket.VectorLen
+// holds Linux's rules for it.
+func ioVector(p unsafe.Pointer, count uint64, call socket.VectorCall) ([]unix.Iovec, int, error) {
+	var iov []unix.Iovec
+	if p != nil && count <= socket.MaxIOV {
+		iov = unsafe.Slice((*unix.Iovec)(p), int(count))
 	}
-	if count == 0 {
-		return nil, 0, nil
+	total, err := socket.VectorLen(call, count, iov)
+	if err != nil {
+		return nil, 0, err
 	}
-	if p == nil {
-		return nil, 0, unix.EFAULT
-	}
-	iov := unsafe.Slice((*unix.Iovec)(p), int(count))
-	total := uint64(0)
-	for _, v := range iov {
-		if v.Len != 0 && v.Base == nil {
-			return nil, 0, unix.EFAULT
-		}
-		if v.Len > math.MaxInt64-total {
-			return nil, 0, unix.EINVAL
-		}
-		total += v.Len
-	}
-	return iov, int(total), nil
+	return iov, total, nil
 }
 
 // vectorBuffer is the one buffer a vector's data goes through: the
@@ -77,10 +62,7 @@ func scatter(iov []unix.Iovec, b []byte, from, to int) {
 }
 
 func vectorOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int, error) {
-	if int64(c.len) < 0 {
-		return 0, unix.EINVAL // a negative count
-	}
-	iov, total, err := ioVector(c.buf, uint64(c.len), unix.EINVAL)
+	iov, total, err := ioVector(c.buf, uint64(c.len), socket.VectorRW)
 	if err != nil {
 		return 0, err
 	}
@@ -100,20 +82,17 @@ func vectorOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (i
 	return res.N, err
 }
 
-// maxSockaddr is the longest address Linux takes from a msghdr; a
-// longer msg_namelen is cut to it.
-const maxSockaddr = 128
-
 func msgOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int, error) {
 	if c.buf == nil {
 		return 0, unix.EFAULT
 	}
 	msg := (*unix.Msghdr)(c.buf)
-	if int32(msg.Namelen) < 0 {
-		return 0, unix.EINVAL
+	n, err := socket.MsgNameLen(msg.Namelen)
+	if err != nil {
+		return 0, err
 	}
-	namelen := C.uint32_t(min(msg.Namelen, maxSockaddr))
-	iov, total, err := ioVector(unsafe.Pointer(msg.Iov), uint64(msg.Iovlen), unix.EMSGSIZE)
+	namelen := C.uint32_t(n)
+	iov, total, err := ioVector(unsafe.Pointer(msg.Iov), uint64(msg.Iovlen), socket.VectorMsg)
 	if err != nil {
 		return 0, err
 	}
@@ -140,17 +119,11 @@ func msgOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 	if err != nil {
 		return 0, err
 	}
-	stream := so.Type == unix.SOCK_STREAM
-	if res.Total > total && !stream {
-		msg.Flags |= unix.MSG_TRUNC
-	}
+	msg.Flags = int32(so.RecvMsgFlags(res, total))
 	msg.Namelen = 0
 	if name != nil {
 		msg.Namelen = uint32(namelen)
 	}
 	msg.SetControllen(0)
-	if c.flags&unix.MSG_TRUNC != 0 && !stream {
-		return res.Total, nil
-	}
-	return res.N, nil
+	return so.RecvReturn(res, c.flags&unix.MSG_TRUNC != 0), nil
 }

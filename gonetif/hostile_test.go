@@ -1,13 +1,10 @@
 package gonetif_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"io"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,16 +13,9 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"gonetif.dev/gonetif/internal/hostile"
+	"gonetif.dev/gonetif/internal/leakcheck"
 	"gonetif.dev/gonetif/internal/testnet"
 )
-
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
 
 // dialEcho connects B to the echo service on A.
 func dialEcho(t *testing.T, n *testnet.Net, port uint16) net.Conn {
@@ -49,21 +39,8 @@ func echoOnce(t *testing.T, n *testnet.Net, port uint16, data []byte) {
 
 func echoOn(t *testing.T, c net.Conn, data []byte) {
 	t.Helper()
-	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-	errc := make(chan error, 1)
-	go func() {
-		_, err := c.Write(data)
-		errc <- err
-	}()
-	got := make([]byte, len(data))
-	if _, err := io.ReadFull(c, got); err != nil {
-		t.Fatalf("echo: %v", err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatalf("echo write: %v", err)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatalf("the echo of %d bytes differs", len(data))
+	if err := hostile.Echo(c, data); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -89,8 +66,7 @@ func TestHostileFrames(t *testing.T) {
 	data := make([]byte, 1<<20)
 	_, _ = rand.Read(data)
 	echoOnce(t, n, port, data) // warm-up
-	goroutinesBefore := runtime.NumGoroutine()
-	heapBefore := liveHeap()
+	flood := leakcheck.StartFlood()
 
 	// Real traffic while the garbage flows, on one connection (new ones
 	// would each leave a TIME_WAIT endpoint and blur the heap figure).
@@ -116,10 +92,9 @@ func TestHostileFrames(t *testing.T) {
 	mac := tcpip.LinkAddress("\x02\x00\x00\x00\x00\x01") // testnet's A
 	gen := hostile.New(1, mac, tcpip.AddrFrom4(testnet.AddrA.As4()), tcpip.AddrFrom4([4]byte{10, 7, 0, 77}))
 	start := time.Now()
-	var heapMid uint64
 	for i := 0; i < frames; i++ {
 		if i == frames/2 {
-			heapMid = liveHeap()
+			flood.HalfWay()
 		}
 		n.Pair.A.Receive(gen.Next())
 		if time.Since(start) > 5*time.Minute {
@@ -137,25 +112,9 @@ func TestHostileFrames(t *testing.T) {
 
 	echoOnce(t, n, port, data) // byte-exact after the flood
 
-	// Goroutines: the handful of the echo service may still be ending.
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > goroutinesBefore+5 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if g := runtime.NumGoroutine(); g > goroutinesBefore+5 {
-		t.Errorf("goroutines %d -> %d", goroutinesBefore, g)
-	}
-	// Heap: pending fragment reassembly (bounded by gVisor at 4 MiB) and
+	// Pending fragment reassembly (bounded by gVisor at 4 MiB) and
 	// neighbor/route caches may stay; the frames themselves must not.
-	// Flat: the second half of the frames must not grow it like the
-	// first (which fills pools, caches and bounded tables).
-	heapAfter := liveHeap()
-	t.Logf("heap %.1f MB before, %.1f at half-way, %.1f after; goroutines %d -> %d", float64(heapBefore)/1e6,
-		float64(heapMid)/1e6, float64(heapAfter)/1e6, goroutinesBefore, runtime.NumGoroutine())
-	if heapAfter > heapBefore+24<<20 || heapAfter > heapMid+6<<20 {
-		t.Errorf("heap grew: %.1f MB before, %.1f at half-way, %.1f after", float64(heapBefore)/1e6,
-			float64(heapMid)/1e6, float64(heapAfter)/1e6)
-	}
+	flood.Check(t)
 	st := n.A.Gvisor().Stats()
 	t.Logf("stack A: %d malformed IP, %d malformed TCP/UDP, %d bad checksums, %d fragments dropped",
 		st.IP.MalformedPacketsReceived.Value(), st.TCP.InvalidSegmentsReceived.Value()+st.UDP.MalformedPacketsReceived.Value(),

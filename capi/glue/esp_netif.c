@@ -433,7 +433,7 @@ esp_err_t esp_netif_get_netif_impl_name(esp_netif_t *netif, char *name)
 
 esp_err_t esp_netif_set_mtu(esp_netif_t *netif, uint16_t mtu)
 {
-    if (!gonetif_netif_valid(netif) || mtu < 20) {
+    if (!gonetif_netif_valid(netif)) {
         return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
     }
     return gonetif_netif_set_mtu(netif->id, mtu);
@@ -607,26 +607,14 @@ esp_err_t esp_netif_dhcps_option(esp_netif_t *netif, esp_netif_dhcp_option_mode_
 }
 
 /* DNS slots are global, as in IDF's default configuration; netif is only
- * checked. */
+ * checked. Go refuses an unspecified address or a bad slot. */
 esp_err_t esp_netif_set_dns_info(esp_netif_t *netif, esp_netif_dns_type_t type, esp_netif_dns_info_t *dns)
 {
-    if (!gonetif_netif_valid(netif) || !dns || type >= ESP_NETIF_DNS_MAX) {
+    if (!gonetif_netif_valid(netif) || !dns) {
         return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
     }
-    if (dns->ip.type == ESP_IPADDR_TYPE_V4) {
-        if (dns->ip.u_addr.ip4.addr == 0) {
-            return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
-        }
-        return gonetif_dns_set((int)type, 4, (uint8_t *)&dns->ip.u_addr.ip4.addr);
-    }
-    if (dns->ip.type == ESP_IPADDR_TYPE_V6) {
-        static const uint32_t zero[4];
-        if (!memcmp(dns->ip.u_addr.ip6.addr, zero, sizeof(zero))) {
-            return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
-        }
-        return gonetif_dns_set((int)type, 6, (uint8_t *)dns->ip.u_addr.ip6.addr);
-    }
-    return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    int family = dns->ip.type == ESP_IPADDR_TYPE_V4 ? 4 : dns->ip.type == ESP_IPADDR_TYPE_V6 ? 6 : 0;
+    return gonetif_dns_set((int)type, family, (uint8_t *)&dns->ip.u_addr);
 }
 
 esp_err_t esp_netif_get_dns_info(esp_netif_t *netif, esp_netif_dns_type_t type, esp_netif_dns_info_t *dns)
@@ -787,29 +775,16 @@ esp_err_t esp_netif_napt_disable(esp_netif_t *netif)
     return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
 }
 
+_Static_assert(ESP_IP6_ADDR_IS_UNKNOWN == GONETIF_IP6_UNKNOWN && ESP_IP6_ADDR_IS_GLOBAL == GONETIF_IP6_GLOBAL &&
+                   ESP_IP6_ADDR_IS_LINK_LOCAL == GONETIF_IP6_LINK_LOCAL &&
+                   ESP_IP6_ADDR_IS_SITE_LOCAL == GONETIF_IP6_SITE_LOCAL &&
+                   ESP_IP6_ADDR_IS_UNIQUE_LOCAL == GONETIF_IP6_UNIQUE_LOCAL &&
+                   ESP_IP6_ADDR_IS_IPV4_MAPPED_IPV6 == GONETIF_IP6_V4_MAPPED,
+               "esp_ip6_addr_type_t differs from gonetif_abi.h");
+
 esp_ip6_addr_type_t esp_netif_ip6_get_addr_type(GONETIF_IP6_TYPE_ARG_CONST esp_ip6_addr_t *a)
 {
-    if (!a) {
-        return ESP_IP6_ADDR_IS_UNKNOWN;
-    }
-    const uint8_t *b = (const uint8_t *)a->addr;
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) {
-        return ESP_IP6_ADDR_IS_LINK_LOCAL;
-    }
-    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) {
-        return ESP_IP6_ADDR_IS_SITE_LOCAL;
-    }
-    if ((b[0] & 0xfe) == 0xfc) {
-        return ESP_IP6_ADDR_IS_UNIQUE_LOCAL;
-    }
-    if (!memcmp(b, mapped, sizeof(mapped))) {
-        return ESP_IP6_ADDR_IS_IPV4_MAPPED_IPV6;
-    }
-    if ((b[0] & 0xe0) == 0x20) {
-        return ESP_IP6_ADDR_IS_GLOBAL;
-    }
-    return ESP_IP6_ADDR_IS_UNKNOWN;
+    return a ? (esp_ip6_addr_type_t)gonetif_ip6_addr_type((uint8_t *)a->addr) : ESP_IP6_ADDR_IS_UNKNOWN;
 }
 
 /* ---- IP events from Go ------------------------------------------------ */

@@ -172,6 +172,16 @@ int gonetif_netif_dhcpc_option(int netif, int mode, int opt, void *val, uint32_t
 int gonetif_dns_set(int slot, int family, uint8_t *addr);
 int gonetif_dns_get(int slot, uint8_t *addr);
 
+/* esp_ip6_addr_type_t of 16 address bytes (esp_netif.c asserts that
+ * these are IDF's values; Go checks them against gonetif/netif's). */
+#define GONETIF_IP6_UNKNOWN 0
+#define GONETIF_IP6_GLOBAL 1
+#define GONETIF_IP6_LINK_LOCAL 2
+#define GONETIF_IP6_SITE_LOCAL 3
+#define GONETIF_IP6_UNIQUE_LOCAL 4
+#define GONETIF_IP6_V4_MAPPED 5
+int gonetif_ip6_addr_type(uint8_t *addr);
+
 /* IPv6: kind 0 all, 1 link-local, 2 global; up to max addresses of 16
  * bytes into addrs and their zones into zones; returns the count. */
 int gonetif_netif_create_ip6_linklocal(int netif);
@@ -201,6 +211,8 @@ struct gonetif_gai_entry {
 int gonetif_gai_begin(char *node, char *service, int has_hints, int flags, int family, int socktype, int protocol,
                       struct gonetif_gai_wait **wait);
 int gonetif_gai_result(int job, struct gonetif_gai_entry **entries, char **canon);
+/* gethostbyname_r of a failed lookup: returns its errno, sets h_errno. */
+int gonetif_host_error(int eai, int *herrno);
 
 /* Sockets: every call on a gonetif descriptor (see struct gonetif_call). */
 ssize_t gonetif_sock_call(struct gonetif_call *call);

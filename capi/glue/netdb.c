@@ -122,10 +122,12 @@ int lwip_gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_flags = AI_CANONNAME}, *ai;
     int rc = lwip_getaddrinfo(name, NULL, &hints, &ai);
     if (rc) {
+        int herr;
+        int err = gonetif_host_error(rc, &herr);
         if (h_errnop) {
-            *h_errnop = rc == EAI_AGAIN ? TRY_AGAIN : rc == EAI_NODATA ? NO_DATA : HOST_NOT_FOUND;
+            *h_errnop = herr;
         }
-        return rc == EAI_AGAIN ? EAGAIN : ENOENT;
+        return err;
     }
     int n = 0;
     for (struct addrinfo *p = ai; p; p = p->ai_next) {

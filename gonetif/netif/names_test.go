@@ -1,6 +1,7 @@
 package netif_test
 
 import (
+	"net/netip"
 	"strconv"
 	"sync"
 	"testing"
@@ -118,4 +119,43 @@ func TestNameLookupsRaceDestroy(t *testing.T) {
 		t.Fatal("the lookups never met a live interface")
 	}
 	t.Logf("%d lookups found the interface", found)
+}
+
+// TestDNSSlotsRefuseBadInput: esp_netif_set_dns_info's rules, which the C
+// side no longer checks: a bad slot or an unspecified address is
+// INVALID_PARAMS and leaves the slot as it was; a zero Addr clears it.
+func TestDNSSlotsRefuseBadInput(t *testing.T) {
+	m := newManager(t)
+	good := netip.MustParseAddr("10.9.0.53")
+	if err := m.SetDNS(netif.DNSMain, good); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		slot int
+		a    netip.Addr
+	}{{netif.DNSMain, netip.IPv4Unspecified()}, {netif.DNSMain, netip.IPv6Unspecified()}, {-1, good}, {netif.DNSMax, good}} {
+		if err := m.SetDNS(tc.slot, tc.a); code(err) != netif.ErrInvalidParams {
+			t.Errorf("SetDNS(%d, %v) = %v, want invalid params", tc.slot, tc.a, err)
+		}
+	}
+	if got := m.DNS(netif.DNSMain); got != good {
+		t.Fatalf("slot after refused sets: %v, want %v", got, good)
+	}
+	if err := m.SetDNS(netif.DNSMain, netip.Addr{}); err != nil || m.DNS(netif.DNSMain).IsValid() {
+		t.Fatalf("clear: %v, slot %v", err, m.DNS(netif.DNSMain))
+	}
+}
+
+// TestSetMTURange: esp_netif_set_mtu's bounds live in Go only.
+func TestSetMTURange(t *testing.T) {
+	m := newManager(t)
+	n := startStatic(t, m, "ETH_DEF", 10, "10.9.0.2", "10.9.0.1")
+	for _, mtu := range []uint32{0, 19, 9001} {
+		if err := n.SetMTU(mtu); code(err) != netif.ErrInvalidParams {
+			t.Errorf("SetMTU(%d) = %v, want invalid params", mtu, err)
+		}
+	}
+	if err := n.SetMTU(20); err != nil {
+		t.Errorf("SetMTU(20): %v", err)
+	}
 }

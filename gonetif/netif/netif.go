@@ -233,9 +233,13 @@ const (
 )
 
 // SetDNS sets one of the global DNS server slots (zero Addr clears it).
+// An unspecified address (0.0.0.0, ::) is refused, as esp_netif does.
 func (m *Manager) SetDNS(slot int, a netip.Addr) error {
 	if slot < 0 || slot >= DNSMax {
 		return newError(ErrInvalidParams, "", "set dns", errText("bad DNS slot"))
+	}
+	if a.IsUnspecified() {
+		return newError(ErrInvalidParams, "", "set dns", errText("unspecified address"))
 	}
 	m.mu.Lock()
 	m.dns[slot] = a

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/waiter"
 
+	"gonetif.dev/gonetif/internal/leakcheck"
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/socket"
 )
@@ -21,13 +22,7 @@ func openFDs(t *testing.T) int {
 	return len(ents)
 }
 
-func heapInUse() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse
-}
+var heapInUse = leakcheck.HeapInUse
 
 // raiseFDLimit makes room for the placeholder descriptors of many sockets.
 func raiseFDLimit(t *testing.T, n uint64) {
@@ -52,59 +47,8 @@ func TestLoad1000Connections(t *testing.T) {
 	start := time.Now()
 	net := testnet.New(t)
 	ta, tb := socket.NewTable(), socket.NewTable()
-	ln := mustSocket(t, net, true, unix.SOCK_STREAM)
-	if err := ln.Bind(addr(ipB, 6000)); err != nil {
-		t.Fatal(err)
-	}
-	if err := ln.Listen(n); err != nil {
-		t.Fatal(err)
-	}
-	clients := make([]int, 0, n)
-	servers := make([]int, 0, n)
 	deadline := time.Now().Add(50 * time.Second)
-	for len(clients) < n {
-		so, err := socket.New(net.A.Gvisor(), unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fd, err := ta.Add(so)
-		if err != nil {
-			t.Fatalf("add client %d: %v", len(clients), err)
-		}
-		clients = append(clients, fd)
-		if err := so.Connect(addr(ipB, 6000)); err != unix.EINPROGRESS {
-			t.Fatalf("connect %d: %v", len(clients), err)
-		}
-		// Accept whatever is pending so the backlog never overflows.
-		for {
-			c, _, err := ln.Accept()
-			if err != nil {
-				break
-			}
-			c.SetNonblock(true)
-			sfd, err := tb.Add(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			servers = append(servers, sfd)
-		}
-	}
-	for len(servers) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("accepted %d of %d", len(servers), n)
-		}
-		c, _, err := ln.Accept()
-		if err != nil {
-			ln.Wait(waiter.ReadableEvents, time.Now().Add(time.Second))
-			continue
-		}
-		c.SetNonblock(true)
-		sfd, err := tb.Add(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		servers = append(servers, sfd)
-	}
+	clients, servers := openConns(t, net, ta, tb, 6000, n, n, deadline)
 	if ta.Len() != n || tb.Len() != n {
 		t.Fatalf("tables hold %d and %d sockets, want %d", ta.Len(), tb.Len(), n)
 	}

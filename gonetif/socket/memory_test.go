@@ -22,15 +22,16 @@ var (
 	memProfile = flag.String("memconnprofile", "", "write a heap profile with the connections open to this file")
 )
 
-// openEchoed opens n TCP connections from A to B through descriptor tables
-// and checks each with a 1-byte echo, as the bench's RSS row does.
-func openEchoed(t *testing.T, net *testnet.Net, ta, tb *socket.Table, n int, deadline time.Time) (clients, servers []int) {
+// openConns opens n TCP connections from A to port on B through
+// descriptor tables: non-blocking connects, accepting as they arrive so
+// the backlog never overflows, all by deadline.
+func openConns(t *testing.T, net *testnet.Net, ta, tb *socket.Table, port uint16, n, backlog int, deadline time.Time) (clients, servers []int) {
 	t.Helper()
 	ln := mustSocket(t, net, true, unix.SOCK_STREAM)
-	if err := ln.Bind(addr(ipB, 6100)); err != nil {
+	if err := ln.Bind(addr(ipB, port)); err != nil {
 		t.Fatal(err)
 	}
-	if err := ln.Listen(4096); err != nil {
+	if err := ln.Listen(backlog); err != nil {
 		t.Fatal(err)
 	}
 	accept := func() bool {
@@ -59,7 +60,7 @@ func openEchoed(t *testing.T, net *testnet.Net, ta, tb *socket.Table, n int, dea
 			t.Fatalf("add client %d: %v", len(clients), err)
 		}
 		clients = append(clients, fd)
-		if err := so.Connect(addr(ipB, 6100)); err != unix.EINPROGRESS {
+		if err := so.Connect(addr(ipB, port)); err != unix.EINPROGRESS {
 			t.Fatalf("connect %d: %v", len(clients), err)
 		}
 		for accept() {
@@ -73,6 +74,14 @@ func openEchoed(t *testing.T, net *testnet.Net, ta, tb *socket.Table, n int, dea
 			ln.Wait(waiter.ReadableEvents, time.Now().Add(100*time.Millisecond))
 		}
 	}
+	return clients, servers
+}
+
+// openEchoed opens n connections (openConns) and checks each with a
+// 1-byte echo, as the bench's RSS row does.
+func openEchoed(t *testing.T, net *testnet.Net, ta, tb *socket.Table, n int, deadline time.Time) (clients, servers []int) {
+	t.Helper()
+	clients, servers = openConns(t, net, ta, tb, 6100, n, 4096, deadline)
 	one := func(so *socket.Socket, b []byte, what string) {
 		for {
 			r, err := so.Recv(b, socket.RecvFlags{})

@@ -1,7 +1,6 @@
 package stack_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +21,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 
 	"gonetif.dev/gonetif/internal/hostile"
+	"gonetif.dev/gonetif/internal/leakcheck"
 	"gonetif.dev/gonetif/internal/netnstest"
 )
 
@@ -111,25 +110,7 @@ func TestHostileFramesTAP(t *testing.T) {
 	}
 	data := make([]byte, 1<<20)
 	_, _ = rand.Read(data)
-	echo := func(c net.Conn, data []byte) error {
-		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-		errc := make(chan error, 1)
-		go func() {
-			_, err := c.Write(data)
-			errc <- err
-		}()
-		got := make([]byte, len(data))
-		if _, err := io.ReadFull(c, got); err != nil {
-			return fmt.Errorf("echo: %w", err)
-		}
-		if err := <-errc; err != nil {
-			return fmt.Errorf("echo write: %w", err)
-		}
-		if !bytes.Equal(got, data) {
-			return fmt.Errorf("the echo of %d bytes differs", len(data))
-		}
-		return nil
-	}
+	echo := hostile.Echo
 	echoOnce := func() {
 		c := dial()
 		defer c.Close()
@@ -138,8 +119,7 @@ func TestHostileFramesTAP(t *testing.T) {
 		}
 	}
 	echoOnce() // warm-up
-	goroutinesBefore := runtime.NumGoroutine()
-	heapBefore := liveHeap()
+	flood := leakcheck.StartFlood()
 
 	// Real traffic on one connection while the garbage flows.
 	var rounds atomic.Int64
@@ -173,13 +153,12 @@ func TestHostileFramesTAP(t *testing.T) {
 	refused := map[string]int{}
 	sent, runts := 0, 0
 	start := time.Now()
-	var heapMid uint64
 	for i := 0; i < frames; i++ {
 		if i == frames/2 {
-			heapMid = liveHeap()
+			flood.HalfWay()
 		}
 		if *heapTrace && i%(frames/10) == 0 {
-			t.Logf("%d frames: live heap %.1f MB", i, float64(liveHeap())/1e6)
+			t.Logf("%d frames: live heap %.1f MB", i, float64(leakcheck.LiveHeap())/1e6)
 		}
 		f := gen.Next()
 		for {
@@ -220,22 +199,7 @@ func TestHostileFramesTAP(t *testing.T) {
 
 	echoOnce() // byte-exact after the flood
 
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > goroutinesBefore+5 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if g := runtime.NumGoroutine(); g > goroutinesBefore+5 {
-		t.Errorf("goroutines %d -> %d", goroutinesBefore, g)
-	}
-	// As in TestHostileFrames: bounded tables (fragment reassembly, caches)
-	// may fill in the first half; the second half must not grow the heap.
-	heapAfter := liveHeap()
-	t.Logf("heap %.1f MB before, %.1f at half-way, %.1f after; goroutines %d -> %d", float64(heapBefore)/1e6,
-		float64(heapMid)/1e6, float64(heapAfter)/1e6, goroutinesBefore, runtime.NumGoroutine())
-	if heapAfter > heapBefore+24<<20 || heapAfter > heapMid+6<<20 {
-		t.Errorf("heap grew: %.1f MB before, %.1f at half-way, %.1f after", float64(heapBefore)/1e6,
-			float64(heapMid)/1e6, float64(heapAfter)/1e6)
-	}
+	flood.Check(t)
 	st := r.s.Stats()
 	t.Logf("stack: %d packets received, %d malformed IP, %d malformed TCP/UDP, %d bad checksums, %d fragments dropped",
 		st.IP.PacketsReceived.Value(), st.IP.MalformedPacketsReceived.Value(),

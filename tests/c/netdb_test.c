@@ -120,6 +120,8 @@ int main(void)
     CHECK(gethostbyname_r("10.1.2.3", &he, big, sizeof(big), &r, &herr) == 0 && r == &he);
     CHECK(r && r->h_addrtype == AF_INET && r->h_length == 4 && r->h_addr_list[0] && !r->h_addr_list[1] &&
           !strcmp(inet_ntop(AF_INET, r->h_addr_list[0], buf, sizeof(buf)), "10.1.2.3"));
+    /* No DNS server: h_errno TRY_AGAIN and EAGAIN, as glibc. */
+    CHECK(gethostbyname_r("example.test", &he, big, sizeof(big), &r, &herr) == EAGAIN && !r && herr == TRY_AGAIN);
     struct hostent *h = gethostbyname("localhost");
     CHECK(h && !strcmp(inet_ntop(AF_INET, h->h_addr_list[0], buf, sizeof(buf)), "127.0.0.1"));
 

@@ -155,6 +155,32 @@ int main(void)
     uint16_t mtu = 0;
     CHECK(esp_netif_get_mtu(a, &mtu) == ESP_OK && mtu == 1500);
     CHECK(esp_netif_set_mtu(a, 10) == ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    CHECK(esp_netif_set_mtu(a, 9001) == ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    CHECK(esp_netif_set_mtu(a, 1500) == ESP_OK);
+
+    /* DNS slots: Go's rules reached through the C API. */
+    esp_netif_dns_info_t dns = {.ip = ESP_IP4ADDR_INIT(10, 9, 0, 53)}, got;
+    CHECK(esp_netif_set_dns_info(a, ESP_NETIF_DNS_MAIN, &dns) == ESP_OK);
+    esp_netif_dns_info_t any4 = {.ip = ESP_IP4ADDR_INIT(0, 0, 0, 0)}, any6 = {.ip = ESP_IP6ADDR_INIT(0, 0, 0, 0)};
+    CHECK(esp_netif_set_dns_info(a, ESP_NETIF_DNS_MAIN, &any4) == ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    CHECK(esp_netif_set_dns_info(a, ESP_NETIF_DNS_MAIN, &any6) == ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    CHECK(esp_netif_set_dns_info(a, ESP_NETIF_DNS_MAX, &dns) == ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    esp_netif_dns_info_t badtype = dns;
+    badtype.ip.type = 7;
+    CHECK(esp_netif_set_dns_info(a, ESP_NETIF_DNS_MAIN, &badtype) == ESP_ERR_ESP_NETIF_INVALID_PARAMS);
+    CHECK(esp_netif_get_dns_info(a, ESP_NETIF_DNS_MAIN, &got) == ESP_OK && got.ip.type == ESP_IPADDR_TYPE_V4 &&
+          got.ip.u_addr.ip4.addr == dns.ip.u_addr.ip4.addr);
+
+    /* IPv6 address kinds, by prefix. */
+    esp_ip6_addr_t ll = {.addr = {htonl(0xfe800000), 0, 0, htonl(1)}}, gl = {.addr = {htonl(0x20010db8), 0, 0, htonl(1)}},
+                   ula = {.addr = {htonl(0xfd000000), 0, 0, htonl(1)}}, mapped = {.addr = {0, 0, htonl(0xffff), htonl(1)}},
+                   mc = {.addr = {htonl(0xff020000), 0, 0, htonl(1)}};
+    CHECK(esp_netif_ip6_get_addr_type(&ll) == ESP_IP6_ADDR_IS_LINK_LOCAL);
+    CHECK(esp_netif_ip6_get_addr_type(&gl) == ESP_IP6_ADDR_IS_GLOBAL);
+    CHECK(esp_netif_ip6_get_addr_type(&ula) == ESP_IP6_ADDR_IS_UNIQUE_LOCAL);
+    CHECK(esp_netif_ip6_get_addr_type(&mapped) == ESP_IP6_ADDR_IS_IPV4_MAPPED_IPV6);
+    CHECK(esp_netif_ip6_get_addr_type(&mc) == ESP_IP6_ADDR_IS_UNKNOWN);
+    CHECK(esp_netif_ip6_get_addr_type(NULL) == ESP_IP6_ADDR_IS_UNKNOWN);
 
     /* Default interface: route priority, forced, back to priority. */
     CHECK(esp_netif_get_default_netif() == b);

@@ -15,6 +15,17 @@ import (
 // its address for an A question (no answer records for other types), a
 // name it does not know NXDOMAIN. Malformed queries are ignored.
 func Serve(pc net.PacketConn, lookup func(name string) (netip.Addr, bool)) {
+	serve(pc, func(name string) ([]netip.Addr, bool) {
+		addr, known := lookup(name)
+		if known && addr.Is4() {
+			return []netip.Addr{addr}, true
+		}
+		return nil, known
+	})
+}
+
+// serve is the loop both servers share: one reply per well-formed query.
+func serve(pc net.PacketConn, lookup func(string) ([]netip.Addr, bool)) {
 	buf := make([]byte, 1500)
 	for {
 		n, from, err := pc.ReadFrom(buf)
@@ -27,34 +38,6 @@ func Serve(pc net.PacketConn, lookup func(name string) (netip.Addr, bool)) {
 	}
 }
 
-func answer(query []byte, lookup func(string) (netip.Addr, bool)) ([]byte, bool) {
-	var p dnsmessage.Parser
-	h, err := p.Start(query)
-	if err != nil {
-		return nil, false
-	}
-	q, err := p.Question()
-	if err != nil {
-		return nil, false
-	}
-	addr, known := lookup(strings.TrimSuffix(q.Name.String(), "."))
-	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionAvailable: true}
-	if !known {
-		rh.RCode = dnsmessage.RCodeNameError
-	}
-	b := dnsmessage.NewBuilder(nil, rh)
-	b.EnableCompression()
-	_ = b.StartQuestions()
-	_ = b.Question(q)
-	_ = b.StartAnswers()
-	if known && q.Type == dnsmessage.TypeA && addr.Is4() {
-		_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60},
-			dnsmessage.AResource{A: addr.As4()})
-	}
-	reply, err := b.Finish()
-	return reply, err == nil
-}
-
 // Zone maps names (without the final dot) to their addresses: the IPv4
 // ones answer A questions, the IPv6 ones AAAA. A listed name without an
 // address of the asked type gets an empty answer (no data); an unlisted
@@ -63,21 +46,23 @@ type Zone map[string][]netip.Addr
 
 // ServeZone is Serve for a Zone.
 func ServeZone(pc net.PacketConn, zone Zone) {
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := pc.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		if reply, ok := zone.Answer(buf[:n]); ok {
-			_, _ = pc.WriteTo(reply, from)
-		}
-	}
+	serve(pc, zone.lookup)
+}
+
+func (z Zone) lookup(name string) ([]netip.Addr, bool) {
+	addrs, known := z[name]
+	return addrs, known
 }
 
 // Answer is the zone's reply to one query message; false for a malformed
 // query.
 func (z Zone) Answer(query []byte) ([]byte, bool) {
+	return answer(query, z.lookup)
+}
+
+// answer builds the reply: NXDOMAIN for an unknown name, else the
+// addresses of the asked type (none: no data).
+func answer(query []byte, lookup func(string) ([]netip.Addr, bool)) ([]byte, bool) {
 	var p dnsmessage.Parser
 	h, err := p.Start(query)
 	if err != nil {
@@ -87,7 +72,7 @@ func (z Zone) Answer(query []byte) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	addrs, known := z[strings.TrimSuffix(q.Name.String(), ".")]
+	addrs, known := lookup(strings.TrimSuffix(q.Name.String(), "."))
 	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionAvailable: true}
 	if !known {
 		rh.RCode = dnsmessage.RCodeNameError
