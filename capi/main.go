@@ -73,6 +73,7 @@ func ensureStack() (*gonetif.Stack, error) {
 			s.Netifs.LostIPDelay = time.Duration(vals.Uint(config.IPLostTimerMS)) * time.Millisecond
 		}
 		s.Netifs.TxQueue = int(vals.Uint(config.TxQueue))
+		s.Netifs.UDPQueue = vals.Bool(config.UDPQueue)
 		// Small writes buffered while Nagle holds them (socket/coalesce.go).
 		s.Sockets.SendCoalesce = vals.Bool(config.SendCoalesce)
 	})

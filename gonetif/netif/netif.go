@@ -146,6 +146,10 @@ type Manager struct {
 	// sender writes each frame itself. Set it before creating interfaces.
 	// See tcpTxQueue for why TCP only, and why it is off by default.
 	TxQueue int
+	// UDPQueue puts UDP frames on that queue too (GONETIF_UDP_QUEUE): the
+	// sender no longer pays the TAP write, and a TAP opened with USO gets
+	// a flow's queued datagrams in one batch to merge. Needs TxQueue > 0.
+	UDPQueue bool
 }
 
 // SuggestedTxQueue is the TxQueue length the side-by-side runs measured.
@@ -170,10 +174,12 @@ func NewManager(s *gvstack.Stack) *Manager {
 type tcpTxQueue struct {
 	queue gvstack.QueueingDiscipline
 	link  gvstack.LinkWriter
+	udp   bool // Manager.UDPQueue
 }
 
 func (q *tcpTxQueue) WritePacket(pkt *gvstack.PacketBuffer) tcpip.Error {
-	if pkt.TransportProtocolNumber == header.TCPProtocolNumber {
+	if pkt.TransportProtocolNumber == header.TCPProtocolNumber ||
+		q.udp && pkt.TransportProtocolNumber == header.UDPProtocolNumber {
 		return q.queue.WritePacket(pkt)
 	}
 	var pkts gvstack.PacketBufferList
@@ -485,7 +491,7 @@ func (n *Netif) Start() error {
 	opts := gvstack.NICOptions{Name: n.cfg.Key, Disabled: true}
 	if q := m.txQueueLen(); q > 0 {
 		// The NIC closes it when it goes away; a restart makes a new one.
-		opts.QDisc = &tcpTxQueue{queue: fifo.New(n.link, 1, q), link: n.link}
+		opts.QDisc = &tcpTxQueue{queue: fifo.New(n.link, 1, q), link: n.link, udp: m.UDPQueue}
 	}
 	if err := m.stack.CreateNICWithOptions(id, n.link, opts); err != nil {
 		m.mu.Unlock()
