@@ -74,6 +74,7 @@ func ensureStack() (*gonetif.Stack, error) {
 		}
 		s.Netifs.TxQueue = int(vals.Uint(config.TxQueue))
 		s.Netifs.AckHold = time.Duration(vals.Uint(config.AckHoldUS)) * time.Microsecond
+		s.Netifs.UDPQueue = vals.Bool(config.UDPQueue)
 		// Small writes buffered while Nagle holds them (socket/coalesce.go).
 		s.Sockets.SendCoalesce = vals.Bool(config.SendCoalesce)
 	})

@@ -82,6 +82,7 @@ const (
 	TxQueue        = "GONETIF_TX_QUEUE"
 	SendCoalesce   = "GONETIF_SEND_COALESCE"
 	AckHoldUS      = "GONETIF_ACK_HOLD_US"
+	UDPQueue       = "GONETIF_UDP_QUEUE"
 )
 
 // Link kinds (values of GONETIF_LINK).
@@ -140,6 +141,8 @@ var Table = []Setting{
 		Doc: "`user` and `user:NAME` links: host ports forwarded into the first device (on `user:NAME`, to the device address given; none given: `.15`, the first lease), e.g. `tcp:127.0.0.1:8080-:80,udp::5353-:5353`; unset: none"},
 	{Name: TxQueue, Kind: Uint, Min: 0, Max: 65536, Default: "0",
 		Doc: "TCP frames per interface queued for a writer goroutine, so the sending thread does not do the TAP write; `0` (the default): the sender writes each frame itself; a switch for now: it speeds connection churn and bulk send but not reliably request/response (bench/RESULTS.md)"},
+	{Name: UDPQueue, Kind: Bool, Default: "0",
+		Doc: "`1`: UDP frames also go to the writer of `GONETIF_TX_QUEUE` (which must be > 0), and on a TAP with offloads datagrams of one flow and size queued together leave as one UDP segmentation offload frame (kernel 6.2+); `0` (the default): the sender writes each datagram itself (bench/RESULTS.md)"},
 	{Name: SendCoalesce, Kind: Bool, Default: "1",
 		Doc: "`1` (the default): small TCP writes made while Nagle would hold them are buffered per socket and handed to the stack in batches (64-byte writes 6-8x faster, bench/RESULTS.md); `0`: each send goes to the stack as it comes"},
 	{Name: AckHoldUS, Kind: Uint, Min: 0, Max: 100000, Default: "0",

@@ -42,9 +42,10 @@ func (l *stuckLink) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.Erro
 // caller) or sends one UDP datagram through an interface whose link
 // blocks, and says whether the call returned while the link's write was
 // still held.
-func sendThroughStuckLink(t *testing.T, txQueue int, proto string) bool {
+func sendThroughStuckLink(t *testing.T, txQueue int, proto string, udpQueue bool) bool {
 	m := newManager(t)
 	m.TxQueue = txQueue
+	m.UDPQueue = udpQueue
 	link := &stuckLink{LinkEndpoint: newLink(t).A, writing: make(chan struct{}, 1), release: make(chan struct{})}
 	n, err := m.New(netif.Config{Key: "Q", Flags: netif.FlagAutoUp, IPInfo: netif.IPInfo{
 		IP: netip.MustParseAddr("10.9.0.1"), Netmask: netip.MustParseAddr("255.255.255.0")}})
@@ -118,8 +119,27 @@ func TestTxQueueTakesTCPWritesOffTheSender(t *testing.T) {
 		{8, "udp", false}, // datagrams are written by their sender
 		{0, "udp", false},
 	} {
-		if got := sendThroughStuckLink(t, c.txQueue, c.proto); got != c.queued {
+		if got := sendThroughStuckLink(t, c.txQueue, c.proto, false); got != c.queued {
 			t.Errorf("TxQueue %d, %s: returned before the link's write: %v, want %v", c.txQueue, c.proto, got, c.queued)
+		}
+	}
+}
+
+// TestUDPQueue: with UDPQueue a lone datagram is still written by its
+// sender (only streams are queued: TestQueueUDPOnlyWhileStreaming), TCP
+// is queued as before; without a queue there is nothing to put them on.
+func TestUDPQueue(t *testing.T) {
+	for _, c := range []struct {
+		txQueue int
+		proto   string
+		queued  bool
+	}{
+		{8, "udp", false},
+		{8, "tcp", true},
+		{0, "udp", false},
+	} {
+		if got := sendThroughStuckLink(t, c.txQueue, c.proto, true); got != c.queued {
+			t.Errorf("UDPQueue, TxQueue %d, %s: returned before the link's write: %v, want %v", c.txQueue, c.proto, got, c.queued)
 		}
 	}
 }
@@ -129,5 +149,9 @@ func TestTxQueueDefaultIsTheSettingsDefault(t *testing.T) {
 	// Off by default in both, C and Go: the zero Manager has no queue.
 	if !ok || s.Default != "0" || (netif.Manager{}).TxQueue != 0 {
 		t.Fatalf("GONETIF_TX_QUEUE default %q: want 0, as Manager.TxQueue's zero value", s.Default)
+	}
+	u, ok := config.Lookup(config.UDPQueue)
+	if !ok || u.Default != "0" || (netif.Manager{}).UDPQueue {
+		t.Fatalf("GONETIF_UDP_QUEUE default %q: want 0, as Manager.UDPQueue's zero value", u.Default)
 	}
 }

@@ -84,6 +84,7 @@ func openTAP(cfg Config, mac tcpip.LinkAddress) (stack.LinkEndpoint, error) {
 		Device: cfg.Device,
 
 		PollThread: cfg.PollThread,
+		USO:        cfg.USO,
 		Warnf:      cfg.Logf,
 	})
 	if err != nil {

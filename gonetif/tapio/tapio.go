@@ -44,6 +44,7 @@ const (
 	EnvPCAP     = config.PCAP       // capture file; with several drivers, "%d" is the driver index
 	EnvDevice   = config.TUNDevice  // TUN/TAP clone device, default /dev/net/tun
 	EnvNetpoll  = config.TAPNetpoll // 0: poll(2) reader thread instead of Go's netpoller
+	EnvUDPQueue = config.UDPQueue   // 1: merge queued UDP datagrams of a flow (USO)
 	EnvLink     = config.Link       // link kind(s), comma separated: tap, user, user:NAME, vlan:PATH, vlan:NAME
 	EnvHostFwd  = config.HostFwd    // user link: port forwards, QEMU hostfwd syntax
 	EnvUserNet  = config.UserNet    // user link: network (10.0.2.0/24), or gateway/prefix (192.168.5.1/24)
@@ -68,6 +69,7 @@ type Config struct {
 	PCAP            string           // capture file, "" → none
 	Device          string           // clone device, "" → /dev/net/tun
 	PollThread      bool             // read with a poll(2) thread instead of Go's netpoller
+	USO             bool             // TAP: merge UDP datagrams of a flow written in one batch (tap.Options.USO)
 	Link            string           // "" or "tap", "user", "user:NAME", "vlan:PATH", "vlan:NAME" (see link.go)
 
 	// AppInLoss and AppOutLoss are the loss percentages the app was
@@ -139,7 +141,7 @@ func FromEnv(base Config, index int) (Config, error) {
 // driver of the process (0-based). A malformed setting is an error: a
 // typo must not silently run with defaults.
 func FromValues(base Config, v *config.Values, index int) (Config, error) {
-	for _, name := range []string{EnvTAP, EnvMAC, EnvMTU, EnvPlain, EnvNetNS, EnvInLoss, EnvOutLoss, EnvPCAP, EnvDevice, EnvNetpoll,
+	for _, name := range []string{EnvTAP, EnvMAC, EnvMTU, EnvPlain, EnvNetNS, EnvInLoss, EnvOutLoss, EnvPCAP, EnvDevice, EnvNetpoll, EnvUDPQueue,
 		EnvLink, EnvHostFwd, EnvUserNet, EnvInDelay, EnvOutDelay} {
 		if err := v.Err(name); err != nil {
 			return base, &Error{Op: "settings", Err: fmt.Errorf("%w: %v", unix.EINVAL, err)}
@@ -175,6 +177,7 @@ func FromValues(base Config, v *config.Values, index int) (Config, error) {
 	}
 	cfg.Plain = cfg.Plain || v.Bool(EnvPlain)
 	cfg.PollThread = cfg.PollThread || !v.Bool(EnvNetpoll)
+	cfg.USO = cfg.USO || v.Bool(EnvUDPQueue)
 	if cfg.NetNS == "" {
 		cfg.NetNS = v.Text(EnvNetNS)
 	}

@@ -69,6 +69,11 @@ type Options struct {
 	// PollThread reads the TAP with a thread blocked in poll(2) instead of
 	// Go's netpoller (the default, see netpoll.go): the fallback switch.
 	PollThread bool
+	// USO merges IPv4 UDP datagrams of one flow and size that are written
+	// in one batch into UDP segmentation offload frames (uso.go); ignored
+	// when Plain. Needs a kernel whose TAP takes gso_type UDP_L4 (6.2+);
+	// batches only come from a queue (netif.Manager.UDPQueue).
+	USO bool
 	// Warnf receives warnings about the link (no carrier: the host side
 	// of the TAP is down, and when it is back). Nil: none.
 	Warnf func(format string, args ...any)

@@ -7,7 +7,8 @@ import "sync/atomic"
 type Stats struct {
 	RxFrames, RxBytes uint64 // frames delivered to the stack
 	TxFrames, TxBytes uint64 // frames written to the TAP
-	RxGSO, TxGSO      uint64 // of those, multi-segment TCP frames (offload mode)
+	RxGSO, TxGSO      uint64 // of those, multi-segment TCP or UDP frames (offload mode)
+	TxUSOSegs         uint64 // datagrams sent inside merged UDP frames (Options.USO)
 	RxDropped         uint64 // not attached to a stack, or unicast for another MAC
 	TxDropped         uint64 // the kernel refused the write (queue full, TAP gone)
 	RxMalformed       uint64 // too short, truncated, or bad virtio-net header
@@ -19,6 +20,7 @@ type counters struct {
 	rxFrames, rxBytes, txFrames, txBytes atomic.Uint64
 	rxGSO, txGSO, rxDropped, txDropped   atomic.Uint64
 	rxMalformed, rxBadChecksum, rxErrors atomic.Uint64
+	txUSOSegs                            atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -30,6 +32,6 @@ func (e *Endpoint) Stats() Stats {
 		RxGSO: c.rxGSO.Load(), TxGSO: c.txGSO.Load(),
 		RxDropped: c.rxDropped.Load(), TxDropped: c.txDropped.Load(),
 		RxMalformed: c.rxMalformed.Load(), RxBadChecksum: c.rxBadChecksum.Load(),
-		RxErrors: c.rxErrors.Load(),
+		RxErrors: c.rxErrors.Load(), TxUSOSegs: c.txUSOSegs.Load(),
 	}
 }

@@ -83,6 +83,7 @@ type Endpoint struct {
 	onClose      func()
 
 	txPool sync.Pool // *txScratch
+	uso    bool      // merge UDP runs of a batch (uso.go)
 
 	// netpoll selects the reader that waits in Go's netpoller (see
 	// netpoll.go); pollFile is its descriptor while it runs.
@@ -125,7 +126,8 @@ func Open(opts Options) (*Endpoint, error) {
 		unix.Close(fd)
 		return nil, newErr(opts.Name, "eventfd", err)
 	}
-	e := &Endpoint{name: opts.Name, fd: fd, evfd: evfd, vnet: !opts.Plain, netpoll: !opts.PollThread, warnf: opts.Warnf}
+	e := &Endpoint{name: opts.Name, fd: fd, evfd: evfd, vnet: !opts.Plain, netpoll: !opts.PollThread, warnf: opts.Warnf,
+		uso: opts.USO && !opts.Plain}
 	if !hostUp {
 		e.noCarrier.Store(true)
 		e.warn("TAP %s: no carrier: its host side is down, nothing passes until `ip link set %s up`", e.name, e.name)

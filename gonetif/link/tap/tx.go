@@ -16,6 +16,7 @@ import (
 type txScratch struct {
 	hdr [vnetHdrLen]byte
 	iov []unix.Iovec
+	uso []byte // a merged UDP frame being built (uso.go)
 }
 
 // How long a writer waits for room when the TAP queue is full before
@@ -26,7 +27,8 @@ const (
 )
 
 // WritePackets implements stack.LinkWriter: one writev per packet, the
-// virtio-net header first in offload mode. A frame the kernel cannot take is
+// virtio-net header first in offload mode; with Options.USO, one per run
+// of UDP datagrams of a flow (uso.go). A frame the kernel cannot take is
 // dropped and counted, as on a real wire.
 func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	e.mu.RLock()
@@ -37,14 +39,26 @@ func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) 
 	sc := e.txPool.Get().(*txScratch)
 	defer e.txPool.Put(sc)
 	sent := 0
-	for _, pkt := range pkts.AsSlice() {
-		if err := e.writeOne(sc, pkt); err != nil {
+	list := pkts.AsSlice()
+	for len(list) > 0 {
+		n := 1
+		var err tcpip.Error
+		if e.uso {
+			n = usoRun(list)
+		}
+		if n > 1 {
+			err = e.writeUSO(sc, list[:n])
+		} else {
+			err = e.writeOne(sc, list[0])
+		}
+		if err != nil {
 			if sent == 0 {
 				return 0, err
 			}
 			break
 		}
-		sent++
+		sent += n
+		list = list[n:]
 	}
 	return sent, nil
 }
