@@ -58,6 +58,10 @@ type coalescer struct {
 	err        unix.Errno          // a flush failed: reported by the next send
 	shutAfter  tcpip.ShutdownFlags // shutdown(2) waiting for the buffer to drain
 	closeAfter bool                // close(2) waiting for the buffer to drain
+	// wshut: shutdown(SHUT_WR) or close was asked for; no byte is taken
+	// after it. Unlike shutAfter it stays set once the flusher has carried
+	// the shutdown out, so a send in between cannot slip in behind the FIN.
+	wshut bool
 	kick       chan struct{}       // wakes a stalled flusher when close is deferred
 }
 
@@ -121,7 +125,7 @@ func (c *coalescer) send(b []byte) (n int, err error, handled bool) {
 	if c.err != 0 {
 		return 0, c.takeErrorLocked(), true
 	}
-	if c.shutAfter&tcpip.ShutdownWrite != 0 || c.closeAfter {
+	if c.wshut {
 		return 0, unix.EPIPE, true
 	}
 	if !start && c.pending == nil && !c.running {
@@ -141,6 +145,10 @@ func (c *coalescer) send(b []byte) (n int, err error, handled bool) {
 		c.mu.Lock()
 		if c.err != 0 {
 			return 0, c.takeErrorLocked(), true
+		}
+		if c.wshut {
+			// Shut down while this writer wrote the batch.
+			return 0, unix.EPIPE, true
 		}
 	}
 	room := bound
@@ -302,6 +310,9 @@ func (c *coalescer) finishLocked() {
 	c.refused = false
 	c.updateBusyLocked()
 	c.mu.Unlock()
+	if finishHook != nil && (shut != 0 || closeEP) {
+		finishHook()
+	}
 	if shut != 0 {
 		c.so.ep.Shutdown(shut)
 	}
@@ -312,6 +323,10 @@ func (c *coalescer) finishLocked() {
 		c.so.wakeWriters()
 	}
 }
+
+// finishHook, when set (tests only), runs between the flusher's decision to
+// carry out a deferred shutdown or close and the call into gVisor.
+var finishHook func()
 
 // flush hands every buffered byte to gVisor now, as far as it has room,
 // after any Write in progress. It reports whether bytes remain (gVisor's
@@ -351,12 +366,19 @@ func (c *coalescer) takeError() error {
 // deferShutdown flushes and, when bytes remain, leaves the shutdown to the
 // flusher. It reports whether it did so.
 func (c *coalescer) deferShutdown(flags tcpip.ShutdownFlags) bool {
-	if flags&tcpip.ShutdownWrite == 0 || !c.flush() {
+	if flags&tcpip.ShutdownWrite == 0 {
 		return false
 	}
+	left := c.flush()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.running {
+	// Set whether deferred or not: a send racing with the caller's own
+	// Shutdown must not start a new batch behind it. Not before a
+	// connection exists: there shutdown fails and changes nothing.
+	if canSend(c.so.ep) {
+		c.wshut = true
+	}
+	if !left || !c.running {
 		return false
 	}
 	c.shutAfter |= flags
@@ -366,12 +388,11 @@ func (c *coalescer) deferShutdown(flags tcpip.ShutdownFlags) bool {
 // deferClose flushes and, when bytes remain, leaves closing the endpoint to
 // the flusher. It reports whether it did so.
 func (c *coalescer) deferClose() bool {
-	if !c.flush() {
-		return false
-	}
+	left := c.flush()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.running {
+	c.wshut = true
+	if !left || !c.running {
 		return false
 	}
 	c.closeAfter = true
@@ -385,11 +406,17 @@ func (c *coalescer) deferClose() bool {
 }
 
 // full says whether a send would be refused now (poll's writability).
+// A caller told "full" may now wait for room without ever having been
+// refused, so it is woken as a refused writer is.
 func (c *coalescer) full() bool {
 	if !c.busy.Load() {
 		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.stalled && c.pending != nil && len(*c.pending) >= c.bound()
+	if c.wshut || !c.stalled || c.pending == nil || len(*c.pending) < c.bound() {
+		return false // after shutdown a send fails at once: writable, as on Linux
+	}
+	c.refused = true
+	return true
 }

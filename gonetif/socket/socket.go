@@ -587,7 +587,9 @@ func (so *Socket) Wait(mask waiter.EventMask, deadline time.Time) error {
 	entry, ch := waiter.NewChannelEntry(mask)
 	so.wq.EventRegister(&entry)
 	defer so.wq.EventUnregister(&entry)
-	if so.ep.Readiness(mask) != 0 {
+	// Poll's rules, not gVisor's: they count the send buffer in front of
+	// gVisor and follow Linux around shutdown (writable once shut).
+	if waiter.EventMask(so.Poll(uint32(mask)))&mask != 0 {
 		return nil
 	}
 	var timeout <-chan time.Time
