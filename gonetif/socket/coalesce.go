@@ -45,6 +45,9 @@ type coalescer struct {
 	// busy: bytes are buffered, a flusher runs, or an error waits to be
 	// reported; while it is false a send needs no lock here.
 	busy atomic.Bool
+	// off: coalescing was turned off; no new batch starts, but bytes
+	// still buffered go first, so sends queue behind them until drained.
+	off atomic.Bool
 
 	// wmu orders gVisor Writes of buffered bytes: a batch is taken from
 	// pending and written while it is held. Never held while waiting.
@@ -66,25 +69,34 @@ type coalescer struct {
 }
 
 // SetSendCoalesce turns send coalescing on or off for a stream socket (a
-// no-op for other types). Set it before the socket sends; turning it off
-// hands what is buffered to gVisor.
+// no-op for other types). Turning it off hands what is buffered to gVisor
+// as far as it has room; sends made before the rest has gone queue behind
+// it, to keep the byte order.
 func (so *Socket) SetSendCoalesce(on bool) {
 	if so.Type != unix.SOCK_STREAM {
 		return
 	}
 	if on {
-		if so.coal.Load() == nil {
+		if c := so.coal.Load(); c != nil {
+			c.off.Store(false)
+		} else {
 			so.coal.CompareAndSwap(nil, &coalescer{so: so})
 		}
 		return
 	}
-	if c := so.coal.Swap(nil); c != nil {
+	// The coalescer stays: removing it while gVisor's buffer is full
+	// let new sends overtake the bytes still buffered.
+	if c := so.coal.Load(); c != nil {
+		c.off.Store(true)
 		c.flush()
 	}
 }
 
 // SendCoalesce reports whether send coalescing is on.
-func (so *Socket) SendCoalesce() bool { return so.coal.Load() != nil }
+func (so *Socket) SendCoalesce() bool {
+	c := so.coal.Load()
+	return c != nil && !c.off.Load()
+}
 
 // bound is the buffer's size: at most a quarter of SO_SNDBUF, so that a
 // small send buffer keeps about the room it has without coalescing.
@@ -116,7 +128,7 @@ func (c *coalescer) takeErrorLocked() error {
 func (c *coalescer) send(b []byte) (n int, err error, handled bool) {
 	small := len(b) < coalesceSmall
 	wasSmall := c.prevSmall.Swap(small)
-	start := wasSmall && small && c.so.ep.SocketOptions().GetDelayOption() && canSend(c.so.ep)
+	start := wasSmall && small && !c.off.Load() && c.so.ep.SocketOptions().GetDelayOption() && canSend(c.so.ep)
 	if !start && !c.busy.Load() {
 		return 0, nil, false
 	}
@@ -310,8 +322,8 @@ func (c *coalescer) finishLocked() {
 	c.refused = false
 	c.updateBusyLocked()
 	c.mu.Unlock()
-	if finishHook != nil && (shut != 0 || closeEP) {
-		finishHook()
+	if h := finishHook.Load(); h != nil && (shut != 0 || closeEP) {
+		(*h)()
 	}
 	if shut != 0 {
 		c.so.ep.Shutdown(shut)
@@ -326,7 +338,7 @@ func (c *coalescer) finishLocked() {
 
 // finishHook, when set (tests only), runs between the flusher's decision to
 // carry out a deferred shutdown or close and the call into gVisor.
-var finishHook func()
+var finishHook atomic.Pointer[func()]
 
 // flush hands every buffered byte to gVisor now, as far as it has room,
 // after any Write in progress. It reports whether bytes remain (gVisor's

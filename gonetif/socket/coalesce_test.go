@@ -415,3 +415,36 @@ func TestCoalesceWaitWritableAfterShutdown(t *testing.T) {
 		t.Fatalf("peer got %d bytes before EOF, want the %d accepted", len(got), len(sent))
 	}
 }
+
+// Turning coalescing off while gVisor's buffer is full keeps the byte
+// order: the bytes still buffered go first. It once dropped the buffer
+// from the socket, and the next sends went to gVisor ahead of them.
+func TestCoalesceOffKeepsOrder(t *testing.T) {
+	cli, srv := coalescedPairBuf(t, 5111, 4096, 8192)
+	sent := fillUntilFull(t, cli)
+	if socket.SendBuffered(cli) == 0 {
+		t.Fatal("nothing buffered when full")
+	}
+	hold := socket.SendBufferHolder(cli)
+	cli.SetSendCoalesce(false)
+	if cli.SendCoalesce() {
+		t.Fatal("SetSendCoalesce(false) did not turn it off")
+	}
+	// The buffered bytes wait (as behind a slow Write) while the peer
+	// reads what gVisor holds and the next sends are made.
+	release := hold()
+	more := bytes.Repeat([]byte("after-off "), 300)
+	want := append(append([]byte{}, sent...), more...)
+	got := make(chan []byte, 1)
+	go func() { got <- readAll(t, srv, len(want)) }()
+	go func() { time.Sleep(200 * time.Millisecond); release() }()
+	sendAll(t, cli, more)
+	if b := <-got; !bytes.Equal(b, want) {
+		i := 0
+		for i < len(b) && i < len(want) && b[i] == want[i] {
+			i++
+		}
+		t.Fatalf("peer got %d bytes, want %d in order (first difference at %d; %d accepted before it was turned off)",
+			len(b), len(want), i, len(sent))
+	}
+}

@@ -15,6 +15,16 @@ func HoldSendBuffer(so *Socket) (release func()) {
 	return c.wmu.Unlock
 }
 
+// SendBufferHolder is HoldSendBuffer for so's coalescer of now, also
+// once coalescing is turned off.
+func SendBufferHolder(so *Socket) (hold func() (release func())) {
+	c := so.coal.Load()
+	return func() func() {
+		c.wmu.Lock()
+		return c.wmu.Unlock
+	}
+}
+
 // SendBuffered is the number of bytes in so's send buffer.
 func SendBuffered(so *Socket) int {
 	c := so.coal.Load()
@@ -31,7 +41,13 @@ func SendBuffered(so *Socket) int {
 
 // SetFinishHook makes fn run each time a flusher is about to carry out a
 // deferred shutdown or close; nil removes it. Not for parallel tests.
-func SetFinishHook(fn func()) { finishHook = fn }
+func SetFinishHook(fn func()) {
+	if fn == nil {
+		finishHook.Store(nil)
+		return
+	}
+	finishHook.Store(&fn)
+}
 
 // EndpointWritable says whether gVisor's own send buffer has room,
 // whatever the coalescer holds.
