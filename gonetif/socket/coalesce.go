@@ -61,11 +61,11 @@ type coalescer struct {
 	err        unix.Errno          // a flush failed: reported by the next send
 	shutAfter  tcpip.ShutdownFlags // shutdown(2) waiting for the buffer to drain
 	closeAfter bool                // close(2) waiting for the buffer to drain
+	kick       chan struct{}       // wakes a stalled flusher when close is deferred
 	// wshut: shutdown(SHUT_WR) or close was asked for; no byte is taken
 	// after it. Unlike shutAfter it stays set once the flusher has carried
 	// the shutdown out, so a send in between cannot slip in behind the FIN.
 	wshut bool
-	kick       chan struct{}       // wakes a stalled flusher when close is deferred
 }
 
 // SetSendCoalesce turns send coalescing on or off for a stream socket (a
