@@ -448,3 +448,97 @@ func TestCoalesceOffKeepsOrder(t *testing.T) {
 			len(b), len(want), i, len(sent))
 	}
 }
+
+// shutdown(SHUT_WR) wakes a writer waiting for room in a full coalescing
+// buffer at once, as Linux's shutdown wakes every waiter: a blocked send
+// fails with EPIPE, a poller sees POLLOUT. While the shutdown waited for
+// the buffer to drain it woke nobody, and with a peer that reads nothing
+// both slept until their timeout.
+func TestCoalesceDeferredShutdownWakesWriters(t *testing.T) {
+	cli, _ := coalescedPairBuf(t, 5112, 4096, 8192)
+	fillUntilFull(t, cli)
+	if socket.SendBuffered(cli) == 0 {
+		t.Skip("the buffer was empty when full: gVisor refused first, nothing is deferred")
+	}
+	cli.SetNonblock(false)
+	if err := cli.SetOption(unix.SOL_SOCKET, unix.SO_SNDTIMEO, timeval(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	sendDone, waitDone := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := cli.Send([]byte("blocked"), nil, socket.SendFlags{NoSignal: true})
+		sendDone <- err
+	}()
+	go func() { waitDone <- cli.Wait(socket.EventOut, time.Now().Add(3*time.Second)) }()
+	time.Sleep(200 * time.Millisecond) // both are asleep by now
+	select {
+	case err := <-sendDone:
+		t.Fatalf("send did not block on the full buffer: %v", err)
+	case err := <-waitDone:
+		t.Fatalf("Wait for EventOut returned on the full buffer: %v", err)
+	default:
+	}
+	at := time.Now()
+	if err := cli.Shutdown(unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	serr := <-sendDone
+	stook := time.Since(at)
+	werr := <-waitDone
+	wtook := time.Since(at)
+	if !errors.Is(serr, unix.EPIPE) || stook > time.Second {
+		t.Errorf("blocked send after shutdown: %v after %v, want EPIPE at once", serr, stook)
+	}
+	if werr != nil || wtook > time.Second {
+		t.Errorf("Wait for EventOut after shutdown: %v after %v, want writable at once", werr, wtook)
+	}
+}
+
+// The oracle for TestCoalesceDeferredShutdownWakesWriters: on the kernel,
+// shutdown(SHUT_WR) wakes a send blocked on a full buffer (EPIPE) and a
+// poll for POLLOUT.
+func TestKernelShutdownWakesWriters(t *testing.T) {
+	k := kernelSockets{t}
+	ln := k.newSocket(unix.SOCK_STREAM)
+	port := k.listen(ln)
+	fd := k.newSocket(unix.SOCK_STREAM)
+	k.connect(fd, port)
+	k.accept(ln)
+	chunk := make([]byte, 64<<10)
+	for i := 0; ; i++ {
+		if _, err := unix.Write(fd, chunk); errors.Is(err, unix.EAGAIN) {
+			break
+		} else if err != nil && !errors.Is(err, unix.EINPROGRESS) {
+			t.Fatal(err)
+		}
+		if i > 10000 {
+			t.Fatal("the kernel's send buffer never filled")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		t.Fatal(err)
+	}
+	tv := unix.Timeval{Sec: 3}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv); err != nil {
+		t.Fatal(err)
+	}
+	sendDone, pollDone := make(chan error, 1), make(chan int16, 1)
+	go func() { sendDone <- unix.Sendto(fd, []byte("blocked"), unix.MSG_NOSIGNAL, nil) }()
+	go func() {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		unix.Poll(pfd, 3000)
+		pollDone <- pfd[0].Revents
+	}()
+	time.Sleep(200 * time.Millisecond)
+	at := time.Now()
+	if err := unix.Shutdown(fd, unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sendDone; !errors.Is(err, unix.EPIPE) || time.Since(at) > time.Second {
+		t.Errorf("kernel: blocked send after shutdown: %v after %v", err, time.Since(at))
+	}
+	if ev := <-pollDone; ev&unix.POLLOUT == 0 || time.Since(at) > time.Second {
+		t.Errorf("kernel: poll after shutdown: %#x after %v", ev, time.Since(at))
+	}
+}

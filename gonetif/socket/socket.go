@@ -524,6 +524,10 @@ func (so *Socket) Shutdown(how int) error {
 		so.shutRead = so.shutRead || flags&tcpip.ShutdownRead != 0
 		so.shutWrite = true
 		so.mu.Unlock()
+		// gVisor's Shutdown is not called yet, so nothing told the
+		// waiters: a writer blocked on the full buffer must fail now
+		// and a poller see POLLOUT, as Linux's shutdown wakes them.
+		so.wq.Notify(allEvents)
 		return errOrNil(err)
 	}
 	err := so.ep.Shutdown(flags)
