@@ -408,6 +408,9 @@ func TestCoalesceWaitWritableAfterShutdown(t *testing.T) {
 	if ev := cli.Poll(unix.POLLOUT); ev&unix.POLLOUT == 0 {
 		t.Fatalf("poll after shutdown = %#x, want POLLOUT", ev)
 	}
+	if r := cli.Readiness(socket.EventOut); r&socket.EventOut == 0 {
+		t.Fatalf("Readiness after shutdown = %#x, want EventOut as poll says", r)
+	}
 	if err := cli.Wait(socket.EventOut, time.Now().Add(time.Second)); err != nil {
 		t.Fatal("Wait for writability after shutdown timed out; Linux reports it at once")
 	}

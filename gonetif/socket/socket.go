@@ -575,13 +575,11 @@ func (so *Socket) FinPending() bool {
 	return false
 }
 
-// Readiness returns which of mask's events are ready now.
+// Readiness returns which of mask's events are ready now, by Poll's
+// rules (the coalescing buffer, Linux's shutdown states), so that it,
+// Wait and poll(2) never disagree.
 func (so *Socket) Readiness(mask waiter.EventMask) waiter.EventMask {
-	r := so.ep.Readiness(mask)
-	if c := so.coal.Load(); c != nil && r&EventOut != 0 && c.full() {
-		r &^= EventOut
-	}
-	return r
+	return waiter.EventMask(so.Poll(uint32(mask))) & mask
 }
 
 // Wait blocks the calling goroutine until one of mask's events is ready or
