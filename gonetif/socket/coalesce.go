@@ -45,6 +45,9 @@ type coalescer struct {
 	// busy: bytes are buffered, a flusher runs, or an error waits to be
 	// reported; while it is false a send needs no lock here.
 	busy atomic.Bool
+	// off: coalescing was turned off; no new batch starts, but bytes
+	// still buffered go first, so sends queue behind them until drained.
+	off atomic.Bool
 
 	// wmu orders gVisor Writes of buffered bytes: a batch is taken from
 	// pending and written while it is held. Never held while waiting.
@@ -59,28 +62,41 @@ type coalescer struct {
 	shutAfter  tcpip.ShutdownFlags // shutdown(2) waiting for the buffer to drain
 	closeAfter bool                // close(2) waiting for the buffer to drain
 	kick       chan struct{}       // wakes a stalled flusher when close is deferred
+	// wshut: shutdown(SHUT_WR) or close was asked for; no byte is taken
+	// after it. Unlike shutAfter it stays set once the flusher has carried
+	// the shutdown out, so a send in between cannot slip in behind the FIN.
+	wshut bool
 }
 
 // SetSendCoalesce turns send coalescing on or off for a stream socket (a
-// no-op for other types). Set it before the socket sends; turning it off
-// hands what is buffered to gVisor.
+// no-op for other types). Turning it off hands what is buffered to gVisor
+// as far as it has room; sends made before the rest has gone queue behind
+// it, to keep the byte order.
 func (so *Socket) SetSendCoalesce(on bool) {
 	if so.Type != unix.SOCK_STREAM {
 		return
 	}
 	if on {
-		if so.coal.Load() == nil {
+		if c := so.coal.Load(); c != nil {
+			c.off.Store(false)
+		} else {
 			so.coal.CompareAndSwap(nil, &coalescer{so: so})
 		}
 		return
 	}
-	if c := so.coal.Swap(nil); c != nil {
+	// The coalescer stays: removing it while gVisor's buffer is full
+	// let new sends overtake the bytes still buffered.
+	if c := so.coal.Load(); c != nil {
+		c.off.Store(true)
 		c.flush()
 	}
 }
 
 // SendCoalesce reports whether send coalescing is on.
-func (so *Socket) SendCoalesce() bool { return so.coal.Load() != nil }
+func (so *Socket) SendCoalesce() bool {
+	c := so.coal.Load()
+	return c != nil && !c.off.Load()
+}
 
 // bound is the buffer's size: at most a quarter of SO_SNDBUF, so that a
 // small send buffer keeps about the room it has without coalescing.
@@ -112,7 +128,7 @@ func (c *coalescer) takeErrorLocked() error {
 func (c *coalescer) send(b []byte) (n int, err error, handled bool) {
 	small := len(b) < coalesceSmall
 	wasSmall := c.prevSmall.Swap(small)
-	start := wasSmall && small && c.so.ep.SocketOptions().GetDelayOption() && canSend(c.so.ep)
+	start := wasSmall && small && !c.off.Load() && c.so.ep.SocketOptions().GetDelayOption() && canSend(c.so.ep)
 	if !start && !c.busy.Load() {
 		return 0, nil, false
 	}
@@ -121,7 +137,7 @@ func (c *coalescer) send(b []byte) (n int, err error, handled bool) {
 	if c.err != 0 {
 		return 0, c.takeErrorLocked(), true
 	}
-	if c.shutAfter&tcpip.ShutdownWrite != 0 || c.closeAfter {
+	if c.wshut {
 		return 0, unix.EPIPE, true
 	}
 	if !start && c.pending == nil && !c.running {
@@ -141,6 +157,10 @@ func (c *coalescer) send(b []byte) (n int, err error, handled bool) {
 		c.mu.Lock()
 		if c.err != 0 {
 			return 0, c.takeErrorLocked(), true
+		}
+		if c.wshut {
+			// Shut down while this writer wrote the batch.
+			return 0, unix.EPIPE, true
 		}
 	}
 	room := bound
@@ -302,6 +322,9 @@ func (c *coalescer) finishLocked() {
 	c.refused = false
 	c.updateBusyLocked()
 	c.mu.Unlock()
+	if h := finishHook.Load(); h != nil && (shut != 0 || closeEP) {
+		(*h)()
+	}
 	if shut != 0 {
 		c.so.ep.Shutdown(shut)
 	}
@@ -312,6 +335,10 @@ func (c *coalescer) finishLocked() {
 		c.so.wakeWriters()
 	}
 }
+
+// finishHook, when set (tests only), runs between the flusher's decision to
+// carry out a deferred shutdown or close and the call into gVisor.
+var finishHook atomic.Pointer[func()]
 
 // flush hands every buffered byte to gVisor now, as far as it has room,
 // after any Write in progress. It reports whether bytes remain (gVisor's
@@ -351,12 +378,19 @@ func (c *coalescer) takeError() error {
 // deferShutdown flushes and, when bytes remain, leaves the shutdown to the
 // flusher. It reports whether it did so.
 func (c *coalescer) deferShutdown(flags tcpip.ShutdownFlags) bool {
-	if flags&tcpip.ShutdownWrite == 0 || !c.flush() {
+	if flags&tcpip.ShutdownWrite == 0 {
 		return false
 	}
+	left := c.flush()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.running {
+	// Set whether deferred or not: a send racing with the caller's own
+	// Shutdown must not start a new batch behind it. Not before a
+	// connection exists: there shutdown fails and changes nothing.
+	if canSend(c.so.ep) {
+		c.wshut = true
+	}
+	if !left || !c.running {
 		return false
 	}
 	c.shutAfter |= flags
@@ -366,12 +400,11 @@ func (c *coalescer) deferShutdown(flags tcpip.ShutdownFlags) bool {
 // deferClose flushes and, when bytes remain, leaves closing the endpoint to
 // the flusher. It reports whether it did so.
 func (c *coalescer) deferClose() bool {
-	if !c.flush() {
-		return false
-	}
+	left := c.flush()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.running {
+	c.wshut = true
+	if !left || !c.running {
 		return false
 	}
 	c.closeAfter = true
@@ -385,11 +418,17 @@ func (c *coalescer) deferClose() bool {
 }
 
 // full says whether a send would be refused now (poll's writability).
+// A caller told "full" may now wait for room without ever having been
+// refused, so it is woken as a refused writer is.
 func (c *coalescer) full() bool {
 	if !c.busy.Load() {
 		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.stalled && c.pending != nil && len(*c.pending) >= c.bound()
+	if c.wshut || !c.stalled || c.pending == nil || len(*c.pending) < c.bound() {
+		return false // after shutdown a send fails at once: writable, as on Linux
+	}
+	c.refused = true
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,15 +19,37 @@ import (
 // (on A) coalesces small sends.
 func coalescedPair(t *testing.T, port uint16) (cli, srv *socket.Socket) {
 	t.Helper()
+	return coalescedPairBuf(t, port, 0, 0)
+}
+
+// coalescedPairBuf is coalescedPair with SO_RCVBUF and SO_SNDBUF (0: the
+// default) set on both ends before the handshake. Set later, a smaller
+// SO_RCVBUF makes gVisor's receiver drop data inside the window it had
+// already offered, and the retransmission timeouts that follow can stall
+// gVisor's sender for good (see TestGvisorTailProbeStall).
+func coalescedPairBuf(t *testing.T, port uint16, rcvbuf, sndbuf int) (cli, srv *socket.Socket) {
+	t.Helper()
 	n := testnet.New(t)
 	ln := mustSocket(t, n, true, unix.SOCK_STREAM)
+	cli = mustSocket(t, n, false, unix.SOCK_STREAM)
+	for _, so := range []*socket.Socket{ln, cli} {
+		if rcvbuf > 0 {
+			if err := so.SetOptionInt(unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if sndbuf > 0 {
+			if err := so.SetOptionInt(unix.SOL_SOCKET, unix.SO_SNDBUF, sndbuf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	if err := ln.Bind(addr(ipB, port)); err != nil {
 		t.Fatal(err)
 	}
 	if err := ln.Listen(4); err != nil {
 		t.Fatal(err)
 	}
-	cli = mustSocket(t, n, false, unix.SOCK_STREAM)
 	cli.SetSendCoalesce(true)
 	if !cli.SendCoalesce() {
 		t.Fatal("SetSendCoalesce(true) did not turn it on")
@@ -44,6 +67,11 @@ func coalescedPair(t *testing.T, port uint16) (cli, srv *socket.Socket) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	if rcvbuf > 0 {
+		if got, _ := srv.OptionInt(unix.SOL_SOCKET, unix.SO_RCVBUF); got > 2*rcvbuf {
+			t.Fatalf("accepted socket's SO_RCVBUF is %d, not the listener's %d", got, rcvbuf)
+		}
+	}
 	return cli, srv
 }
 
@@ -235,15 +263,7 @@ func fillUntilFull(t *testing.T, cli *socket.Socket) []byte {
 }
 
 func TestCoalesceFullBufferPollAndShutdown(t *testing.T) {
-	cli, srv := coalescedPair(t, 5105)
-	for _, so := range []*socket.Socket{cli, srv} {
-		if err := so.SetOptionInt(unix.SOL_SOCKET, unix.SO_RCVBUF, 4096); err != nil {
-			t.Fatal(err)
-		}
-		if err := so.SetOptionInt(unix.SOL_SOCKET, unix.SO_SNDBUF, 8192); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cli, srv := coalescedPairBuf(t, 5105, 4096, 8192)
 	sent := fillUntilFull(t, cli)
 	if ev := cli.Poll(unix.POLLOUT); ev&unix.POLLOUT != 0 {
 		t.Fatalf("poll says POLLOUT (%#x) while sends are refused", ev)
@@ -267,13 +287,7 @@ func TestCoalesceFullBufferPollAndShutdown(t *testing.T) {
 }
 
 func TestCoalesceFullBufferClose(t *testing.T) {
-	cli, srv := coalescedPair(t, 5106)
-	if err := srv.SetOptionInt(unix.SOL_SOCKET, unix.SO_RCVBUF, 4096); err != nil {
-		t.Fatal(err)
-	}
-	if err := cli.SetOptionInt(unix.SOL_SOCKET, unix.SO_SNDBUF, 8192); err != nil {
-		t.Fatal(err)
-	}
+	cli, srv := coalescedPairBuf(t, 5106, 4096, 8192)
 	sent := fillUntilFull(t, cli)
 	if err := cli.Close(); err != nil {
 		t.Fatal(err)
@@ -284,13 +298,7 @@ func TestCoalesceFullBufferClose(t *testing.T) {
 }
 
 func TestCoalesceWritableAgain(t *testing.T) {
-	cli, srv := coalescedPair(t, 5107)
-	if err := srv.SetOptionInt(unix.SOL_SOCKET, unix.SO_RCVBUF, 4096); err != nil {
-		t.Fatal(err)
-	}
-	if err := cli.SetOptionInt(unix.SOL_SOCKET, unix.SO_SNDBUF, 8192); err != nil {
-		t.Fatal(err)
-	}
+	cli, srv := coalescedPairBuf(t, 5107, 4096, 8192)
 	sent := fillUntilFull(t, cli)
 	got := make(chan []byte, 1)
 	go func() { got <- readAll(t, srv, len(sent)+1000) }()
@@ -346,5 +354,194 @@ func TestCoalesceOnlyForStreams(t *testing.T) {
 		if _, err := tcp.Send([]byte("x"), nil, socket.SendFlags{}); err == nil {
 			t.Fatal("a send on an unconnected socket succeeded")
 		}
+	}
+}
+
+// A send made after shutdown(SHUT_WR) was deferred behind buffered bytes
+// gets EPIPE, also while the flusher is between deciding to send the FIN
+// and handing it to gVisor (the hook holds it there): it once cleared the
+// deferred shutdown first, so such a send was taken, reported success and
+// went out before the FIN.
+func TestCoalesceSendDuringDeferredShutdown(t *testing.T) {
+	cli, srv := coalescedPairBuf(t, 5109, 4096, 8192)
+	sent := fillUntilFull(t, cli)
+	if socket.SendBuffered(cli) == 0 {
+		t.Fatal("nothing buffered when full: the shutdown would not be deferred")
+	}
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	socket.SetFinishHook(func() { once.Do(func() { close(entered); <-proceed }) })
+	defer socket.SetFinishHook(nil)
+	if err := cli.Shutdown(unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() { got <- readAll(t, srv, 0) }()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		close(proceed)
+		t.Fatal("the flusher did not carry out the shutdown within 10 s")
+	}
+	_, err := cli.Send([]byte("late"), nil, socket.SendFlags{})
+	close(proceed)
+	if !errors.Is(err, unix.EPIPE) {
+		t.Errorf("send after shutdown: %v, want EPIPE", err)
+	}
+	if b := <-got; !bytes.Equal(b, sent) {
+		t.Fatalf("peer got %d bytes before EOF, want the %d accepted before shutdown", len(b), len(sent))
+	}
+}
+
+// After shutdown(SHUT_WR) Linux reports a stream writable at once (a send
+// fails with EPIPE without waiting), although bytes still wait for the
+// peer's window; Wait said so only when the bytes were gone.
+func TestCoalesceWaitWritableAfterShutdown(t *testing.T) {
+	cli, srv := coalescedPairBuf(t, 5110, 4096, 8192)
+	sent := fillUntilFull(t, cli)
+	if err := cli.Wait(socket.EventOut, time.Now().Add(50*time.Millisecond)); err == nil {
+		t.Fatal("Wait says writable while sends are refused")
+	}
+	if err := cli.Shutdown(unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	if ev := cli.Poll(unix.POLLOUT); ev&unix.POLLOUT == 0 {
+		t.Fatalf("poll after shutdown = %#x, want POLLOUT", ev)
+	}
+	if r := cli.Readiness(socket.EventOut); r&socket.EventOut == 0 {
+		t.Fatalf("Readiness after shutdown = %#x, want EventOut as poll says", r)
+	}
+	if err := cli.Wait(socket.EventOut, time.Now().Add(time.Second)); err != nil {
+		t.Fatal("Wait for writability after shutdown timed out; Linux reports it at once")
+	}
+	if got := readAll(t, srv, 0); !bytes.Equal(got, sent) {
+		t.Fatalf("peer got %d bytes before EOF, want the %d accepted", len(got), len(sent))
+	}
+}
+
+// Turning coalescing off while gVisor's buffer is full keeps the byte
+// order: the bytes still buffered go first. It once dropped the buffer
+// from the socket, and the next sends went to gVisor ahead of them.
+func TestCoalesceOffKeepsOrder(t *testing.T) {
+	cli, srv := coalescedPairBuf(t, 5111, 4096, 8192)
+	sent := fillUntilFull(t, cli)
+	if socket.SendBuffered(cli) == 0 {
+		t.Fatal("nothing buffered when full")
+	}
+	hold := socket.SendBufferHolder(cli)
+	cli.SetSendCoalesce(false)
+	if cli.SendCoalesce() {
+		t.Fatal("SetSendCoalesce(false) did not turn it off")
+	}
+	// The buffered bytes wait (as behind a slow Write) while the peer
+	// reads what gVisor holds and the next sends are made.
+	release := hold()
+	more := bytes.Repeat([]byte("after-off "), 300)
+	want := append(append([]byte{}, sent...), more...)
+	got := make(chan []byte, 1)
+	go func() { got <- readAll(t, srv, len(want)) }()
+	go func() { time.Sleep(200 * time.Millisecond); release() }()
+	sendAll(t, cli, more)
+	if b := <-got; !bytes.Equal(b, want) {
+		i := 0
+		for i < len(b) && i < len(want) && b[i] == want[i] {
+			i++
+		}
+		t.Fatalf("peer got %d bytes, want %d in order (first difference at %d; %d accepted before it was turned off)",
+			len(b), len(want), i, len(sent))
+	}
+}
+
+// shutdown(SHUT_WR) wakes a writer waiting for room in a full coalescing
+// buffer at once, as Linux's shutdown wakes every waiter: a blocked send
+// fails with EPIPE, a poller sees POLLOUT. While the shutdown waited for
+// the buffer to drain it woke nobody, and with a peer that reads nothing
+// both slept until their timeout.
+func TestCoalesceDeferredShutdownWakesWriters(t *testing.T) {
+	cli, _ := coalescedPairBuf(t, 5112, 4096, 8192)
+	fillUntilFull(t, cli)
+	if socket.SendBuffered(cli) == 0 {
+		t.Skip("the buffer was empty when full: gVisor refused first, nothing is deferred")
+	}
+	cli.SetNonblock(false)
+	if err := cli.SetOption(unix.SOL_SOCKET, unix.SO_SNDTIMEO, timeval(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	sendDone, waitDone := make(chan error, 1), make(chan error, 1)
+	go func() {
+		_, err := cli.Send([]byte("blocked"), nil, socket.SendFlags{NoSignal: true})
+		sendDone <- err
+	}()
+	go func() { waitDone <- cli.Wait(socket.EventOut, time.Now().Add(3*time.Second)) }()
+	time.Sleep(200 * time.Millisecond) // both are asleep by now
+	select {
+	case err := <-sendDone:
+		t.Fatalf("send did not block on the full buffer: %v", err)
+	case err := <-waitDone:
+		t.Fatalf("Wait for EventOut returned on the full buffer: %v", err)
+	default:
+	}
+	at := time.Now()
+	if err := cli.Shutdown(unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	serr := <-sendDone
+	stook := time.Since(at)
+	werr := <-waitDone
+	wtook := time.Since(at)
+	if !errors.Is(serr, unix.EPIPE) || stook > time.Second {
+		t.Errorf("blocked send after shutdown: %v after %v, want EPIPE at once", serr, stook)
+	}
+	if werr != nil || wtook > time.Second {
+		t.Errorf("Wait for EventOut after shutdown: %v after %v, want writable at once", werr, wtook)
+	}
+}
+
+// The oracle for TestCoalesceDeferredShutdownWakesWriters: on the kernel,
+// shutdown(SHUT_WR) wakes a send blocked on a full buffer (EPIPE) and a
+// poll for POLLOUT.
+func TestKernelShutdownWakesWriters(t *testing.T) {
+	k := kernelSockets{t}
+	ln := k.newSocket(unix.SOCK_STREAM)
+	port := k.listen(ln)
+	fd := k.newSocket(unix.SOCK_STREAM)
+	k.connect(fd, port)
+	k.accept(ln)
+	chunk := make([]byte, 64<<10)
+	for i := 0; ; i++ {
+		if _, err := unix.Write(fd, chunk); errors.Is(err, unix.EAGAIN) {
+			break
+		} else if err != nil && !errors.Is(err, unix.EINPROGRESS) {
+			t.Fatal(err)
+		}
+		if i > 10000 {
+			t.Fatal("the kernel's send buffer never filled")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		t.Fatal(err)
+	}
+	tv := unix.Timeval{Sec: 3}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv); err != nil {
+		t.Fatal(err)
+	}
+	sendDone, pollDone := make(chan error, 1), make(chan int16, 1)
+	go func() { sendDone <- unix.Sendto(fd, []byte("blocked"), unix.MSG_NOSIGNAL, nil) }()
+	go func() {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		unix.Poll(pfd, 3000)
+		pollDone <- pfd[0].Revents
+	}()
+	time.Sleep(200 * time.Millisecond)
+	at := time.Now()
+	if err := unix.Shutdown(fd, unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sendDone; !errors.Is(err, unix.EPIPE) || time.Since(at) > time.Second {
+		t.Errorf("kernel: blocked send after shutdown: %v after %v", err, time.Since(at))
+	}
+	if ev := <-pollDone; ev&unix.POLLOUT == 0 || time.Since(at) > time.Second {
+		t.Errorf("kernel: poll after shutdown: %#x after %v", ev, time.Since(at))
 	}
 }

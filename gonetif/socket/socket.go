@@ -524,6 +524,10 @@ func (so *Socket) Shutdown(how int) error {
 		so.shutRead = so.shutRead || flags&tcpip.ShutdownRead != 0
 		so.shutWrite = true
 		so.mu.Unlock()
+		// gVisor's Shutdown is not called yet, so nothing told the
+		// waiters: a writer blocked on the full buffer must fail now
+		// and a poller see POLLOUT, as Linux's shutdown wakes them.
+		so.wq.Notify(allEvents)
 		return errOrNil(err)
 	}
 	err := so.ep.Shutdown(flags)
@@ -571,13 +575,11 @@ func (so *Socket) FinPending() bool {
 	return false
 }
 
-// Readiness returns which of mask's events are ready now.
+// Readiness returns which of mask's events are ready now, by Poll's
+// rules (the coalescing buffer, Linux's shutdown states), so that it,
+// Wait and poll(2) never disagree.
 func (so *Socket) Readiness(mask waiter.EventMask) waiter.EventMask {
-	r := so.ep.Readiness(mask)
-	if c := so.coal.Load(); c != nil && r&EventOut != 0 && c.full() {
-		r &^= EventOut
-	}
-	return r
+	return waiter.EventMask(so.Poll(uint32(mask))) & mask
 }
 
 // Wait blocks the calling goroutine until one of mask's events is ready or
@@ -587,7 +589,9 @@ func (so *Socket) Wait(mask waiter.EventMask, deadline time.Time) error {
 	entry, ch := waiter.NewChannelEntry(mask)
 	so.wq.EventRegister(&entry)
 	defer so.wq.EventUnregister(&entry)
-	if so.ep.Readiness(mask) != 0 {
+	// Poll's rules, not gVisor's: they count the send buffer in front of
+	// gVisor and follow Linux around shutdown (writable once shut).
+	if waiter.EventMask(so.Poll(uint32(mask)))&mask != 0 {
 		return nil
 	}
 	var timeout <-chan time.Time

@@ -10,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/waiter"
 
+	"gonetif.dev/gonetif/config"
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/socket"
 )
@@ -23,6 +24,14 @@ var (
 	ipB = testnet.AddrB.As4()
 )
 
+// coalesceAll: GONETIF_SEND_COALESCE=1 in the environment runs every test
+// with send coalescing on for its stream sockets, as a socket.Table would
+// (socket.New leaves it off); unset or 0, only the coalescing tests use it.
+var coalesceAll = func() bool {
+	v, err := config.Environ()
+	return err == nil && v.IsSet(config.SendCoalesce) && v.Bool(config.SendCoalesce)
+}()
+
 func mustSocket(t *testing.T, n *testnet.Net, onB bool, typ int) *socket.Socket {
 	t.Helper()
 	s := n.A
@@ -35,6 +44,9 @@ func mustSocket(t *testing.T, n *testnet.Net, onB bool, typ int) *socket.Socket 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { so.Close() })
+	if coalesceAll {
+		so.SetSendCoalesce(true)
+	}
 	return so
 }
 
