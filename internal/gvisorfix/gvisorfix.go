@@ -136,11 +136,18 @@ func Generate(dir, out string) (string, error) {
 			return "", fmt.Errorf("gvisorfix: %w", err)
 		}
 	}
-	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	env := exec.Command("go", "env", "GOMOD")
+	env.Dir, env.Env = dir, goEnv()
+	where, err := env.Output()
+	if err != nil || !filepath.IsAbs(strings.TrimSpace(string(where))) {
+		return "", fmt.Errorf("gvisorfix: no go.mod for %s (%v)", dir, err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(where)))
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {
 		return "", fmt.Errorf("gvisorfix: %w", err)
 	}
-	gosum, err := os.ReadFile(filepath.Join(dir, "go.sum"))
+	gosum, err := os.ReadFile(filepath.Join(root, "go.sum"))
 	if err != nil {
 		return "", fmt.Errorf("gvisorfix: %w", err)
 	}
