@@ -34,9 +34,11 @@ var (
 	stallServer = netip.MustParseAddr("10.7.2.2")
 )
 
-// TestGvisorStalledSender runs many short transfers, each ended by the
-// sender's close, over an in-memory cable losing 10 % of frames each way,
-// and fails when one stops making progress. The pinned gVisor's sender can
+// TestGvisorStalledSender runs many short transfers (48 KiB, then the
+// sender's FIN), 12 at a time, over an in-memory cable losing 10 % of
+// frames each way once the connections are up, and fails when one is not
+// answered within 10 s of its FIN (with a 5 ms RTO floor, backoffs that
+// long need a dozen losses of one segment in a row). The pinned gVisor's sender can
 // be left with data (or its FIN) unacknowledged and no timer armed after a
 // tail loss probe (internal/gvisorfix); it then never sends again and the
 // transfer hangs in FIN-WAIT1. Built with the overlay (scripts/test,
