@@ -84,6 +84,7 @@ func (r *lossRig) probe(st *tcp.TCPEndpointState) {
 func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem string, peerLoss int) *lossRig {
 	t.Helper()
 	ns := netnstest.New(t)
+	requireTools(t, "ip", "ping", "socat", "nstat")
 	if peerLoss > 0 {
 		ns.AddTap(t, tapName, "", -1)
 		addPeerLoss(t, ns, peerLoss)
@@ -568,13 +569,17 @@ func (r *lossRig) peerDropped(t *testing.T) (toApp, fromApp string) {
 }
 
 // requireNft skips (fails under GONETIF_REQUIRE_PRIV=1) without nftables.
-func requireNft(t *testing.T) {
+// requireTools names the first missing program the rig runs (a missing
+// ping otherwise reads as "no ping reply"); scripts/deps installs them all.
+func requireTools(t testing.TB, names ...string) {
 	t.Helper()
-	if _, err := exec.LookPath("nft"); err != nil {
-		if os.Getenv(netnstest.EnvRequire) == "1" {
-			t.Fatalf("nft not found (scripts/deps installs nftables) but %s=1", netnstest.EnvRequire)
+	for _, name := range names {
+		if _, err := exec.LookPath(name); err != nil {
+			if os.Getenv(netnstest.EnvRequire) == "1" {
+				t.Fatalf("%s not found (scripts/deps installs it) but %s=1", name, netnstest.EnvRequire)
+			}
+			t.Skipf("%s not found: install it (scripts/deps)", name)
 		}
-		t.Skip("nft not found: install nftables (scripts/deps)")
 	}
 }
 
@@ -586,7 +591,7 @@ func requireNft(t *testing.T) {
 // so the peer side gets loss but no delay. Each transfer is bounded.
 func TestPeerLossSuite(t *testing.T) {
 	netnstest.Require(t)
-	requireNft(t)
+	requireTools(t, "nft")
 	if testing.Short() {
 		t.Skip("-short: the peer loss suite moves 600 MB")
 	}
