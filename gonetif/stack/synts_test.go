@@ -25,10 +25,12 @@ import (
 // TestGvisorResentSYNTimestamp drops the first SYN (or the first SYN-ACK)
 // of a connection between two stacks over an in-memory cable and checks
 // the RTT the side that resent it measured: the cable's, well under
-// 200 ms. The pinned gVisor resends a SYN or SYN-ACK with the first one's
-// TSval, the peer echoes it, and the first RTT sample spans the whole
-// ~1 s back-off (SRTT ~1 s, RTO ~3 s); the build overlay stamps each
-// resent SYN afresh (internal/gvisorfix). Built without the overlay
+// 200 ms, and that losing that side's next data segment then costs the
+// 200 ms RTO floor, not seconds. The pinned gVisor resends a SYN or
+// SYN-ACK with the first one's TSval, the peer echoes it, and the first
+// RTT sample spans the whole ~1 s back-off (measured: SRTT 513 ms after
+// five echoes, RTO 3.2 s, the lossy echo 1.23 s); the build overlay stamps
+// each resent SYN afresh (internal/gvisorfix). Built without the overlay
 // (GOFLAGS empty) this test is expected to fail.
 func TestGvisorResentSYNTimestamp(t *testing.T) {
 	for _, tc := range []struct {
@@ -144,16 +146,42 @@ func TestGvisorResentSYNTimestamp(t *testing.T) {
 			if st.RTO >= time.Second {
 				t.Errorf("RTO %v after a resent %s, want the 200 ms floor's order", st.RTO, tc.name)
 			}
+
+			// What it costs: the resender's next data segment is lost, the
+			// only one in flight, so only its loss probe or timer (both
+			// scaled by the RTT it measured) recover it.
+			drop.dataOut.Store(resender)
+			drop.data.Store(true)
+			t0 := time.Now()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Write(buf); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(c, buf); err != nil {
+				t.Fatal(err)
+			}
+			took := time.Since(t0)
+			if n := drop.dataDrops.Load(); n != 1 {
+				t.Fatalf("%d data segments dropped, want 1", n)
+			}
+			t.Logf("one echo with the resender's data segment lost once: %v", took.Round(time.Millisecond))
+			if took >= 500*time.Millisecond {
+				t.Errorf("an echo with one lost segment took %v after a resent %s, want well under a second", took, tc.name)
+			}
 		})
 	}
 }
 
 // dropOnce drops the first TCP segment with exactly the given flags, in
-// either direction.
+// either direction; once data is set, also the next segment carrying data
+// out (dataOut) or in.
 type dropOnce struct {
 	nested.Endpoint
-	flags header.TCPFlags
-	drops atomic.Int32
+	flags     header.TCPFlags
+	drops     atomic.Int32
+	data      atomic.Bool
+	dataOut   atomic.Bool
+	dataDrops atomic.Int32
 }
 
 func newDropOnce(lower gvstack.LinkEndpoint, flags header.TCPFlags) *dropOnce {
@@ -181,6 +209,9 @@ func (d *dropOnce) drop(pkt *gvstack.PacketBuffer, out bool) bool {
 	}
 	if len(ip) < header.IPv4MinimumSize || ip.TransportProtocol() != header.TCPProtocolNumber || len(seg) < header.TCPMinimumSize {
 		return false
+	}
+	if d.data.Load() && d.dataOut.Load() == out && int(ip.TotalLength())-int(ip.HeaderLength())-int(seg.DataOffset()) > 0 {
+		return d.dataDrops.CompareAndSwap(0, 1)
 	}
 	return seg.Flags() == d.flags && d.drops.CompareAndSwap(0, 1)
 }
