@@ -1,9 +1,9 @@
-// Command gvisorfix writes the build overlay that fixes the pinned gVisor's
-// stalled TCP sender (see internal/gvisorfix) and prints its path:
+// Command gvisorfix writes the build overlay that fixes bugs of the pinned
+// gVisor (the edits of internal/gvisorfix) and prints the flags using it:
 //
-//	go build -overlay="$(go run ./cmd/gvisorfix -o build/gvisorfix)" ./...
+//	GOFLAGS="$(go run ./cmd/gvisorfix -o build/gvisorfix)" go build ./...
 //
-// It exits non-zero, saying why, when the edit no longer applies.
+// It exits non-zero, saying why, when an edit no longer applies.
 package main
 
 import (
@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "build/gvisorfix", "directory for snd.go and overlay.json")
+	out := flag.String("o", "build/gvisorfix", "directory for the patched files, go.mod and overlay.json")
 	flag.Parse()
 	path, err := gvisorfix.Generate(".", *out)
 	if err != nil {

@@ -37,7 +37,7 @@ var (
 	lossRACK    = flag.Bool("loss.rack", true, "RACK loss detection on (false: Options.NoRACK)")
 	lossMinRTO  = flag.Duration("loss.minrto", 5*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
 	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's (1 and 5 % loss)")
-	lossBound10 = flag.Float64("loss.bound10", 6, "the same at 10 % loss (0: not checked, only logged)")
+	lossBound10 = flag.Float64("loss.bound10", 5, "the same at 10 % loss (0: not checked, only logged)")
 	suiteMB     = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
 	lossNoDelay = flag.Bool("loss.nodelay", false, "Nagle off in the stack under test (Options.NoDelay)")
 	lossProbe   = flag.Bool("loss.probe", false, "keep each connection's last TCP sender state (Options.TCPProbe; slows the stack) for the report of a transfer that never finishes")
@@ -290,8 +290,9 @@ func flagOptions() stack.Options {
 // 2.01x in CI beside another package's tests, 0.62-0.90x beside two
 // CPU-bound loops, 0.9-1.7x alone). The target, 2x, is enforced at 1 and 5 %; at 10 % the median
 // ratio alone was 0.7-4.4 in 26 runs (2x met in 9; the quieter the
-// machine, the faster the kernel and the higher the ratio), so the bound
-// there is 6x
+// machine, the faster the kernel and the higher the ratio), and with the
+// overlay's fresh TSval on resent SYNs 1.4-3.6 in 16 (0.6-7.2 without it,
+// interleaved), so the bound there is 5x
 // (-loss.bound10=2 for the target). The rig is checked too: the loss layer
 // drops its rate and nothing else drops (checkDrops). The stack runs with
 // MinRTO 5 ms (GONETIF_TCP_MIN_RTO_MS=5; -loss.minrto=0 for the default

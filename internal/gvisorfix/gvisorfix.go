@@ -1,24 +1,17 @@
-// Package gvisorfix patches one line of the pinned gVisor at build time,
-// through the go command's -overlay flag, instead of forking or vendoring
-// it.
-//
-// The bug: after a retransmission timeout gVisor's TCP sender resets its
-// count of segments in flight to 0, and later ACKs of data sent before the
-// timeout take the count below the truth (clamped at 0). When a tail loss
-// probe then fires, the sender re-arms its retransmission timer only if
-// that count is above 0, so with data still unacknowledged it can be left
-// with no timer at all and never send again. The fix arms the timer
-// whenever data is unacknowledged (RFC 6298 5.1), as Linux does.
+// Package gvisorfix patches a few lines of the pinned gVisor at build
+// time, through the go command's -overlay flag, instead of forking or
+// vendoring it. Edits lists the changes, each with why it is needed.
 //
 // The go command refuses overlays of files in its module cache, so
 // Generate writes, into a build directory: a symlink to the pinned gVisor
 // in the module cache, a copy of go.mod that replaces gVisor with that
-// symlink (same files, a path outside the cache), the patched snd.go and
-// an overlay putting it in place. Builds pass both files: Flags gives
+// symlink (same files, a path outside the cache), the patched files and
+// an overlay putting them in place. Builds pass both files: Flags gives
 // "-modfile=DIR/go.mod -overlay=DIR/overlay.json" (scripts/test exports it
-// in GOFLAGS, CMake passes it to go build). Patch fails when the text it
-// edits is not found exactly once, so a gVisor update cannot drop the fix
-// silently. Nothing of gVisor is copied: the build reads the module cache.
+// in GOFLAGS, CMake passes it to go build). Patch fails when the text an
+// edit replaces is not found exactly once, so a gVisor update cannot drop
+// a fix silently. Nothing of gVisor is copied: the build reads the module
+// cache.
 package gvisorfix
 
 import (
@@ -34,37 +27,102 @@ import (
 	"strings"
 )
 
-// Module is the module patched; File is the file, relative to its root.
-const (
-	Module = "gvisor.dev/gvisor"
-	File   = "pkg/tcpip/transport/tcp/snd.go"
-)
+// Module is the module patched.
+const Module = "gvisor.dev/gvisor"
 
-// The edit is anchored on the branch of postXmit that runs when data is
-// unacknowledged and neither timer is armed; the condition it guards the
-// resend timer with is replaced. The line count stays the same, so line
-// numbers in panics still match gVisor's source.
-var (
-	anchor = []byte("} else if !s.resendTimer.enabled() {\n\t\t\ts.probeTimer.disable()\n\t\t\tif s.Outstanding > 0 {\n")
-	fixed  = []byte("} else if !s.resendTimer.enabled() {\n\t\t\ts.probeTimer.disable()\n\t\t\tif s.SndUna != s.SndNxt { // gonetif overlay: a timer whenever data is unacknowledged\n")
-)
+// Edit replaces Anchor, which must occur exactly once in File (relative
+// to the module's root), by Replacement. Replacements keep the line count,
+// so line numbers in panics still match gVisor's source.
+type Edit struct {
+	File        string
+	Anchor      string
+	Replacement string
+	Why         string
+}
 
-// Marker is in the patched file only.
+// Edits are applied in order; several may edit one file.
+var Edits = []Edit{
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// The branch of postXmit that runs when data is unacknowledged
+		// and neither timer is armed; its guard of the resend timer is
+		// replaced.
+		Anchor:      "} else if !s.resendTimer.enabled() {\n\t\t\ts.probeTimer.disable()\n\t\t\tif s.Outstanding > 0 {\n",
+		Replacement: "} else if !s.resendTimer.enabled() {\n\t\t\ts.probeTimer.disable()\n\t\t\tif s.SndUna != s.SndNxt { // gonetif overlay: a timer whenever data is unacknowledged\n",
+		Why: "after a retransmission timeout the sender resets its count of segments in flight to 0, and " +
+			"later ACKs of data sent before the timeout take the count below the truth (clamped at 0); when a " +
+			"tail loss probe then fires, the resend timer is re-armed only if that count is above 0, so with " +
+			"data unacknowledged the sender can be left with no timer and never send again. The fix arms it " +
+			"whenever data is unacknowledged (RFC 6298 5.1), as Linux does.",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/connect.go",
+		// The resend of a SYN or SYN-ACK in retransmitHandlerLocked; the
+		// refresh goes on the line of the call.
+		Anchor:      "\t\te.sendSynTCP(e.route, tcpFields{\n\t\t\tid:        e.TransportEndpointInfo.ID,\n",
+		Replacement: "\t\th.sendSYNOpts.TSVal = e.tsValNow(); e.sendSynTCP(e.route, tcpFields{ // gonetif overlay: a fresh TSval on each resent SYN\n\t\t\tid:        e.TransportEndpointInfo.ID,\n",
+		Why: "a retransmitted SYN or SYN-ACK carried the first one's cached TSval; the peer echoes it and the " +
+			"connection's first RTT sample spans the whole SYN back-off (about 1 s), leaving an RTO of about " +
+			"3 s that shrinks only slowly, so any early timeout costs seconds. Linux stamps each retransmitted " +
+			"SYN afresh; so does the fix.",
+	},
+}
+
+// Marker is in the patched files only.
 const Marker = "gonetif overlay:"
 
-// ErrAnchor is returned when the text to edit is missing or ambiguous.
-var ErrAnchor = errors.New("gvisorfix: the edited text of " + File + " was not found exactly once: gVisor changed, check whether the fix is still needed and update internal/gvisorfix")
+// ErrAnchor is returned when the text an edit replaces is missing or
+// ambiguous.
+var ErrAnchor = errors.New("gvisorfix: the edited text was not found exactly once: gVisor changed, check whether the fix is still needed and update internal/gvisorfix")
 
-// Patch returns src with the fix applied.
-func Patch(src []byte) ([]byte, error) {
-	if n := bytes.Count(src, anchor); n != 1 {
-		return nil, fmt.Errorf("%w (found %d times)", ErrAnchor, n)
+// Patch returns src, the contents of file, with every edit of that file
+// applied.
+func Patch(file string, src []byte) ([]byte, error) {
+	return patch(Edits, file, src)
+}
+
+func patch(edits []Edit, file string, src []byte) ([]byte, error) {
+	out, n := src, 0
+	for _, e := range edits {
+		if e.File != file {
+			continue
+		}
+		if c := bytes.Count(out, []byte(e.Anchor)); c != 1 {
+			return nil, fmt.Errorf("%w (%s, found %d times; the edit: %s)", ErrAnchor, file, c, e.Why)
+		}
+		if strings.Count(e.Anchor, "\n") != strings.Count(e.Replacement, "\n") {
+			return nil, fmt.Errorf("gvisorfix: an edit of %s changes the line count", file)
+		}
+		out = bytes.Replace(out, []byte(e.Anchor), []byte(e.Replacement), 1)
+		n++
 	}
-	out := bytes.Replace(src, anchor, fixed, 1)
-	if _, err := parser.ParseFile(token.NewFileSet(), File, out, parser.SkipObjectResolution); err != nil {
-		return nil, fmt.Errorf("gvisorfix: patched file does not parse: %w", err)
+	if n == 0 {
+		return nil, fmt.Errorf("gvisorfix: no edit of %s", file)
+	}
+	if _, err := parser.ParseFile(token.NewFileSet(), file, out, parser.SkipObjectResolution); err != nil {
+		return nil, fmt.Errorf("gvisorfix: patched %s does not parse: %w", file, err)
 	}
 	return out, nil
+}
+
+// Files lists the files Edits change, in order of first edit.
+func Files() []string {
+	var files []string
+	for _, e := range Edits {
+		if !contains(files, e.File) {
+			files = append(files, e.File)
+		}
+	}
+	return files
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // ModuleDir returns where the go command keeps the pinned gVisor, after
@@ -115,14 +173,6 @@ func Generate(dir, out string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	src, err := os.ReadFile(filepath.Join(mod, filepath.FromSlash(File)))
-	if err != nil {
-		return "", fmt.Errorf("gvisorfix: %w", err)
-	}
-	patched, err := Patch(src)
-	if err != nil {
-		return "", err
-	}
 	if out, err = filepath.Abs(out); err != nil {
 		return "", err
 	}
@@ -152,14 +202,32 @@ func Generate(dir, out string) (string, error) {
 		return "", fmt.Errorf("gvisorfix: %w", err)
 	}
 	gomod = fmt.Appendf(gomod, "\n// Written by internal/gvisorfix: the pinned gVisor, through a path the\n// overlay may patch.\nreplace %s => %s\n", Module, link)
-	modfile := filepath.Join(out, "go.mod")
-	file := filepath.Join(out, "snd.go")
-	for name, data := range map[string][]byte{modfile: gomod, filepath.Join(out, "go.sum"): gosum, file: patched} {
-		if err := writeIfChanged(name, data); err != nil {
+	for name, data := range map[string][]byte{"go.mod": gomod, "go.sum": gosum} {
+		if err := writeIfChanged(filepath.Join(out, name), data); err != nil {
 			return "", err
 		}
 	}
-	repl := map[string]string{filepath.Join(link, filepath.FromSlash(File)): file}
+	// Patched files go under src/ by their path in gVisor: two files of
+	// one name cannot collide.
+	repl := map[string]string{}
+	for _, f := range Files() {
+		src, err := os.ReadFile(filepath.Join(mod, filepath.FromSlash(f)))
+		if err != nil {
+			return "", fmt.Errorf("gvisorfix: %w", err)
+		}
+		patched, err := Patch(f, src)
+		if err != nil {
+			return "", err
+		}
+		dst := filepath.Join(out, "src", filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", fmt.Errorf("gvisorfix: %w", err)
+		}
+		if err := writeIfChanged(dst, patched); err != nil {
+			return "", err
+		}
+		repl[filepath.Join(link, filepath.FromSlash(f))] = dst
+	}
 	js, err := json.MarshalIndent(struct{ Replace map[string]string }{repl}, "", "\t")
 	if err != nil {
 		return "", err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -36,12 +37,20 @@ func TestGeneratePinned(t *testing.T) {
 	if err := json.Unmarshal(js, &o); err != nil {
 		t.Fatal(err)
 	}
-	if len(o.Replace) != 1 {
-		t.Fatalf("overlay replaces %d files, want 1: %s", len(o.Replace), js)
+	files := Files()
+	if len(files) != 2 || len(o.Replace) != len(files) {
+		t.Fatalf("overlay replaces %d files, %d edited, want 2: %s", len(o.Replace), len(files), js)
 	}
-	for orig, repl := range o.Replace {
-		if !filepath.IsAbs(orig) || !filepath.IsAbs(repl) || filepath.ToSlash(orig)[len(orig)-len(File):] != File {
-			t.Fatalf("overlay %q -> %q", orig, repl)
+	// Each edit's lines, original and patched, by file.
+	want := map[string][][2]string{
+		"pkg/tcpip/transport/tcp/snd.go":     {{"if s.Outstanding > 0 {", "if s.SndUna != s.SndNxt {"}},
+		"pkg/tcpip/transport/tcp/connect.go": {{"\t\te.sendSynTCP(e.route, tcpFields{", "\t\th.sendSYNOpts.TSVal = e.tsValNow(); e.sendSynTCP(e.route, tcpFields{"}},
+	}
+	for _, f := range files {
+		orig := filepath.Join(out, "gvisor", filepath.FromSlash(f))
+		repl, ok := o.Replace[orig]
+		if !ok || !filepath.IsAbs(orig) || !filepath.IsAbs(repl) {
+			t.Fatalf("overlay lacks %s: %s", orig, js)
 		}
 		src, err := os.ReadFile(orig)
 		if err != nil {
@@ -52,24 +61,31 @@ func TestGeneratePinned(t *testing.T) {
 			t.Fatal(err)
 		}
 		if bytes.Contains(src, []byte(Marker)) || !bytes.Contains(got, []byte(Marker)) {
-			t.Fatal("marker in the original or not in the patched file")
+			t.Fatalf("%s: marker in the original or not in the patched file", f)
 		}
 		if bytes.Count(src, []byte("\n")) != bytes.Count(got, []byte("\n")) {
-			t.Fatal("the patch changed the line count")
+			t.Fatalf("%s: the patch changed the line count", f)
 		}
-		// Only the one line differs.
+		// Only the edited lines differ, each as expected.
 		a, b := bytes.Split(src, []byte("\n")), bytes.Split(got, []byte("\n"))
-		diff := 0
+		var diff [][2]string
 		for i := range a {
 			if !bytes.Equal(a[i], b[i]) {
-				diff++
-				if !bytes.Contains(a[i], []byte("s.Outstanding > 0")) || !bytes.Contains(b[i], []byte("s.SndUna != s.SndNxt")) {
-					t.Fatalf("line %d: %q -> %q", i+1, a[i], b[i])
-				}
+				diff = append(diff, [2]string{string(a[i]), string(b[i])})
 			}
 		}
-		if diff != 1 {
-			t.Fatalf("%d lines differ, want 1", diff)
+		w := want[f]
+		if len(diff) != len(w) {
+			t.Fatalf("%s: %d lines differ, want %d: %q", f, len(diff), len(w), diff)
+		}
+		for i := range w {
+			if !strings.Contains(diff[i][0], w[i][0]) || !strings.HasPrefix(strings.TrimLeft(diff[i][1], "\t"), strings.TrimLeft(w[i][1], "\t")) {
+				t.Fatalf("%s: %q -> %q, want %q -> %q", f, diff[i][0], diff[i][1], w[i][0], w[i][1])
+			}
+		}
+		// Applying the edits again to the patched file is refused.
+		if _, err := Patch(f, got); !errors.Is(err, ErrAnchor) {
+			t.Fatalf("%s: patching twice: %v, want ErrAnchor", f, err)
 		}
 	}
 	// A second run leaves identical files alone.
@@ -82,15 +98,40 @@ func TestGeneratePinned(t *testing.T) {
 	}
 }
 
-// A gVisor without the text, or with it twice, is refused.
+// A gVisor without the text, or with it twice, or already patched, is
+// refused, for every edit.
 func TestPatchRefusesChangedSource(t *testing.T) {
-	for name, src := range map[string][]byte{
-		"missing": []byte("package tcp\n"),
-		"twice":   append(append([]byte("package tcp\nfunc f() {\n\tif x {\n\t\t"), bytes.Repeat(anchor, 2)...), []byte("}}}}}\n")...),
-		"patched": append([]byte("package tcp\n"), fixed...),
-	} {
-		if _, err := Patch(src); !errors.Is(err, ErrAnchor) {
-			t.Errorf("%s: err %v, want ErrAnchor", name, err)
+	for _, e := range Edits {
+		body := func(parts ...string) []byte {
+			return []byte("package tcp\nfunc f() {\n\tif x {\n\t\tif y {\n" + strings.Join(parts, "") + "}}}}}}}\n")
 		}
+		for name, src := range map[string][]byte{
+			"missing": []byte("package tcp\n"),
+			"twice":   body(e.Anchor, e.Anchor),
+			"patched": body(e.Replacement),
+		} {
+			if _, err := Patch(e.File, src); !errors.Is(err, ErrAnchor) {
+				t.Errorf("%s %s: err %v, want ErrAnchor", e.File, name, err)
+			}
+		}
+		// The anchor alone, in a file that parses, is accepted.
+		if e.File == "pkg/tcpip/transport/tcp/connect.go" {
+			src := []byte("package tcp\nfunc f() {\n\tif x {\n" + e.Anchor + "\t\t})\n\t}\n}\n")
+			got, err := Patch(e.File, src)
+			if err != nil || !bytes.Contains(got, []byte(Marker)) {
+				t.Errorf("%s: the anchor alone: %v", e.File, err)
+			}
+		}
+	}
+	if _, err := Patch("pkg/tcpip/transport/tcp/rcv.go", []byte("package tcp\n")); err == nil {
+		t.Error("a file without edits was patched")
+	}
+}
+
+// An edit that would change the line count is refused.
+func TestPatchKeepsLines(t *testing.T) {
+	e := []Edit{{File: "a.go", Anchor: "x := 1\n", Replacement: "x := 1\n_ = x\n"}}
+	if _, err := patch(e, "a.go", []byte("package a\nfunc f() {\nx := 1\n}\n")); err == nil {
+		t.Error("an edit adding a line was applied")
 	}
 }
