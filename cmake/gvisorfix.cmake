@@ -1,5 +1,5 @@
 # gonetif_gvisorfix(ROOT DIR OUT_STAMP OUT_FLAGS): a build step that writes
-# the overlay fixing the pinned gVisor's stalled TCP sender (cmd/gvisorfix)
+# the overlay fixing bugs of the pinned gVisor (cmd/gvisorfix, DESIGN D17)
 # into DIR. OUT_FLAGS gets the go build flags that use it, OUT_STAMP a file
 # to depend on. It reruns when go.mod, go.sum or the generator change, and
 # fails the build when the edit no longer applies to the pinned gVisor.

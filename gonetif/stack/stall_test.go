@@ -154,8 +154,9 @@ func TestGvisorStalledSender(t *testing.T) {
 	var mu sync.Mutex
 	var failures []string
 	for done < want && time.Now().Before(until) && len(failures) == 0 {
-		// Connections are set up without loss: a lost SYN leaves gVisor's
-		// RTO at seconds, and its backoffs would look like stalls.
+		// Connections are set up without loss: a handshake's own back-off
+		// (and, built without the overlay, a lost SYN's RTO of seconds)
+		// would look like a stall.
 		lossy.pct.Store(0)
 		n := min(parallel, want-done)
 		conns := make([]*gonet.TCPConn, n)
