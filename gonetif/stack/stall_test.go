@@ -7,23 +7,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
-	"gvisor.dev/gvisor/pkg/tcpip/link/nested"
-	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
-	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/loss"
 	"gonetif.dev/gonetif/link/pair"
-	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/stack"
 )
 
@@ -47,7 +42,10 @@ var (
 // empty: see the README's "gVisor fix").
 func TestGvisorStalledSender(t *testing.T) {
 	p := pair.New(tcpip.LinkAddress("\x02\x00\x00\x00\x02\x01"), tcpip.LinkAddress("\x02\x00\x00\x00\x02\x02"), 0)
-	lossy := newSwitchedLoss(p.A)
+	lossy, err := loss.New(p.A, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// A low RTO floor, as on the TAP loss tests, so recoveries take
 	// milliseconds and many transfers fit in the time.
 	opts := stack.Options{MinRTO: 5 * time.Millisecond}
@@ -61,28 +59,7 @@ func TestGvisorStalledSender(t *testing.T) {
 		last[st.ID.LocalPort] = st.Sender
 		probeMu.Unlock()
 	}
-	client, err := gonetif.New(copts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := gonetif.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		client.Close()
-		server.Close()
-		p.Close()
-	})
-	mask := netip.MustParseAddr("255.255.255.0")
-	if _, err := client.AddInterface(netif.Config{Key: "C", Desc: "C", Flags: netif.FlagAutoUp, RoutePrio: 100,
-		IPInfo: netif.IPInfo{IP: stallClient, Netmask: mask}}, lossy); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := server.AddInterface(netif.Config{Key: "S", Desc: "S", Flags: netif.FlagAutoUp, RoutePrio: 100,
-		IPInfo: netif.IPInfo{IP: stallServer, Netmask: mask}}, p.B); err != nil {
-		t.Fatal(err)
-	}
+	client, server := cableStacks(t, copts, opts, lossy, p.B, stallClient, stallServer, p.Close)
 	l, err := server.ListenTCP(netip.AddrPortFrom(stallServer, 80))
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +134,7 @@ func TestGvisorStalledSender(t *testing.T) {
 		// Connections are set up without loss: a handshake's own back-off
 		// (and, built without the overlay, a lost SYN's RTO of seconds)
 		// would look like a stall.
-		lossy.pct.Store(0)
+		setLoss(t, lossy, 0)
 		n := min(parallel, want-done)
 		conns := make([]*gonet.TCPConn, n)
 		for i := range conns {
@@ -168,7 +145,7 @@ func TestGvisorStalledSender(t *testing.T) {
 				t.Fatalf("dial: %v", err)
 			}
 		}
-		lossy.pct.Store(10)
+		setLoss(t, lossy, 10)
 		var wg sync.WaitGroup
 		for _, c := range conns {
 			wg.Add(1)
@@ -184,8 +161,8 @@ func TestGvisorStalledSender(t *testing.T) {
 		wg.Wait()
 		done += n
 	}
-	lossy.pct.Store(0)
-	t.Logf("%d transfers of %d KiB, %d stalled; frames dropped: %d", done, size>>10, len(failures), lossy.drops.Load())
+	setLoss(t, lossy, 0)
+	t.Logf("%d transfers of %d KiB, %d stalled; frames dropped: %d", done, size>>10, len(failures), dropped(lossy))
 	for _, f := range failures {
 		t.Error(f)
 	}
@@ -199,46 +176,13 @@ func TestGvisorStalledSender(t *testing.T) {
 	}
 }
 
-// switchedLoss drops pct percent of the frames each way; pct changes while
-// it runs.
-type switchedLoss struct {
-	nested.Endpoint
-	pct   atomic.Int32
-	drops atomic.Uint64
-}
-
-func newSwitchedLoss(lower gvstack.LinkEndpoint) *switchedLoss {
-	l := &switchedLoss{}
-	l.Endpoint.Init(lower, l)
-	return l
-}
-
-func (l *switchedLoss) drop() bool {
-	if mrand.IntN(100) < int(l.pct.Load()) {
-		l.drops.Add(1)
-		return true
-	}
-	return false
-}
-
-func (l *switchedLoss) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *gvstack.PacketBuffer) {
-	if !l.drop() {
-		l.Endpoint.DeliverNetworkPacket(proto, pkt)
+func setLoss(t *testing.T, l *loss.Endpoint, pct int) {
+	if err := l.SetPercent(pct, pct); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func (l *switchedLoss) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.Error) {
-	n := pkts.Len()
-	var keep gvstack.PacketBufferList
-	for _, pkt := range pkts.AsSlice() {
-		if !l.drop() {
-			keep.PushBack(pkt)
-		}
-	}
-	if keep.Len() > 0 {
-		if _, err := l.Endpoint.WritePackets(keep); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
+func dropped(l *loss.Endpoint) uint64 {
+	in, out := l.Dropped()
+	return in + out
 }

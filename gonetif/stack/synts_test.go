@@ -16,9 +16,7 @@ import (
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
-	"gonetif.dev/gonetif"
 	"gonetif.dev/gonetif/link/pair"
-	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/stack"
 )
 
@@ -52,29 +50,9 @@ func TestGvisorResentSYNTimestamp(t *testing.T) {
 					mu.Unlock()
 				}
 			}
-			client, err := gonetif.New(stack.Options{TCPProbe: probe(true)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			server, err := gonetif.New(stack.Options{TCPProbe: probe(false)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				client.Close()
-				server.Close()
-				p.Close()
-			})
 			cAddr, sAddr := netip.MustParseAddr("10.7.3.1"), netip.MustParseAddr("10.7.3.2")
-			mask := netip.MustParseAddr("255.255.255.0")
-			if _, err := client.AddInterface(netif.Config{Key: "C", Desc: "C", Flags: netif.FlagAutoUp, RoutePrio: 100,
-				IPInfo: netif.IPInfo{IP: cAddr, Netmask: mask}}, drop); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := server.AddInterface(netif.Config{Key: "S", Desc: "S", Flags: netif.FlagAutoUp, RoutePrio: 100,
-				IPInfo: netif.IPInfo{IP: sAddr, Netmask: mask}}, p.B); err != nil {
-				t.Fatal(err)
-			}
+			client, server := cableStacks(t, stack.Options{TCPProbe: probe(true)}, stack.Options{TCPProbe: probe(false)},
+				drop, p.B, cAddr, sAddr, p.Close)
 			l, err := server.ListenTCP(netip.AddrPortFrom(sAddr, 80))
 			if err != nil {
 				t.Fatal(err)

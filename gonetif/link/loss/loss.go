@@ -26,7 +26,7 @@ var (
 // Endpoint drops frames in either direction with fixed probabilities.
 type Endpoint struct {
 	nested.Endpoint
-	in, out  uint32 // percent
+	in, out  atomic.Uint32 // percent; SetPercent changes them while frames flow
 	seed     uint64
 	inCount  atomic.Uint64 // draws so far, per direction: the RNG's state
 	outCount atomic.Uint64
@@ -50,7 +50,9 @@ func New(lower stack.LinkEndpoint, inPercent, outPercent int, opts ...Option) (*
 	if lower == nil || inPercent < 0 || inPercent > 100 || outPercent < 0 || outPercent > 100 {
 		return nil, &Error{In: inPercent, Out: outPercent}
 	}
-	e := &Endpoint{in: uint32(inPercent), out: uint32(outPercent), seed: randomSeed()}
+	e := &Endpoint{seed: randomSeed()}
+	e.in.Store(uint32(inPercent))
+	e.out.Store(uint32(outPercent))
 	for _, o := range opts {
 		o(e)
 	}
@@ -67,6 +69,19 @@ func (e *Error) Error() string {
 
 // Unwrap returns unix.EINVAL.
 func (e *Error) Unwrap() error { return unix.EINVAL }
+
+// SetPercent changes both probabilities while the link runs (a test that
+// connects loss-free, then turns loss on); the same range rule as New.
+// gVisor reads GSOMaxSize when a connection is made, so a connection made
+// loss-free may keep sending super-segments on a link that has them.
+func (e *Endpoint) SetPercent(inPercent, outPercent int) error {
+	if inPercent < 0 || inPercent > 100 || outPercent < 0 || outPercent > 100 {
+		return &Error{In: inPercent, Out: outPercent}
+	}
+	e.in.Store(uint32(inPercent))
+	e.out.Store(uint32(outPercent))
+	return nil
+}
 
 // Dropped returns how many received and transmitted frames were dropped.
 func (e *Endpoint) Dropped() (in, out uint64) {
@@ -98,7 +113,7 @@ func (e *Endpoint) drop(percent uint32, counter *atomic.Uint64, salt uint64) boo
 
 // DeliverNetworkPacket implements stack.NetworkDispatcher (the receive side).
 func (e *Endpoint) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
-	if e.drop(e.in, &e.inCount, 0x5bd1e995) {
+	if e.drop(e.in.Load(), &e.inCount, 0x5bd1e995) {
 		e.inDrops.Add(1)
 		return
 	}
@@ -108,14 +123,15 @@ func (e *Endpoint) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *
 // WritePackets implements stack.LinkEndpoint (the transmit side). Dropped
 // frames count as written, as on a real wire.
 func (e *Endpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
-	if e.out == 0 {
+	out := e.out.Load()
+	if out == 0 {
 		e.outCount.Add(uint64(pkts.Len()))
 		return e.Endpoint.WritePackets(pkts)
 	}
 	total := pkts.Len()
 	var keep stack.PacketBufferList
 	for _, pkt := range pkts.AsSlice() {
-		if e.drop(e.out, &e.outCount, 0xc2b2ae35) {
+		if e.drop(out, &e.outCount, 0xc2b2ae35) {
 			e.outDrops.Add(1)
 			continue
 		}
@@ -138,7 +154,7 @@ func randomSeed() uint64 { return rand.Uint64() }
 // whole 64 KiB super-segment (often the whole flight, which only a
 // retransmission timeout recovers).
 func (e *Endpoint) GSOMaxSize() uint32 {
-	if e.out != 0 {
+	if e.out.Load() != 0 {
 		return 0
 	}
 	return e.Endpoint.GSOMaxSize()
@@ -146,7 +162,7 @@ func (e *Endpoint) GSOMaxSize() uint32 {
 
 // SupportedGSO implements stack.GSOEndpoint (see GSOMaxSize).
 func (e *Endpoint) SupportedGSO() stack.SupportedGSO {
-	if e.out != 0 {
+	if e.out.Load() != 0 {
 		return stack.GSONotSupported
 	}
 	return e.Endpoint.SupportedGSO()

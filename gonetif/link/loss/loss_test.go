@@ -231,3 +231,28 @@ func newStack(t *testing.T, ep stack.LinkEndpoint, i byte) *stack.Stack {
 	s.SetRouteTable([]tcpip.Route{{Destination: header.IPv4EmptySubnet, NIC: 1}})
 	return s
 }
+
+func TestSetPercent(t *testing.T) {
+	e, err := loss.New(channel.New(1, 1500, ""), 0, 0, loss.WithSeed(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetPercent(101, 0); !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("SetPercent(101, 0): %v, want EINVAL", err)
+	}
+	for _, pct := range []int{100, 0, 100} {
+		if err := e.SetPercent(pct, pct); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := e.Dropped()
+		for range 50 {
+			pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{})
+			e.DeliverNetworkPacket(header.IPv4ProtocolNumber, pkt)
+			pkt.DecRef()
+		}
+		after, _ := e.Dropped()
+		if want := uint64(50 * pct / 100); after-before != want {
+			t.Errorf("at %d %%: %d of 50 dropped, want %d", pct, after-before, want)
+		}
+	}
+}
