@@ -550,7 +550,11 @@ func (n *Netif) Start() error {
 	// makes a new one.
 	if q := m.txQueueLen(); q > 0 {
 		tq := &tcpTxQueue{link: n.link, udp: m.UDPQueue}
-		tq.queue = fifo.New(udpCounter{tq, n.link}, 1, q)
+		var writer gvstack.LinkWriter = n.link
+		if tq.udp { // only queued UDP frames need counting out
+			writer = udpCounter{tq, n.link}
+		}
+		tq.queue = fifo.New(writer, 1, q)
 		opts.QDisc = tq
 	}
 	if m.AckHold > 0 {
