@@ -66,6 +66,42 @@ var Edits = []Edit{
 			"3 s that shrinks only slowly, so any early timeout costs seconds. Linux stamps each retransmitted " +
 			"SYN afresh; so does the fix.",
 	},
+	{
+		File: "pkg/tcpip/transport/tcp/rack.go",
+		// shouldSchedulePTO's last two conditions: not in SACK
+		// recovery, nothing SACKed.
+		Anchor:      "\t\t(s.state != tcpip.RTORecovery && s.state != tcpip.SACKRecovery) &&\n\t\t// The connection has no SACKed sequences in the SACK scoreboard.\n\t\ts.ep.scoreboard.Sacked() == 0\n",
+		Replacement: "\t\ts.state != tcpip.RTORecovery // gonetif overlay: a loss probe in SACK recovery too\n\t\t// gonetif overlay: SACKed data no longer rules a probe out\n\n",
+		Why: "in SACK recovery the sender armed no loss probe, only the retransmission timer. When the one ACK " +
+			"that would answer a recovery burst is lost, or the retransmission of the hole is lost with nothing " +
+			"sent after it, no ACK comes back, and the timeout then collapses the window to one segment, forgets " +
+			"every SACK, resends what the peer already holds and doubles the timer. Against a Linux receiver, which " +
+			"answers a burst of out-of-order segments with one compressed SACK, this was most of the timeouts at " +
+			"10 % loss. With the probe armed in recovery too, a probe two round trips after the last ACK resends " +
+			"the hole (edit below) and recovery goes on without a timeout.",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/rack.go",
+		// schedulePTO's allowance for a delayed ACK of a lone segment.
+		Anchor:      "\t\tif s.Outstanding == 1 {\n\t\t\tpto += wcDelayedACKTimeout\n",
+		Replacement: "\t\tif s.Outstanding == 1 && !s.FastRecovery.Active { // gonetif overlay: no delayed ACK in recovery\n\t\t\tpto += wcDelayedACKTimeout\n",
+		Why: "a probe for a lone segment in flight waits 200 ms more, for the peer's delayed ACK; in recovery the " +
+			"peer holds out-of-order data and ACKs each segment at once (RFC 5681 4.2), so that wait only turns " +
+			"the probe into the timeout it should avoid (the retransmitted hole is often the one segment counted " +
+			"in flight).",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/rack.go",
+		// probeTimerExpired's resend of the highest segment sent.
+		Anchor:      "\t\tif highestSeqXmit != nil {\n\t\t\tdataSent = s.maybeSendSegment(highestSeqXmit, int(s.ep.scoreboard.SMSS()), s.SndUna.Add(s.SndWnd))\n\t\t\tif dataSent {\n\t\t\t\ts.rc.tlpRxtOut = true\n",
+		Replacement: "\t\tif s.FastRecovery.Active && highestSeqXmit != nil { highestSeqXmit = s.writeList.Front() }; if highestSeqXmit != nil { // gonetif overlay: in recovery the probe resends the hole\n\t\t\tdataSent = s.maybeSendSegment(highestSeqXmit, int(s.ep.scoreboard.SMSS()), s.SndUna.Add(s.SndWnd))\n\t\t\tif dataSent {\n\t\t\t\ts.rc.tlpRxtOut = !s.FastRecovery.Active // gonetif overlay: recovery has already cut the window\n",
+		Why: "a loss probe resends the highest segment sent, which in recovery the peer has usually SACKed: its " +
+			"answer repeats what the sender knows and cannot show a lost retransmission of the hole (RACK skips the " +
+			"ambiguous sample), so the sender would probe again and again with the hole unrepaired. In recovery the " +
+			"probe resends the first unacknowledged segment instead: either it fills the hole, or the peer already " +
+			"has it and ACKs at once. Such a probe does not open a TLP episode: recovery has already reduced the " +
+			"window once, and the episode's end would reduce it again.",
+	},
 }
 
 // Marker is in the patched files only.

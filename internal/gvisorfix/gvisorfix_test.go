@@ -38,13 +38,21 @@ func TestGeneratePinned(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := Files()
-	if len(files) != 2 || len(o.Replace) != len(files) {
-		t.Fatalf("overlay replaces %d files, %d edited, want 2: %s", len(o.Replace), len(files), js)
+	if len(files) != 3 || len(o.Replace) != len(files) {
+		t.Fatalf("overlay replaces %d files, %d edited, want 3: %s", len(o.Replace), len(files), js)
 	}
 	// Each edit's lines, original and patched, by file.
 	want := map[string][][2]string{
 		"pkg/tcpip/transport/tcp/snd.go":     {{"if s.Outstanding > 0 {", "if s.SndUna != s.SndNxt {"}},
 		"pkg/tcpip/transport/tcp/connect.go": {{"\t\te.sendSynTCP(e.route, tcpFields{", "\t\th.sendSYNOpts.TSVal = e.tsValNow(); e.sendSynTCP(e.route, tcpFields{"}},
+		"pkg/tcpip/transport/tcp/rack.go": {
+			{"(s.state != tcpip.RTORecovery && s.state != tcpip.SACKRecovery) &&", "s.state != tcpip.RTORecovery // gonetif overlay"},
+			{"// The connection has no SACKed sequences in the SACK scoreboard.", "// gonetif overlay: SACKed data"},
+			{"s.ep.scoreboard.Sacked() == 0", ""},
+			{"if s.Outstanding == 1 {", "if s.Outstanding == 1 && !s.FastRecovery.Active {"},
+			{"if highestSeqXmit != nil {", "if s.FastRecovery.Active && highestSeqXmit != nil { highestSeqXmit = s.writeList.Front() }; if highestSeqXmit != nil {"},
+			{"s.rc.tlpRxtOut = true", "s.rc.tlpRxtOut = !s.FastRecovery.Active"},
+		},
 	}
 	for _, f := range files {
 		orig := filepath.Join(out, "gvisor", filepath.FromSlash(f))
