@@ -48,6 +48,16 @@ func lookupNetif(id C.int) (*cNetif, C.int) {
 	return cn, espOK
 }
 
+// onNetif runs op on the interface of handle id: its esp_err_t, or
+// badHandle (the code IDF's call gives a bad handle) when there is none.
+func onNetif(id, badHandle C.int, op func(*netif.Netif) error) C.int {
+	cn, _ := lookupNetif(id)
+	if cn == nil {
+		return badHandle
+	}
+	return espErr(op(cn.n))
+}
+
 // ip4 converts an esp_ip4_addr_t value (network order in memory).
 func ip4(v C.uint32_t) netip.Addr {
 	var b [4]byte
@@ -195,38 +205,22 @@ func gonetif_netif_stop(id C.int) C.int {
 
 //export gonetif_netif_up
 func gonetif_netif_up(id C.int) C.int {
-	cn, rc := lookupNetif(id)
-	if cn == nil {
-		return rc
-	}
-	return espErr(cn.n.Up())
+	return onNetif(id, netifInvalidParams, (*netif.Netif).Up)
 }
 
 //export gonetif_netif_down
 func gonetif_netif_down(id C.int) C.int {
-	cn, rc := lookupNetif(id)
-	if cn == nil {
-		return rc
-	}
-	return espErr(cn.n.Down())
+	return onNetif(id, netifInvalidParams, (*netif.Netif).Down)
 }
 
 //export gonetif_netif_connected
 func gonetif_netif_connected(id C.int) C.int {
-	cn, rc := lookupNetif(id)
-	if cn == nil {
-		return rc
-	}
-	return espErr(cn.n.Connected())
+	return onNetif(id, netifInvalidParams, (*netif.Netif).Connected)
 }
 
 //export gonetif_netif_disconnected
 func gonetif_netif_disconnected(id C.int) C.int {
-	cn, rc := lookupNetif(id)
-	if cn == nil {
-		return rc
-	}
-	return espErr(cn.n.Disconnected())
+	return onNetif(id, netifInvalidParams, (*netif.Netif).Disconnected)
 }
 
 //export gonetif_netif_receive

@@ -163,11 +163,16 @@ int gonetif_netif_get_default(void);      /* netif id or 0 */
 int gonetif_netif_get_mtu(int netif);
 int gonetif_netif_set_mtu(int netif, int mtu);
 
-/* DHCP client and DNS slots. dhcpc_status returns esp_netif_dhcp_status_t
- * or -err. DNS family is 4, 6 or 0 (empty), addr holds 16 bytes. */
+/* DHCP client (and the DHCP server calls, which gonetif answers without
+ * one) and DNS slots. dhcpc_status and dhcps_status return
+ * esp_netif_dhcp_status_t or -err. DNS family is 4, 6 or 0 (empty), addr holds 16 bytes. */
 int gonetif_netif_dhcpc_start(int netif);
 int gonetif_netif_dhcpc_stop(int netif);
 int gonetif_netif_dhcpc_status(int netif);
+int gonetif_netif_dhcps_status(int netif);
+int gonetif_netif_dhcps_start(int netif);
+int gonetif_netif_dhcps_stop(int netif);
+int gonetif_netif_dhcps_option(int netif);
 int gonetif_netif_dhcpc_option(int netif, int mode, int opt, void *val, uint32_t len);
 int gonetif_dns_set(int slot, int family, uint8_t *addr);
 int gonetif_dns_get(int slot, uint8_t *addr);

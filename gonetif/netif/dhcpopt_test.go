@@ -1,0 +1,113 @@
+package netif_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"gonetif.dev/gonetif/netif"
+)
+
+// esp_netif_dhcpc_option's byte rules: each option round-trips in IDF's
+// layout, short buffers, wrong lengths, over-long claims and unknown ids
+// are ErrInvalidParams, and a string ends at its NUL.
+func TestDHCPOptionBytes(t *testing.T) {
+	m := newManager(t)
+	n, err := m.New(netif.Config{Key: "DHCP", Flags: netif.FlagDHCPClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs := binary.NativeEndian.AppendUint32(nil, 7)
+	if err := n.DHCPOptionSet(netif.DHCPOptRetryTime, secs, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.DHCPOptionSet(netif.DHCPOptRequestedIP, []byte{10, 0, 0, 9}, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.DHCPOptionSet(netif.DHCPOptVendorClass, []byte("esp\x00junk"), 8); err != nil {
+		t.Fatal(err)
+	}
+	o := n.DHCPOptions()
+	if o.RetryTime != 7*time.Second || o.Requested != netip.MustParseAddr("10.0.0.9") || o.VendorClass != "esp" {
+		t.Fatalf("options %+v", o)
+	}
+	buf := make([]byte, 8)
+	if err := n.DHCPOptionGet(netif.DHCPOptRetryTime, buf[:4]); err != nil || binary.NativeEndian.Uint32(buf) != 7 {
+		t.Fatalf("retry time: %v % x", err, buf)
+	}
+	if err := n.DHCPOptionGet(netif.DHCPOptRequestedIP, buf[:4]); err != nil || !bytes.Equal(buf[:4], []byte{10, 0, 0, 9}) {
+		t.Fatalf("requested IP: %v % x", err, buf)
+	}
+	if err := n.DHCPOptionGet(netif.DHCPOptVendorClass, buf[:4]); err != nil || string(buf[:4]) != "esp\x00" {
+		t.Fatalf("vendor class: %v %q", err, buf)
+	}
+	long := []byte(strings.Repeat("v", netif.MaxDHCPOptionLen+1))
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"get retry time in 2 bytes", n.DHCPOptionGet(netif.DHCPOptRetryTime, buf[:2])},
+		{"get requested IP in 3 bytes", n.DHCPOptionGet(netif.DHCPOptRequestedIP, buf[:3])},
+		{"get vendor class without room for its NUL", n.DHCPOptionGet(netif.DHCPOptVendorClass, buf[:3])},
+		{"get unknown id", n.DHCPOptionGet(250, buf)},
+		{"set retry time of 3 bytes", n.DHCPOptionSet(netif.DHCPOptRetryTime, secs[:3], 3)},
+		{"set requested IP of 8 bytes", n.DHCPOptionSet(netif.DHCPOptRequestedIP, buf, 8)},
+		{"set vendor class claimed 2^31 bytes", n.DHCPOptionSet(netif.DHCPOptVendorClass, long, 1<<31)},
+		{"set vendor class of 256 bytes", n.DHCPOptionSet(netif.DHCPOptVendorClass, long, uint32(len(long)))},
+		{"set unknown id", n.DHCPOptionSet(250, buf[:1], 1)},
+	} {
+		if code(tc.err) != netif.ErrInvalidParams {
+			t.Errorf("%s: %v, want ErrInvalidParams", tc.name, tc.err)
+		}
+	}
+	if got := n.DHCPOptions(); got != o {
+		t.Fatalf("a refused set changed the options: %+v, was %+v", got, o)
+	}
+}
+
+// The DHCP role rules of esp_netif's status calls: a client's status
+// is refused on a server or PPP interface and the other way round; the
+// server calls say there is no server.
+func TestDHCPRoles(t *testing.T) {
+	m := newManager(t)
+	client, err := m.New(netif.Config{Key: "CLI", Flags: netif.FlagDHCPClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := m.New(netif.Config{Key: "SRV", Flags: netif.FlagDHCPServer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ppp, err := m.New(netif.Config{Key: "PPP", Flags: netif.FlagIsPPP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := client.DHCPClientStatus(); err != nil || st != netif.DHCPInit {
+		t.Errorf("client's client status: %v %v, want DHCPInit", st, err)
+	}
+	for _, n := range []*netif.Netif{server, ppp} {
+		if _, err := n.DHCPClientStatus(); code(err) != netif.ErrInvalidArg {
+			t.Errorf("%s client status: %v, want ErrInvalidArg", n.Key(), err)
+		}
+	}
+	if st, err := server.DHCPServerStatus(); err != nil || st != netif.DHCPStopped {
+		t.Errorf("server status: %v %v, want DHCPStopped", st, err)
+	}
+	for _, n := range []*netif.Netif{client, ppp} {
+		if _, err := n.DHCPServerStatus(); code(err) != netif.ErrInvalidArg {
+			t.Errorf("%s server status: %v, want ErrInvalidArg", n.Key(), err)
+		}
+	}
+	if err := server.DHCPServerStart(); code(err) != netif.ErrNotSupported {
+		t.Errorf("server start: %v, want ErrNotSupported", err)
+	}
+	if err := server.DHCPServerStop(); code(err) != netif.ErrDHCPAlreadyStopped {
+		t.Errorf("server stop: %v, want ErrDHCPAlreadyStopped", err)
+	}
+	if err := server.DHCPServerOption(); code(err) != netif.ErrNotSupported {
+		t.Errorf("server option: %v, want ErrNotSupported", err)
+	}
+}
