@@ -298,6 +298,14 @@ func getsockopt(so *socket.Socket, level, name int, val unsafe.Pointer, n *C.uin
 	return nil
 }
 
+//export gonetif_sock_domain_ours
+func gonetif_sock_domain_ours(domain C.int) C.int {
+	if socket.StackDomain(int(domain)) {
+		return 1
+	}
+	return 0
+}
+
 //export gonetif_sock_readiness
 func gonetif_sock_readiness(fd, mask C.int) C.int {
 	so, err := theStackSocket(int(fd))

@@ -209,9 +209,8 @@ struct gonetif_gai_wait {
 };
 struct gonetif_gai_entry {
     int32_t family, socktype, protocol;
-    uint32_t scope;   /* IPv6 scope id */
-    uint16_t port;    /* host order */
-    uint8_t addr[16]; /* the first 4 bytes for AF_INET */
+    uint32_t addrlen; /* bytes of addr: a sockaddr_in or sockaddr_in6 */
+    uint8_t addr[28]; /* the sockaddr, in the kernel's layout */
 };
 int gonetif_gai_begin(char *node, char *service, int has_hints, int flags, int family, int socktype, int protocol,
                       struct gonetif_gai_wait **wait);
@@ -223,6 +222,7 @@ int gonetif_host_error(int eai, int *herrno);
 ssize_t gonetif_sock_call(struct gonetif_call *call);
 int gonetif_sock_readiness(int fd, int pollmask); /* poll(2) bits ready now, or -errno */
 int gonetif_sock_count(void);
+int gonetif_sock_domain_ours(int domain); /* 1: the stack's socket domain; else the kernel's */
 /* At exit: wait up to the configured linger for closed TCP connections to deliver
  * their data and for frames queued behind a neighbour resolution; returns how
  * many connections and resolutions were left. */

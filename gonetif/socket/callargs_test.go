@@ -191,3 +191,22 @@ func TestFcntlIoctlAccept4MatchKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestStackDomain: IP is the stack's; other domains go to the kernel,
+// and New refuses them.
+func TestStackDomain(t *testing.T) {
+	n := testnet.New(t)
+	for _, d := range []int{unix.AF_INET, unix.AF_INET6, unix.AF_UNIX, unix.AF_NETLINK, unix.AF_PACKET, unix.AF_UNSPEC} {
+		ours := d == unix.AF_INET || d == unix.AF_INET6
+		if socket.StackDomain(d) != ours {
+			t.Errorf("StackDomain(%d) = %v", d, !ours)
+		}
+		so, err := socket.New(n.A.Gvisor(), d, unix.SOCK_DGRAM, 0)
+		if so != nil {
+			so.Release()
+		}
+		if (err == nil) != ours {
+			t.Errorf("New(domain %d): %v", d, err)
+		}
+	}
+}
