@@ -474,10 +474,7 @@ func gonetif_netif_set_mtu(id, mtu C.int) C.int {
 	if cn == nil {
 		return rc
 	}
-	if mtu < 0 {
-		return netifInvalidParams
-	}
-	return espErr(cn.n.SetMTU(uint32(mtu)))
+	return espErr(cn.n.SetMTU(uint32(mtu))) // a negative one is out of range
 }
 
 // forwardEvent hands a netif event to the C side, which posts it to
@@ -489,17 +486,11 @@ func forwardEvent(e netif.Event) {
 		return
 	}
 	logf(logDebug, "%s: %s", e.Netif.Key(), e.Kind)
-	switch e.Kind {
-	case netif.EventLostIP:
-		if e.ID() == 0 { // no lost-IP id configured (0 would read as STA_GOT_IP)
-			return
-		}
-	case netif.EventGotIP6:
-		zone := 0
-		if e.IP6.IsLinkLocalUnicast() {
-			zone = int(e.Netif.NICID())
-		}
-		postIP6Event(cn.cookie, e.ID(), e.IP6.As16(), zone, e.IP6Index)
+	if !e.Posted() {
+		return
+	}
+	if e.Kind == netif.EventGotIP6 {
+		postIP6Event(cn.cookie, e.ID(), e.IP6.As16(), e.IP6Zone(), e.IP6Index)
 		return
 	}
 	postIPEvent(cn.cookie, e.ID(), ip4Value(e.IPInfo.IP), ip4Value(e.IPInfo.Netmask), ip4Value(e.IPInfo.Gateway), e.Changed)

@@ -111,3 +111,35 @@ func TestDHCPRoles(t *testing.T) {
 		t.Errorf("server option: %v, want ErrNotSupported", err)
 	}
 }
+
+// What esp_event is told: a lost-IP event only with an id of its own;
+// a got-ip6 event's link-local address carries the interface's index.
+func TestEventPostedAndZone(t *testing.T) {
+	m := newManager(t)
+	silent := startStatic(t, m, "SILENT", 10, "10.0.0.2", "10.0.0.1")
+	loud, err := m.New(netif.Config{Key: "LOUD", LostIPEvent: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		e    netif.Event
+		want bool
+	}{
+		{netif.Event{Kind: netif.EventLostIP, Netif: silent}, false},
+		{netif.Event{Kind: netif.EventLostIP, Netif: loud}, true},
+		{netif.Event{Kind: netif.EventGotIP, Netif: silent}, true},
+		{netif.Event{Kind: netif.EventNetifUp, Netif: silent}, true},
+	} {
+		if got := tc.e.Posted(); got != tc.want {
+			t.Errorf("%s on %s: Posted %v, want %v", tc.e.Kind, tc.e.Netif.Key(), got, tc.want)
+		}
+	}
+	ll := netif.Event{Kind: netif.EventGotIP6, Netif: silent, IP6: netip.MustParseAddr("fe80::1")}
+	if z := ll.IP6Zone(); z == 0 || z != int(silent.NICID()) {
+		t.Errorf("link-local zone %d, want the NIC %d", z, silent.NICID())
+	}
+	global := netif.Event{Kind: netif.EventGotIP6, Netif: silent, IP6: netip.MustParseAddr("2001:db8::1")}
+	if z := global.IP6Zone(); z != 0 {
+		t.Errorf("global zone %d, want 0", z)
+	}
+}
