@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/waiter"
 
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/socket"
@@ -341,5 +342,63 @@ func TestNameNeedsBothPointers(t *testing.T) {
 	}
 	if err := so.Name(false, socket.AddrOut{Buf: buf, Len: &l}); err != nil || l != unix.SizeofSockaddrInet4 {
 		t.Errorf("Name: %v, len %d", err, l)
+	}
+}
+
+// TestRecvFromStepAddress: recvfrom's address rules, as the conformance
+// suite found Linux's: a buffer without a length faults before any data
+// moves; a stream reports length 0; a length that cannot be written back
+// fails the call after the data was taken; a datagram's sender is
+// written, cut to the room given, with its full length.
+func TestRecvFromStepAddress(t *testing.T) {
+	n := testnet.New(t)
+	cli, srv := tcpPair(t, n, 5300)
+	recv := func(so *socket.Socket, from socket.AddrOut) (int, error) {
+		var c socket.Call
+		res, err := so.RecvFromStep(&c, make([]byte, 8), from, socket.RecvFlags{DontWait: true})
+		return res.N, err
+	}
+	if _, err := srv.Send([]byte("ab"), nil, socket.SendFlags{}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, cli, uint64(waiter.EventIn))
+	buf := make([]byte, 16)
+	if _, err := recv(cli, socket.AddrOut{Buf: buf}); !errors.Is(err, unix.EFAULT) {
+		t.Fatalf("buffer without length: %v, want EFAULT", err)
+	}
+	l := uint32(16)
+	if got, err := recv(cli, socket.AddrOut{Buf: buf, Len: &l}); got != 2 || err != nil || l != 0 {
+		t.Fatalf("stream: %d %v len %d; want 2 bytes, length 0 (the data stayed after EFAULT)", got, err, l)
+	}
+	if _, err := srv.Send([]byte("cd"), nil, socket.SendFlags{}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, cli, uint64(waiter.EventIn))
+	l = 0xffffffff
+	if _, err := recv(cli, socket.AddrOut{Buf: buf[:0], Len: &l}); !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("stream, length -1: %v, want EINVAL", err)
+	}
+	if got, err := recv(cli, socket.AddrOut{}); !errors.Is(err, unix.EAGAIN) {
+		t.Fatalf("after EINVAL: %d %v; want the data gone (EAGAIN)", got, err)
+	}
+
+	u := mustSocket(t, n, true, unix.SOCK_DGRAM)
+	if err := u.Bind(addr(ipB, 5301)); err != nil {
+		t.Fatal(err)
+	}
+	s := mustSocket(t, n, false, unix.SOCK_DGRAM)
+	to := addr(ipB, 5301)
+	if _, err := s.Send([]byte("x"), &to, socket.SendFlags{}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, u, uint64(waiter.EventIn))
+	short := bytes.Repeat([]byte{0xee}, 4)
+	l = 4
+	if got, err := recv(u, socket.AddrOut{Buf: short, Len: &l}); got != 1 || err != nil || l != unix.SizeofSockaddrInet4 {
+		t.Fatalf("datagram: %d %v len %d; want 1 byte, length 16", got, err, l)
+	}
+	want := socket.EncodeSockaddr(unix.AF_INET, tcpip.FullAddress{Addr: tcpip.AddrFrom4(ipA)})[:4]
+	if binary.BigEndian.Uint16(short[2:]) == 0 || !bytes.Equal(short[:2], want[:2]) {
+		t.Fatalf("sender cut to 4 bytes: % x, want family and a port", short)
 	}
 }
