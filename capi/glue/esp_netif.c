@@ -671,7 +671,7 @@ esp_err_t esp_netif_get_ip6_linklocal(esp_netif_t *netif, esp_ip6_addr_t *if_ip6
     if (!gonetif_netif_valid(netif) || !if_ip6) {
         return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
     }
-    return ip6_addrs(netif, 1, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
+    return ip6_addrs(netif, GONETIF_IP6_FILTER_LINK_LOCAL, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
 }
 
 esp_err_t esp_netif_get_ip6_global(esp_netif_t *netif, esp_ip6_addr_t *if_ip6)
@@ -679,7 +679,7 @@ esp_err_t esp_netif_get_ip6_global(esp_netif_t *netif, esp_ip6_addr_t *if_ip6)
     if (!gonetif_netif_valid(netif) || !if_ip6) {
         return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
     }
-    return ip6_addrs(netif, 2, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
+    return ip6_addrs(netif, GONETIF_IP6_FILTER_GLOBAL, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
 }
 
 int esp_netif_get_all_ip6(esp_netif_t *netif, esp_ip6_addr_t if_ip6[])
@@ -687,7 +687,7 @@ int esp_netif_get_all_ip6(esp_netif_t *netif, esp_ip6_addr_t if_ip6[])
     if (!gonetif_netif_valid(netif) || !if_ip6) {
         return 0;
     }
-    return ip6_addrs(netif, 0, if_ip6, IP6_SLOTS);
+    return ip6_addrs(netif, GONETIF_IP6_FILTER_ALL, if_ip6, IP6_SLOTS);
 }
 
 int esp_netif_get_all_preferred_ip6(esp_netif_t *netif, esp_ip6_addr_t if_ip6[])

@@ -187,8 +187,11 @@ int gonetif_dns_get(int slot, uint8_t *addr);
 #define GONETIF_IP6_V4_MAPPED 5
 int gonetif_ip6_addr_type(uint8_t *addr);
 
-/* IPv6: kind 0 all, 1 link-local, 2 global; up to max addresses of 16
+/* IPv6: up to max addresses of a kind (gonetif/netif's IP6Filter) of 16
  * bytes into addrs and their zones into zones; returns the count. */
+#define GONETIF_IP6_FILTER_ALL 0
+#define GONETIF_IP6_FILTER_LINK_LOCAL 1
+#define GONETIF_IP6_FILTER_GLOBAL 2
 int gonetif_netif_create_ip6_linklocal(int netif);
 int gonetif_netif_ip6_addrs(int netif, int kind, uint8_t *addrs, int *zones, int max);
 int gonetif_netif_ip6_addr(int netif, uint8_t *addr, int add, int preferred);

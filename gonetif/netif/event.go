@@ -68,12 +68,7 @@ func (e Event) Posted() bool {
 
 // IP6Zone is the scope a got-ip6 event gives its address: the
 // interface's index for a link-local one, else 0.
-func (e Event) IP6Zone() int {
-	if e.IP6.IsLinkLocalUnicast() {
-		return int(e.Netif.NICID())
-	}
-	return 0
-}
+func (e Event) IP6Zone() int { return e.Netif.ip6Zone(e.IP6) }
 
 func (m *Manager) emit(e Event) {
 	m.mu.Lock()

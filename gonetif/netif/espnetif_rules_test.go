@@ -1,5 +1,8 @@
 package netif_test
 
+// The esp_netif rules that once lived in capi and the C glue: DHCP option
+// bytes and roles, which events esp_event is told of, the IPv6 getters.
+
 import (
 	"bytes"
 	"encoding/binary"
@@ -141,5 +144,28 @@ func TestEventPostedAndZone(t *testing.T) {
 	global := netif.Event{Kind: netif.EventGotIP6, Netif: silent, IP6: netip.MustParseAddr("2001:db8::1")}
 	if z := global.IP6Zone(); z != 0 {
 		t.Errorf("global zone %d, want 0", z)
+	}
+}
+
+// IP6AddrsOf: the getters' selections, link-local first, link-local
+// addresses zoned by the interface's index, the others not.
+func TestIP6AddrsOf(t *testing.T) {
+	m := newManager(t)
+	n := startStatic(t, m, "V6", 10, "10.0.0.2", "10.0.0.1")
+	global := netip.MustParseAddr("2001:db8::7")
+	if err := n.AddIP6(global, true); err != nil {
+		t.Fatal(err)
+	}
+	all := n.IP6AddrsOf(netif.IP6FilterAll)
+	if len(all) < 2 || !all[0].Addr.IsLinkLocalUnicast() || all[0].Zone != int(n.NICID()) {
+		t.Fatalf("all: %v, want the link-local address first, zoned %d", all, n.NICID())
+	}
+	ll := n.IP6AddrsOf(netif.IP6FilterLinkLocal)
+	if len(ll) != 1 || ll[0] != all[0] {
+		t.Fatalf("link-local: %v, want %v", ll, all[0])
+	}
+	gl := n.IP6AddrsOf(netif.IP6FilterGlobal)
+	if len(gl) != 1 || gl[0] != (netif.ZonedIP6{Addr: global}) {
+		t.Fatalf("global: %v, want %v with no zone", gl, global)
 	}
 }
