@@ -150,8 +150,8 @@ func gonetif_gai_result(id C.int, entries **C.struct_gonetif_gai_entry, canon **
 		}
 		sa := socket.EncodeSockaddr(ai.Family, tcpip.FullAddress{Addr: tcpip.AddrFromSlice(a.AsSlice()),
 			Port: ai.Addr.Port(), NIC: tcpip.NICID(ai.ScopeID())})
-		e.addrlen = C.uint32_t(len(sa))
-		for k, b := range sa {
+		e.addrlen = C.uint32_t(sa.N)
+		for k, b := range sa.Bytes() {
 			e.addr[k] = C.uint8_t(b)
 		}
 		if ai.CanonName != "" && *canon == nil {

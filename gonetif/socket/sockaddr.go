@@ -195,32 +195,43 @@ func (out AddrOut) Wanted() bool { return out.Buf != nil }
 // when it reads the length.
 func (out AddrOut) lenMissing() bool { return out.Buf != nil && out.Len == nil }
 
+// Sockaddr is an encoded sockaddr_in or sockaddr_in6: N bytes of B.
+// A value, so reporting an address allocates nothing.
+type Sockaddr struct {
+	B [unix.SizeofSockaddrInet6]byte
+	N int
+}
+
+// Bytes is the encoded address.
+func (sa *Sockaddr) Bytes() []byte { return sa.B[:sa.N] }
+
 // EncodeSockaddr is full as a sockaddr of family (sockaddr_in, or
 // sockaddr_in6 where a v4 address appears v4-mapped).
-func EncodeSockaddr(sockFamily int, full tcpip.FullAddress) []byte {
+func EncodeSockaddr(sockFamily int, full tcpip.FullAddress) Sockaddr {
+	var sa Sockaddr
+	b := sa.B[:]
+	binary.BigEndian.PutUint16(b[2:], full.Port)
 	if sockFamily != unix.AF_INET6 {
-		sa := make([]byte, unix.SizeofSockaddrInet4)
-		binary.NativeEndian.PutUint16(sa, unix.AF_INET)
-		binary.BigEndian.PutUint16(sa[2:], full.Port)
+		binary.NativeEndian.PutUint16(b, unix.AF_INET)
 		if full.Addr.Len() == 4 {
 			a := full.Addr.As4()
-			copy(sa[4:8], a[:])
+			copy(b[4:8], a[:])
 		}
+		sa.N = unix.SizeofSockaddrInet4
 		return sa
 	}
-	sa := make([]byte, unix.SizeofSockaddrInet6)
-	binary.NativeEndian.PutUint16(sa, unix.AF_INET6)
-	binary.BigEndian.PutUint16(sa[2:], full.Port)
+	binary.NativeEndian.PutUint16(b, unix.AF_INET6)
 	switch full.Addr.Len() {
 	case 16:
 		a := full.Addr.As16()
-		copy(sa[8:24], a[:])
+		copy(b[8:24], a[:])
 	case 4:
 		a := full.Addr.As4()
-		sa[18], sa[19] = 0xff, 0xff
-		copy(sa[20:24], a[:])
+		b[18], b[19] = 0xff, 0xff
+		copy(b[20:24], a[:])
 	}
-	binary.NativeEndian.PutUint32(sa[24:], uint32(full.NIC))
+	binary.NativeEndian.PutUint32(b[24:], uint32(full.NIC))
+	sa.N = unix.SizeofSockaddrInet6
 	return sa
 }
 
@@ -235,8 +246,8 @@ func (out AddrOut) Put(sockFamily int, full tcpip.FullAddress) error {
 		return unix.EINVAL
 	}
 	sa := EncodeSockaddr(sockFamily, full)
-	copy(out.Buf[:min(int(*out.Len), len(out.Buf), len(sa))], sa)
-	*out.Len = uint32(len(sa))
+	copy(out.Buf[:min(int(*out.Len), len(out.Buf), sa.N)], sa.Bytes())
+	*out.Len = uint32(sa.N)
 	return nil
 }
 

@@ -397,8 +397,22 @@ func TestRecvFromStepAddress(t *testing.T) {
 	if got, err := recv(u, socket.AddrOut{Buf: short, Len: &l}); got != 1 || err != nil || l != unix.SizeofSockaddrInet4 {
 		t.Fatalf("datagram: %d %v len %d; want 1 byte, length 16", got, err, l)
 	}
-	want := socket.EncodeSockaddr(unix.AF_INET, tcpip.FullAddress{Addr: tcpip.AddrFrom4(ipA)})[:4]
-	if binary.BigEndian.Uint16(short[2:]) == 0 || !bytes.Equal(short[:2], want[:2]) {
+	want := socket.EncodeSockaddr(unix.AF_INET, tcpip.FullAddress{Addr: tcpip.AddrFrom4(ipA)})
+	if binary.BigEndian.Uint16(short[2:]) == 0 || !bytes.Equal(short[:2], want.B[:2]) {
 		t.Fatalf("sender cut to 4 bytes: % x, want family and a port", short)
+	}
+}
+
+// TestAddrOutPutAllocatesNothing: reporting a sender (every recvfrom
+// with an address) stays off the heap.
+func TestAddrOutPutAllocatesNothing(t *testing.T) {
+	buf := make([]byte, unix.SizeofSockaddrInet6)
+	l := uint32(len(buf))
+	full := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte(loopV4)), Port: 9}
+	if n := testing.AllocsPerRun(100, func() {
+		l = uint32(len(buf))
+		socket.AddrOut{Buf: buf, Len: &l}.Put(unix.AF_INET6, full)
+	}); n != 0 {
+		t.Fatalf("%v allocations a Put, want 0", n)
 	}
 }
