@@ -59,6 +59,13 @@ const (
 	_ = uint(-(dns.HNoData - C.NO_DATA) * (dns.HNoData - C.NO_DATA))
 )
 
+// The IPv6 getters' kinds.
+const (
+	_ = uint(-(netif.IP6FilterAll - C.GONETIF_IP6_FILTER_ALL) * (netif.IP6FilterAll - C.GONETIF_IP6_FILTER_ALL))
+	_ = uint(-(netif.IP6FilterLinkLocal - C.GONETIF_IP6_FILTER_LINK_LOCAL) * (netif.IP6FilterLinkLocal - C.GONETIF_IP6_FILTER_LINK_LOCAL))
+	_ = uint(-(netif.IP6FilterGlobal - C.GONETIF_IP6_FILTER_GLOBAL) * (netif.IP6FilterGlobal - C.GONETIF_IP6_FILTER_GLOBAL))
+)
+
 // esp_ip6_addr_type_t as gonetif/netif numbers it (esp_netif.c holds
 // these against IDF's enum).
 const (

@@ -7,50 +7,64 @@ package main
 import "C"
 
 import (
-	"encoding/binary"
 	"net/netip"
-	"time"
 	"unsafe"
 
 	"gonetif.dev/gonetif/netif"
 )
 
-// esp_netif_dhcp_option_mode_t and the option ids esp_netif_dhcpc_option
-// understands.
+// esp_netif_dhcp_option_mode_t.
 const (
 	dhcpOpSet = 1
 	dhcpOpGet = 2
-
-	dhcpOptRequestedIP = 50
-	dhcpOptRetryTime   = 52
-	dhcpOptVendorClass = 60
 )
 
 //export gonetif_netif_dhcpc_start
 func gonetif_netif_dhcpc_start(id C.int) C.int {
-	cn, _ := lookupNetif(id)
-	if cn == nil {
-		return espErrInvalidArg
-	}
-	return espErr(cn.n.DHCPStart())
+	return onNetif(id, espErrInvalidArg, (*netif.Netif).DHCPStart)
 }
 
 //export gonetif_netif_dhcpc_stop
 func gonetif_netif_dhcpc_stop(id C.int) C.int {
-	cn, _ := lookupNetif(id)
-	if cn == nil {
-		return espErrInvalidArg
-	}
-	return espErr(cn.n.DHCPStop())
+	return onNetif(id, espErrInvalidArg, (*netif.Netif).DHCPStop)
 }
 
 //export gonetif_netif_dhcpc_status
 func gonetif_netif_dhcpc_status(id C.int) C.int {
+	return dhcpStatus(id, (*netif.Netif).DHCPClientStatus)
+}
+
+//export gonetif_netif_dhcps_status
+func gonetif_netif_dhcps_status(id C.int) C.int {
+	return dhcpStatus(id, (*netif.Netif).DHCPServerStatus)
+}
+
+// dhcpStatus is esp_netif_dhcp_status_t, or the negated esp_err_t.
+func dhcpStatus(id C.int, status func(*netif.Netif) (netif.DHCPStatus, error)) C.int {
 	cn, _ := lookupNetif(id)
 	if cn == nil {
 		return -espErrInvalidArg
 	}
-	return C.int(cn.n.DHCPStatus())
+	st, err := status(cn.n)
+	if err != nil {
+		return -espErr(err)
+	}
+	return C.int(st)
+}
+
+//export gonetif_netif_dhcps_start
+func gonetif_netif_dhcps_start(id C.int) C.int {
+	return onNetif(id, espErrInvalidArg, (*netif.Netif).DHCPServerStart)
+}
+
+//export gonetif_netif_dhcps_stop
+func gonetif_netif_dhcps_stop(id C.int) C.int {
+	return onNetif(id, espErrInvalidArg, (*netif.Netif).DHCPServerStop)
+}
+
+//export gonetif_netif_dhcps_option
+func gonetif_netif_dhcps_option(id C.int) C.int {
+	return onNetif(id, netifInvalidParams, (*netif.Netif).DHCPServerOption)
 }
 
 //export gonetif_netif_dhcpc_option
@@ -59,71 +73,15 @@ func gonetif_netif_dhcpc_option(id, mode, opt C.int, val unsafe.Pointer, length 
 	if cn == nil || val == nil {
 		return netifInvalidParams
 	}
-	// Every value fits in a DHCP option (at most 255 bytes, 256 with a
-	// string's NUL): never look further into the caller's buffer than
-	// that, whatever length it claims. A larger buffer to read into is fine.
-	if mode == dhcpOpSet && length > netif.MaxDHCPOptionLen+1 {
-		logf(logError, "%s: esp_netif_dhcpc_option: length %d is more than a DHCP option holds (%d)",
-			cn.n.Key(), uint32(length), netif.MaxDHCPOptionLen)
-		return netifInvalidParams
-	}
-	o := cn.n.DHCPOptions()
-	buf := unsafe.Slice((*byte)(val), min(int(length), netif.MaxDHCPOptionLen+1))
+	// Never more of the caller's buffer than an option and its NUL.
+	buf := unsafe.Slice((*byte)(val), min(uint32(length), netif.MaxDHCPOptionLen+1))
 	switch mode {
 	case dhcpOpGet:
-		switch opt {
-		case dhcpOptRetryTime:
-			if length < 4 {
-				return netifInvalidParams
-			}
-			binary.NativeEndian.PutUint32(buf, uint32(o.RetryTime/time.Second))
-		case dhcpOptVendorClass:
-			if int(length) < len(o.VendorClass)+1 {
-				return netifInvalidParams
-			}
-			copy(buf, o.VendorClass)
-			buf[len(o.VendorClass)] = 0
-		case dhcpOptRequestedIP:
-			if length < 4 {
-				return netifInvalidParams
-			}
-			binary.NativeEndian.PutUint32(buf, uint32(ip4Value(o.Requested)))
-		default:
-			return netifInvalidParams
-		}
-		return espOK
+		return espErr(cn.n.DHCPOptionGet(int(opt), buf))
 	case dhcpOpSet:
-		switch opt {
-		case dhcpOptRetryTime:
-			if length != 4 {
-				return netifInvalidParams
-			}
-			o.RetryTime = time.Duration(binary.NativeEndian.Uint32(buf)) * time.Second
-		case dhcpOptVendorClass:
-			o.VendorClass = string(buf)
-			if i := indexZero(buf); i >= 0 {
-				o.VendorClass = string(buf[:i])
-			}
-		case dhcpOptRequestedIP:
-			if length != 4 {
-				return netifInvalidParams
-			}
-			o.Requested = ip4(C.uint32_t(binary.NativeEndian.Uint32(buf)))
-		default:
-			return netifInvalidParams
-		}
-		return espErr(cn.n.SetDHCPOptions(o))
+		return espErr(cn.n.DHCPOptionSet(int(opt), buf, uint32(length)))
 	}
 	return netifInvalidParams
-}
-
-func indexZero(b []byte) int {
-	for i, c := range b {
-		if c == 0 {
-			return i
-		}
-	}
-	return -1
 }
 
 // gonetif_dns_set stores a DNS server slot: family 4 or 6 with the address

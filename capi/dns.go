@@ -15,8 +15,10 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"gonetif.dev/gonetif/dns"
+	"gonetif.dev/gonetif/socket"
 )
 
 // A getaddrinfo is one job: begin checks it and answers what needs no DNS
@@ -142,37 +144,20 @@ func gonetif_gai_result(id C.int, entries **C.struct_gonetif_gai_entry, canon **
 	for i, ai := range job.ais {
 		e := &out[i]
 		e.family, e.socktype, e.protocol = C.int32_t(ai.Family), C.int32_t(ai.SockType), C.int32_t(ai.Protocol)
-		e.port = C.uint16_t(ai.Addr.Port())
 		a := ai.Addr.Addr()
-		raw := a.As16()
 		if ai.Family == dns.AFInet {
-			b4 := a.Unmap().As4()
-			raw = [16]byte{}
-			copy(raw[:], b4[:])
+			a = a.Unmap()
 		}
-		for k := range raw {
-			e.addr[k] = C.uint8_t(raw[k])
+		sa := socket.EncodeSockaddr(ai.Family, tcpip.FullAddress{Addr: tcpip.AddrFromSlice(a.AsSlice()),
+			Port: ai.Addr.Port(), NIC: tcpip.NICID(ai.ScopeID())})
+		e.addrlen = C.uint32_t(sa.N)
+		for k, b := range sa.Bytes() {
+			e.addr[k] = C.uint8_t(b)
 		}
-		e.scope = C.uint32_t(zoneID(a.Zone()))
 		if ai.CanonName != "" && *canon == nil {
 			*canon = C.CString(ai.CanonName)
 		}
 	}
 	*entries = p
 	return C.int(len(job.ais))
-}
-
-// zoneID is an IPv6 scope id: the resolver writes zones as numbers.
-func zoneID(z string) uint32 {
-	var v uint64
-	for _, c := range []byte(z) {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		v = v*10 + uint64(c-'0')
-		if v > math.MaxUint32 {
-			return 0
-		}
-	}
-	return uint32(v)
 }

@@ -12,13 +12,6 @@ import (
 	"gonetif.dev/gonetif/netif"
 )
 
-// Which addresses gonetif_netif_ip6_addrs returns.
-const (
-	ip6All = iota
-	ip6LinkLocal
-	ip6Global
-)
-
 //export gonetif_netif_create_ip6_linklocal
 func gonetif_netif_create_ip6_linklocal(id C.int) C.int {
 	cn, rc := lookupNetif(id)
@@ -29,7 +22,7 @@ func gonetif_netif_create_ip6_linklocal(id C.int) C.int {
 }
 
 // gonetif_netif_ip6_addrs writes up to max addresses (16 bytes each, zone
-// in zones) of the given kind and returns how many.
+// in zones) of the given kind (a netif.IP6Filter) and returns how many.
 //
 //export gonetif_netif_ip6_addrs
 func gonetif_netif_ip6_addrs(id C.int, kind C.int, out *C.uint8_t, zones *C.int, maxN C.int) C.int {
@@ -39,22 +32,12 @@ func gonetif_netif_ip6_addrs(id C.int, kind C.int, out *C.uint8_t, zones *C.int,
 	}
 	dst := unsafe.Slice((*byte)(unsafe.Pointer(out)), int(maxN)*16)
 	zs := unsafe.Slice((*C.int)(unsafe.Pointer(zones)), int(maxN))
-	n := 0
-	for _, a := range cn.n.IP6Addrs() {
-		if n >= int(maxN) {
-			break
-		}
-		ll := a.IsLinkLocalUnicast()
-		if (kind == ip6LinkLocal && !ll) || (kind == ip6Global && !a.IsGlobalUnicast()) {
-			continue
-		}
-		b := a.As16()
-		copy(dst[n*16:], b[:])
-		zs[n] = 0
-		if ll {
-			zs[n] = C.int(cn.n.NICID())
-		}
-		n++
+	addrs := cn.n.IP6AddrsOf(netif.IP6Filter(kind))
+	n := min(len(addrs), int(maxN))
+	for i, a := range addrs[:n] {
+		b := a.Addr.As16()
+		copy(dst[i*16:], b[:])
+		zs[i] = C.int(a.Zone)
 	}
 	return C.int(n)
 }

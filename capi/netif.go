@@ -48,6 +48,16 @@ func lookupNetif(id C.int) (*cNetif, C.int) {
 	return cn, espOK
 }
 
+// onNetif runs op on the interface of handle id: its esp_err_t, or
+// badHandle (the code IDF's call gives a bad handle) when there is none.
+func onNetif(id, badHandle C.int, op func(*netif.Netif) error) C.int {
+	cn, _ := lookupNetif(id)
+	if cn == nil {
+		return badHandle
+	}
+	return espErr(op(cn.n))
+}
+
 // ip4 converts an esp_ip4_addr_t value (network order in memory).
 func ip4(v C.uint32_t) netip.Addr {
 	var b [4]byte
@@ -195,38 +205,22 @@ func gonetif_netif_stop(id C.int) C.int {
 
 //export gonetif_netif_up
 func gonetif_netif_up(id C.int) C.int {
-	cn, rc := lookupNetif(id)
-	if cn == nil {
-		return rc
-	}
-	return espErr(cn.n.Up())
+	return onNetif(id, netifInvalidParams, (*netif.Netif).Up)
 }
 
 //export gonetif_netif_down
 func gonetif_netif_down(id C.int) C.int {
-	cn, rc := lookupNetif(id)
-	if cn == nil {
-		return rc
-	}
-	return espErr(cn.n.Down())
+	return onNetif(id, netifInvalidParams, (*netif.Netif).Down)
 }
 
 //export gonetif_netif_connected
 func gonetif_netif_connected(id C.int) C.int {
-	cn, rc := lookupNetif(id)
-	if cn == nil {
-		return rc
-	}
-	return espErr(cn.n.Connected())
+	return onNetif(id, netifInvalidParams, (*netif.Netif).Connected)
 }
 
 //export gonetif_netif_disconnected
 func gonetif_netif_disconnected(id C.int) C.int {
-	cn, rc := lookupNetif(id)
-	if cn == nil {
-		return rc
-	}
-	return espErr(cn.n.Disconnected())
+	return onNetif(id, netifInvalidParams, (*netif.Netif).Disconnected)
 }
 
 //export gonetif_netif_receive
@@ -480,10 +474,7 @@ func gonetif_netif_set_mtu(id, mtu C.int) C.int {
 	if cn == nil {
 		return rc
 	}
-	if mtu < 0 {
-		return netifInvalidParams
-	}
-	return espErr(cn.n.SetMTU(uint32(mtu)))
+	return espErr(cn.n.SetMTU(uint32(mtu))) // a negative one is out of range
 }
 
 // forwardEvent hands a netif event to the C side, which posts it to
@@ -495,17 +486,11 @@ func forwardEvent(e netif.Event) {
 		return
 	}
 	logf(logDebug, "%s: %s", e.Netif.Key(), e.Kind)
-	switch e.Kind {
-	case netif.EventLostIP:
-		if e.ID() == 0 { // no lost-IP id configured (0 would read as STA_GOT_IP)
-			return
-		}
-	case netif.EventGotIP6:
-		zone := 0
-		if e.IP6.IsLinkLocalUnicast() {
-			zone = int(e.Netif.NICID())
-		}
-		postIP6Event(cn.cookie, e.ID(), e.IP6.As16(), zone, e.IP6Index)
+	if !e.Posted() {
+		return
+	}
+	if e.Kind == netif.EventGotIP6 {
+		postIP6Event(cn.cookie, e.ID(), e.IP6.As16(), e.IP6Zone(), e.IP6Index)
 		return
 	}
 	postIPEvent(cn.cookie, e.ID(), ip4Value(e.IPInfo.IP), ip4Value(e.IPInfo.Netmask), ip4Value(e.IPInfo.Gateway), e.Changed)

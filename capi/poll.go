@@ -199,16 +199,16 @@ func gonetif_select_to_poll(nfds C.int, rd, wr, ex, pollfds unsafe.Pointer) C.in
 }
 
 // gonetif_select_from_poll writes the poll results of n entries back
-// into select's sets; returns the count of set bits, or -EBADF when an
-// entry is not an open descriptor.
+// into select's sets; returns the count of set bits, or the negated errno
+// of socket.SelectFails.
 //
 //export gonetif_select_from_poll
 func gonetif_select_from_poll(pollfds unsafe.Pointer, n C.int, rd, wr, ex unsafe.Pointer) C.int {
 	sets := [3]*unix.FdSet{(*unix.FdSet)(rd), (*unix.FdSet)(wr), (*unix.FdSet)(ex)}
 	pf := unsafe.Slice((*unix.PollFd)(pollfds), int(n))
 	for _, p := range pf {
-		if p.Revents&unix.POLLNVAL != 0 {
-			return -C.int(unix.EBADF)
+		if err := socket.SelectFails(p.Revents); err != nil {
+			return negErrno(err)
 		}
 	}
 	count := 0

@@ -6,7 +6,6 @@ package main
 import "C"
 
 import (
-	"encoding/binary"
 	"errors"
 	"math"
 	"sync/atomic"
@@ -14,7 +13,6 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"gonetif.dev/gonetif/link/capture"
@@ -136,16 +134,16 @@ func theStackSocket(fd int) (*socket.Socket, error) {
 func runOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int, error) {
 	switch c.op {
 	case C.GONETIF_OP_BIND:
-		return 0, bindOp(so, c.addr, c.addrlen)
+		return 0, so.BindArg(addrArg(c.addr, c.addrlen))
 	case C.GONETIF_OP_CONNECT:
-		return 0, connectOp(so, c, call)
+		return 0, so.ConnectArgStep(call, addrArg(c.addr, c.addrlen))
 	case C.GONETIF_OP_LISTEN:
 		return 0, so.Listen(int(c.flags))
 	case C.GONETIF_OP_ACCEPT:
 		return acceptOp(so, c, call, 0)
 	case C.GONETIF_OP_ACCEPT4:
-		if c.flags&^(unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) != 0 {
-			return 0, unix.EINVAL
+		if err := socket.AcceptFlags(int(c.flags)); err != nil {
+			return 0, err
 		}
 		return acceptOp(so, c, call, int(c.flags))
 	case C.GONETIF_OP_SHUTDOWN:
@@ -156,28 +154,39 @@ func runOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 		}
 		return 0, closeFd(int(c.fd))
 	case C.GONETIF_OP_SEND:
-		return sendOp(so, c, call, bytesAt(c.buf, c.len), c.addr, c.addrlen, int(c.flags))
-	case C.GONETIF_OP_RECV:
-		return recvOp(so, c, call, bytesAt(c.buf, c.len), c.addr, c.lenp, int(c.flags))
-	case C.GONETIF_OP_READ:
-		if c.len == 0 {
-			return 0, nil // Linux's read of nothing returns at once, whatever the state
+		if c.buf == nil && c.len > 0 {
+			return 0, unix.EFAULT
 		}
-		return recvOp(so, c, call, bytesAt(c.buf, c.len), nil, nil, 0)
+		return sendOp(so, call, bytesAt(c.buf, c.len), addrArg(c.addr, c.addrlen), int(c.flags))
+	case C.GONETIF_OP_RECV:
+		if c.buf == nil && c.len > 0 {
+			return 0, unix.EFAULT
+		}
+		return recvOp(so, call, bytesAt(c.buf, c.len), addrOut(c.addr, c.lenp), int(c.flags))
+	case C.GONETIF_OP_READ:
+		if c.buf == nil && c.len > 0 {
+			return 0, unix.EFAULT
+		}
+		res, err := so.ReadStep(call, bytesAt(c.buf, c.len))
+		return res.N, err
 	case C.GONETIF_OP_READV, C.GONETIF_OP_WRITEV:
 		return vectorOp(so, c, call)
 	case C.GONETIF_OP_SENDMSG, C.GONETIF_OP_RECVMSG:
 		return msgOp(so, c, call)
 	case C.GONETIF_OP_SETSOCKOPT:
-		return 0, setsockopt(so, int(c.level), int(c.name), c.buf, c.len)
+		return 0, so.SetOptionArg(int(c.level), int(c.name), optionBytes(c.buf, c.len), uint32(c.len))
 	case C.GONETIF_OP_GETSOCKOPT:
 		return 0, getsockopt(so, int(c.level), int(c.name), c.buf, c.lenp)
 	case C.GONETIF_OP_NAME:
-		return 0, nameOp(so, c.flags != 0, c.addr, c.lenp)
+		return 0, so.Name(c.flags != 0, addrOut(c.addr, c.lenp))
 	case C.GONETIF_OP_FCNTL:
-		return fcntlOp(so, int(c.fd), int(c.level), int(c.flags))
+		if cmd := int(c.level); cmd == unix.F_GETFD || cmd == unix.F_SETFD {
+			// The placeholder descriptor carries FD_CLOEXEC for the socket.
+			return unix.FcntlInt(uintptr(c.fd), cmd, int(c.flags))
+		}
+		return so.Fcntl(int(c.level), int(c.flags))
 	case C.GONETIF_OP_IOCTL:
-		return 0, ioctlOp(so, uint64(c.len), c.buf)
+		return 0, so.Ioctl(uint64(c.len), (*int32)(c.buf))
 	}
 	return 0, unix.EINVAL
 }
@@ -189,6 +198,39 @@ func bytesAt(p unsafe.Pointer, n C.size_t) []byte {
 		return nil
 	}
 	return unsafe.Slice((*byte)(p), int(min(uint64(n), math.MaxInt)))
+}
+
+// optionBytes is a setsockopt buffer: nil for NULL, else as many bytes
+// as SetOptionArg may read.
+func optionBytes(p unsafe.Pointer, n C.size_t) []byte {
+	if p == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(p), min(uint32(n), socket.MaxOptionBytes))
+}
+
+// addrArg is a sockaddr argument: nil for NULL, else as many bytes as
+// the socket package may read.
+func addrArg(p unsafe.Pointer, n C.uint32_t) socket.AddrArg {
+	a := socket.AddrArg{Len: uint32(n)}
+	if p != nil {
+		a.B = unsafe.Slice((*byte)(p), min(uint32(n), socket.MaxSockaddr))
+	}
+	return a
+}
+
+// addrOut is a sockaddr result argument: a buffer of *n bytes (no more
+// than a sockaddr_in6; none while *n is negative) and its length word.
+func addrOut(p unsafe.Pointer, n *C.uint32_t) socket.AddrOut {
+	out := socket.AddrOut{Len: (*uint32)(n)}
+	if p != nil {
+		room := 0
+		if n != nil {
+			room = int(min(max(int32(*n), 0), unix.SizeofSockaddrInet6))
+		}
+		out.Buf = unsafe.Slice((*byte)(p), room)
+	}
+	return out
 }
 
 func newSocket(c *C.struct_gonetif_call) (int, error) {
@@ -203,40 +245,6 @@ func newSocket(c *C.struct_gonetif_call) (int, error) {
 	return register(so, c.flags&unix.SOCK_CLOEXEC != 0)
 }
 
-func bindOp(so *socket.Socket, addr unsafe.Pointer, addrlen C.uint32_t) error {
-	if err := checkAddrLen(addrlen); err != nil {
-		return err
-	}
-	if so.Family == unix.AF_INET && addr != nil && addrlen >= unix.SizeofSockaddrInet4 &&
-		*(*uint16)(addr) == unix.AF_UNSPEC && *(*uint32)(unsafe.Add(addr, 4)) == 0 {
-		// Linux takes AF_UNSPEC with INADDR_ANY as AF_INET, for old programs.
-		var sa [unix.SizeofSockaddrInet4]byte
-		copy(sa[:], unsafe.Slice((*byte)(addr), len(sa)))
-		binary.NativeEndian.PutUint16(sa[:], unix.AF_INET)
-		full, _ := parseSockaddr(so.Family, unsafe.Pointer(&sa[0]), C.uint32_t(len(sa)))
-		return so.Bind(full)
-	}
-	full, err := parseSockaddr(so.Family, addr, addrlen)
-	if err != nil {
-		return err
-	}
-	return so.Bind(full)
-}
-
-func connectOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) error {
-	if err := checkAddrLen(c.addrlen); err != nil {
-		return err
-	}
-	if c.addr != nil && c.addrlen >= 2 && *(*uint16)(c.addr) == unix.AF_UNSPEC {
-		return so.Disconnect()
-	}
-	full, err := parseSockaddr(so.Family, c.addr, c.addrlen)
-	if err != nil {
-		return err
-	}
-	return so.ConnectStep(call, full)
-}
-
 func acceptOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call, flags int) (int, error) {
 	nso, peer, err := so.AcceptStep(call)
 	if err != nil {
@@ -247,179 +255,55 @@ func acceptOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call, fl
 	if err != nil {
 		return 0, err
 	}
-	// Linux finds a NULL length only when it copies the address out, and
-	// drops the connection it could not report.
-	if c.addr != nil && c.lenp == nil {
-		closeFd(nfd)
-		return 0, unix.EFAULT
-	}
-	if err := writeSockaddr(so.Family, peer, c.addr, c.lenp); err != nil {
+	if err := so.ReportPeer(addrOut(c.addr, c.lenp), peer); err != nil {
 		closeFd(nfd)
 		return 0, err
 	}
 	return nfd, nil
 }
 
-func sendOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call, b []byte, addr unsafe.Pointer, addrlen C.uint32_t, flags int) (int, error) {
-	var to *tcpip.FullAddress
-	if addr != nil {
-		// Linux copies the address in (and checks its length) before it
-		// looks at the socket type: a stream socket then ignores it.
-		if err := checkAddrLen(addrlen); err != nil {
-			return 0, err
-		}
-		if so.Type != unix.SOCK_STREAM {
-			full, err := parseSockaddr(so.Family, addr, addrlen)
-			if err != nil {
-				return 0, err
-			}
-			to = &full
-		}
+func sendOp(so *socket.Socket, call *socket.Call, b []byte, to socket.AddrArg, flags int) (int, error) {
+	target, err := socket.SendTarget(so.Family, so.Type, to)
+	if err != nil {
+		return 0, err
 	}
-	if b == nil && c.op == C.GONETIF_OP_SEND && c.len > 0 {
-		return 0, unix.EFAULT
-	}
-	return so.SendStep(call, b, to, socket.SendFlags{More: flags&unix.MSG_MORE != 0, OOB: flags&unix.MSG_OOB != 0,
+	return so.SendStep(call, b, target, socket.SendFlags{More: flags&unix.MSG_MORE != 0, OOB: flags&unix.MSG_OOB != 0,
 		DontWait: flags&unix.MSG_DONTWAIT != 0, NoSignal: flags&unix.MSG_NOSIGNAL != 0})
 }
 
 // recvOp is recvfrom: the count, or with MSG_TRUNC a datagram's whole size.
-func recvOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call, b []byte, addr unsafe.Pointer, addrlen *C.uint32_t, flags int) (int, error) {
-	res, err := recvInto(so, c, call, b, addr, addrlen, flags)
+func recvOp(so *socket.Socket, call *socket.Call, b []byte, from socket.AddrOut, flags int) (int, error) {
+	res, err := so.RecvFromStep(call, b, from, recvFlags(flags))
 	if err != nil {
 		return 0, err
 	}
 	return so.RecvReturn(res, flags&unix.MSG_TRUNC != 0), nil
 }
 
-func recvInto(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call, b []byte, addr unsafe.Pointer, addrlen *C.uint32_t, flags int) (socket.RecvResult, error) {
-	if addr != nil && addrlen == nil {
-		return socket.RecvResult{}, unix.EFAULT
-	}
-	if b == nil && (c.op == C.GONETIF_OP_RECV || c.op == C.GONETIF_OP_READ) && c.len > 0 {
-		return socket.RecvResult{}, unix.EFAULT
-	}
-	res, err := so.RecvStep(call, b, socket.RecvFlags{Peek: flags&unix.MSG_PEEK != 0, NeedRemoteAddr: addr != nil,
-		DontWait: flags&unix.MSG_DONTWAIT != 0, WaitAll: flags&unix.MSG_WAITALL != 0, OOB: flags&unix.MSG_OOB != 0})
-	if err != nil {
-		return res, err
-	}
-	if addr != nil {
-		// As Linux, a length that cannot be written back fails the call
-		// after the data was taken.
-		if so.Type == unix.SOCK_STREAM {
-			if int32(*addrlen) < 0 {
-				return res, unix.EINVAL
-			}
-			*addrlen = 0 // Linux reports no address for a stream
-		} else if err := writeSockaddr(so.Family, res.From, addr, addrlen); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
-}
-
-func nameOp(so *socket.Socket, peer bool, addr unsafe.Pointer, addrlen *C.uint32_t) error {
-	if addr == nil || addrlen == nil {
-		return unix.EFAULT
-	}
-	get := so.LocalAddr
-	if peer {
-		get = so.RemoteAddr
-	}
-	full, err := get()
-	if err != nil {
-		return err
-	}
-	return writeSockaddr(so.Family, full, addr, addrlen)
-}
-
-func setsockopt(so *socket.Socket, level, name int, val unsafe.Pointer, n C.size_t) error {
-	if int32(n) < 0 { // Linux takes the length as an int
-		return unix.EINVAL
-	}
-	if val == nil && (n > 0 || level == unix.SOL_SOCKET && (name == unix.SO_RCVTIMEO || name == unix.SO_SNDTIMEO)) {
-		return unix.EFAULT
-	}
-	var b []byte
-	if n > 0 {
-		b = unsafe.Slice((*byte)(val), int(min(uint32(n), 64)))
-	}
-	return so.SetOption(level, name, b)
+func recvFlags(flags int) socket.RecvFlags {
+	return socket.RecvFlags{Peek: flags&unix.MSG_PEEK != 0, DontWait: flags&unix.MSG_DONTWAIT != 0,
+		WaitAll: flags&unix.MSG_WAITALL != 0, OOB: flags&unix.MSG_OOB != 0}
 }
 
 func getsockopt(so *socket.Socket, level, name int, val unsafe.Pointer, n *C.uint32_t) error {
 	if val == nil || n == nil {
 		return unix.EFAULT
 	}
-	if int32(*n) < 0 {
-		return unix.EINVAL
-	}
-	o, err := so.Option(level, name)
+	b, err := so.OptionArg(level, name, uint32(*n))
 	if err != nil {
 		return err
 	}
-	// Linux's rules for short buffers: IP-level small ints come back as
-	// one byte; interface names must fit; everything else is cut.
-	if o.CharOK && *n > 0 && *n < 4 {
-		if v := int32(binary.NativeEndian.Uint32(o.B[:])); v >= 0 && v <= 255 {
-			*(*uint8)(val) = uint8(v)
-			*n = 1
-			return nil
-		}
-	}
-	if o.Whole && int(*n) < o.N {
-		return unix.EINVAL
-	}
-	size := min(int(*n), o.N)
-	copy(unsafe.Slice((*byte)(val), size), o.B[:size])
-	*n = C.uint32_t(size)
+	copy(unsafe.Slice((*byte)(val), len(b)), b)
+	*n = C.uint32_t(len(b))
 	return nil
 }
 
-func fcntlOp(so *socket.Socket, fd, cmd, val int) (int, error) {
-	switch cmd {
-	case unix.F_GETFL:
-		if so.Nonblock() {
-			return unix.O_RDWR | unix.O_NONBLOCK, nil
-		}
-		return unix.O_RDWR, nil
-	case unix.F_SETFL:
-		so.SetNonblock(val&unix.O_NONBLOCK != 0)
-		return 0, nil
-	case unix.F_GETFD, unix.F_SETFD:
-		// The placeholder descriptor carries FD_CLOEXEC for the socket.
-		return unix.FcntlInt(uintptr(fd), cmd, val)
+//export gonetif_sock_domain_ours
+func gonetif_sock_domain_ours(domain C.int) C.int {
+	if socket.StackDomain(int(domain)) {
+		return 1
 	}
-	return 0, unix.EINVAL
-}
-
-// FIONBIO and FIONREAD on Linux; x/sys does not name them.
-const (
-	fionbio  = 0x5421
-	fionread = 0x541b
-)
-
-func ioctlOp(so *socket.Socket, request uint64, arg unsafe.Pointer) error {
-	switch request {
-	case fionbio:
-		if arg == nil {
-			return unix.EFAULT
-		}
-		so.SetNonblock(*(*int32)(arg) != 0)
-		return nil
-	case fionread:
-		if arg == nil {
-			return unix.EFAULT
-		}
-		v, err := so.ReceiveQueued()
-		if err != nil {
-			return err
-		}
-		*(*int32)(arg) = int32(v)
-		return nil
-	}
-	return unix.ENOTTY
+	return 0
 }
 
 //export gonetif_sock_readiness
@@ -471,93 +355,4 @@ func gonetif_sock_count() C.int {
 		return 0
 	}
 	return C.int(theStack.Sockets.Len())
-}
-
-// parseSockaddr reads a Linux sockaddr_in / sockaddr_in6 for a socket of
-// the given family.
-func parseSockaddr(family int, p unsafe.Pointer, n C.uint32_t) (tcpip.FullAddress, error) {
-	if err := checkAddrLen(n); err != nil {
-		return tcpip.FullAddress{}, err
-	}
-	if p == nil {
-		return tcpip.FullAddress{}, unix.EFAULT
-	}
-	if n < 2 {
-		return tcpip.FullAddress{}, unix.EINVAL
-	}
-	b := unsafe.Slice((*byte)(p), int(n))
-	af := int(binary.NativeEndian.Uint16(b))
-	if af != family {
-		return tcpip.FullAddress{}, unix.EAFNOSUPPORT
-	}
-	switch af {
-	case unix.AF_INET:
-		if n < unix.SizeofSockaddrInet4 {
-			return tcpip.FullAddress{}, unix.EINVAL
-		}
-		full := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[2:])}
-		if a := [4]byte(b[4:8]); a != [4]byte{} {
-			full.Addr = tcpip.AddrFrom4(a)
-		}
-		return full, nil
-	case unix.AF_INET6:
-		if n < unix.SizeofSockaddrInet6 {
-			return tcpip.FullAddress{}, unix.EINVAL
-		}
-		full := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[2:])}
-		if a := [16]byte(b[8:24]); a != [16]byte{} {
-			full.Addr = tcpip.AddrFrom16(a)
-		}
-		if scope := binary.NativeEndian.Uint32(b[24:]); scope != 0 {
-			full.NIC = tcpip.NICID(scope)
-		}
-		return full, nil
-	}
-	return tcpip.FullAddress{}, unix.EAFNOSUPPORT
-}
-
-// sizeofSockaddrStorage is the longest address Linux copies in; a longer
-// (or negative) length is EINVAL before any byte is read.
-const sizeofSockaddrStorage = 128
-
-func checkAddrLen(n C.uint32_t) error {
-	if int32(n) < 0 || n > sizeofSockaddrStorage {
-		return unix.EINVAL
-	}
-	return nil
-}
-
-// writeSockaddr stores full as the family's sockaddr, truncated to *n
-// bytes as Linux does, and sets *n to the full size. A negative *n is
-// EINVAL, as Linux.
-func writeSockaddr(family int, full tcpip.FullAddress, p unsafe.Pointer, n *C.uint32_t) error {
-	if p == nil || n == nil {
-		return nil
-	}
-	if int32(*n) < 0 {
-		return unix.EINVAL
-	}
-	var sa [unix.SizeofSockaddrInet6]byte
-	size := unix.SizeofSockaddrInet4
-	binary.NativeEndian.PutUint16(sa[0:], uint16(family))
-	binary.BigEndian.PutUint16(sa[2:], full.Port)
-	if family == unix.AF_INET6 {
-		size = unix.SizeofSockaddrInet6
-		switch full.Addr.Len() {
-		case 16:
-			a := full.Addr.As16()
-			copy(sa[8:24], a[:])
-		case 4: // a v4 peer of a dual-stack socket appears v4-mapped
-			a := full.Addr.As4()
-			sa[18], sa[19] = 0xff, 0xff
-			copy(sa[20:24], a[:])
-		}
-		binary.NativeEndian.PutUint32(sa[24:], uint32(full.NIC))
-	} else if full.Addr.Len() == 4 {
-		a := full.Addr.As4()
-		copy(sa[4:8], a[:])
-	}
-	copy(unsafe.Slice((*byte)(p), min(int(*n), size)), sa[:size])
-	*n = C.uint32_t(size)
-	return nil
 }

@@ -68,14 +68,15 @@ func vectorOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (i
 	}
 	if c.op == C.GONETIF_OP_WRITEV {
 		b, _ := vectorBuffer(iov, total, true)
-		return sendOp(so, c, call, b, nil, 0, 0)
+		return sendOp(so, call, b, socket.AddrArg{}, 0)
 	}
-	if total == 0 {
-		return 0, nil // as read of nothing
+	var b []byte
+	bounce := false
+	if total > 0 {
+		b, bounce = vectorBuffer(iov, total, false)
 	}
-	b, bounce := vectorBuffer(iov, total, false)
 	before := call.Done
-	res, err := recvInto(so, c, call, b, nil, nil, 0)
+	res, err := so.ReadStep(call, b)
 	if bounce {
 		scatter(iov, b, before, max(res.N, call.Done))
 	}
@@ -87,11 +88,10 @@ func msgOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 		return 0, unix.EFAULT
 	}
 	msg := (*unix.Msghdr)(c.buf)
-	n, err := socket.MsgNameLen(msg.Namelen)
+	namelen, err := socket.MsgNameLen(msg.Namelen)
 	if err != nil {
 		return 0, err
 	}
-	namelen := C.uint32_t(n)
 	iov, total, err := ioVector(unsafe.Pointer(msg.Iov), uint64(msg.Iovlen), socket.VectorMsg)
 	if err != nil {
 		return 0, err
@@ -99,7 +99,7 @@ func msgOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 	name := unsafe.Pointer(msg.Name)
 	if c.op == C.GONETIF_OP_SENDMSG {
 		b, _ := vectorBuffer(iov, total, true)
-		return sendOp(so, c, call, b, name, namelen, int(c.flags))
+		return sendOp(so, call, b, addrArg(name, C.uint32_t(namelen)), int(c.flags))
 	}
 	msg.Flags = 0
 	var b []byte
@@ -107,12 +107,9 @@ func msgOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 	if total > 0 {
 		b, bounce = vectorBuffer(iov, total, false)
 	}
-	var lenp *C.uint32_t
-	if name != nil {
-		lenp = &namelen
-	}
+	from := addrOut(name, (*C.uint32_t)(&namelen))
 	before := call.Done
-	res, err := recvInto(so, c, call, b, name, lenp, int(c.flags))
+	res, err := so.RecvFromStep(call, b, from, recvFlags(int(c.flags)))
 	if bounce {
 		scatter(iov, b, before, max(res.N, call.Done))
 	}
@@ -122,7 +119,7 @@ func msgOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 	msg.Flags = int32(so.RecvMsgFlags(res, total))
 	msg.Namelen = 0
 	if name != nil {
-		msg.Namelen = uint32(namelen)
+		msg.Namelen = namelen
 	}
 	msg.SetControllen(0)
 	return so.RecvReturn(res, c.flags&unix.MSG_TRUNC != 0), nil

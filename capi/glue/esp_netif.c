@@ -557,17 +557,22 @@ esp_err_t esp_netif_dhcpc_stop(esp_netif_t *netif)
     return gonetif_netif_dhcpc_stop(netif->id);
 }
 
-esp_err_t esp_netif_dhcpc_get_status(esp_netif_t *netif, esp_netif_dhcp_status_t *status)
+/* A status from Go, or its negated esp_err_t. */
+static esp_err_t dhcp_status(int rc, esp_netif_dhcp_status_t *status)
 {
-    if (!gonetif_netif_valid(netif) || !status || (netif->flags & (ESP_NETIF_DHCP_SERVER | ESP_NETIF_FLAG_IS_PPP))) {
-        return ESP_ERR_INVALID_ARG;
-    }
-    int rc = gonetif_netif_dhcpc_status(netif->id);
     if (rc < 0) {
         return (esp_err_t)-rc;
     }
     *status = (esp_netif_dhcp_status_t)rc;
     return ESP_OK;
+}
+
+esp_err_t esp_netif_dhcpc_get_status(esp_netif_t *netif, esp_netif_dhcp_status_t *status)
+{
+    if (!gonetif_netif_valid(netif) || !status) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    return dhcp_status(gonetif_netif_dhcpc_status(netif->id), status);
 }
 
 esp_err_t esp_netif_dhcpc_option(esp_netif_t *netif, esp_netif_dhcp_option_mode_t op, esp_netif_dhcp_option_id_t id,
@@ -579,31 +584,30 @@ esp_err_t esp_netif_dhcpc_option(esp_netif_t *netif, esp_netif_dhcp_option_mode_
     return gonetif_netif_dhcpc_option(netif->id, (int)op, (int)id, val, len);
 }
 
-/* gonetif has no DHCP server: report it as stopped, refuse to start one. */
+/* The DHCP server calls: Go answers them (gonetif has no server). */
 esp_err_t esp_netif_dhcps_get_status(esp_netif_t *netif, esp_netif_dhcp_status_t *status)
 {
-    if (!gonetif_netif_valid(netif) || !status || (netif->flags & (ESP_NETIF_DHCP_CLIENT | ESP_NETIF_FLAG_IS_PPP))) {
+    if (!gonetif_netif_valid(netif) || !status) {
         return ESP_ERR_INVALID_ARG;
     }
-    *status = ESP_NETIF_DHCP_STOPPED;
-    return ESP_OK;
+    return dhcp_status(gonetif_netif_dhcps_status(netif->id), status);
 }
 
 esp_err_t esp_netif_dhcps_start(esp_netif_t *netif)
 {
-    return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_INVALID_ARG;
+    return gonetif_netif_valid(netif) ? gonetif_netif_dhcps_start(netif->id) : ESP_ERR_INVALID_ARG;
 }
 
 esp_err_t esp_netif_dhcps_stop(esp_netif_t *netif)
 {
-    return gonetif_netif_valid(netif) ? ESP_ERR_ESP_NETIF_DHCP_ALREADY_STOPPED : ESP_ERR_INVALID_ARG;
+    return gonetif_netif_valid(netif) ? gonetif_netif_dhcps_stop(netif->id) : ESP_ERR_INVALID_ARG;
 }
 
 esp_err_t esp_netif_dhcps_option(esp_netif_t *netif, esp_netif_dhcp_option_mode_t op, esp_netif_dhcp_option_id_t id,
                                  void *val, uint32_t len)
 {
     (void)op, (void)id, (void)val, (void)len;
-    return gonetif_netif_valid(netif) ? ESP_ERR_NOT_SUPPORTED : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
+    return gonetif_netif_valid(netif) ? gonetif_netif_dhcps_option(netif->id) : ESP_ERR_ESP_NETIF_INVALID_PARAMS;
 }
 
 /* DNS slots are global, as in IDF's default configuration; netif is only
@@ -667,7 +671,7 @@ esp_err_t esp_netif_get_ip6_linklocal(esp_netif_t *netif, esp_ip6_addr_t *if_ip6
     if (!gonetif_netif_valid(netif) || !if_ip6) {
         return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
     }
-    return ip6_addrs(netif, 1, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
+    return ip6_addrs(netif, GONETIF_IP6_FILTER_LINK_LOCAL, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
 }
 
 esp_err_t esp_netif_get_ip6_global(esp_netif_t *netif, esp_ip6_addr_t *if_ip6)
@@ -675,7 +679,7 @@ esp_err_t esp_netif_get_ip6_global(esp_netif_t *netif, esp_ip6_addr_t *if_ip6)
     if (!gonetif_netif_valid(netif) || !if_ip6) {
         return ESP_ERR_ESP_NETIF_INVALID_PARAMS;
     }
-    return ip6_addrs(netif, 2, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
+    return ip6_addrs(netif, GONETIF_IP6_FILTER_GLOBAL, if_ip6, 1) == 1 ? ESP_OK : ESP_FAIL;
 }
 
 int esp_netif_get_all_ip6(esp_netif_t *netif, esp_ip6_addr_t if_ip6[])
@@ -683,7 +687,7 @@ int esp_netif_get_all_ip6(esp_netif_t *netif, esp_ip6_addr_t if_ip6[])
     if (!gonetif_netif_valid(netif) || !if_ip6) {
         return 0;
     }
-    return ip6_addrs(netif, 0, if_ip6, IP6_SLOTS);
+    return ip6_addrs(netif, GONETIF_IP6_FILTER_ALL, if_ip6, IP6_SLOTS);
 }
 
 int esp_netif_get_all_preferred_ip6(esp_netif_t *netif, esp_ip6_addr_t if_ip6[])

@@ -163,11 +163,16 @@ int gonetif_netif_get_default(void);      /* netif id or 0 */
 int gonetif_netif_get_mtu(int netif);
 int gonetif_netif_set_mtu(int netif, int mtu);
 
-/* DHCP client and DNS slots. dhcpc_status returns esp_netif_dhcp_status_t
- * or -err. DNS family is 4, 6 or 0 (empty), addr holds 16 bytes. */
+/* DHCP client (and the DHCP server calls, which gonetif answers without
+ * one) and DNS slots. dhcpc_status and dhcps_status return
+ * esp_netif_dhcp_status_t or -err. DNS family is 4, 6 or 0 (empty), addr holds 16 bytes. */
 int gonetif_netif_dhcpc_start(int netif);
 int gonetif_netif_dhcpc_stop(int netif);
 int gonetif_netif_dhcpc_status(int netif);
+int gonetif_netif_dhcps_status(int netif);
+int gonetif_netif_dhcps_start(int netif);
+int gonetif_netif_dhcps_stop(int netif);
+int gonetif_netif_dhcps_option(int netif);
 int gonetif_netif_dhcpc_option(int netif, int mode, int opt, void *val, uint32_t len);
 int gonetif_dns_set(int slot, int family, uint8_t *addr);
 int gonetif_dns_get(int slot, uint8_t *addr);
@@ -182,8 +187,11 @@ int gonetif_dns_get(int slot, uint8_t *addr);
 #define GONETIF_IP6_V4_MAPPED 5
 int gonetif_ip6_addr_type(uint8_t *addr);
 
-/* IPv6: kind 0 all, 1 link-local, 2 global; up to max addresses of 16
+/* IPv6: up to max addresses of a kind (gonetif/netif's IP6Filter) of 16
  * bytes into addrs and their zones into zones; returns the count. */
+#define GONETIF_IP6_FILTER_ALL 0
+#define GONETIF_IP6_FILTER_LINK_LOCAL 1
+#define GONETIF_IP6_FILTER_GLOBAL 2
 int gonetif_netif_create_ip6_linklocal(int netif);
 int gonetif_netif_ip6_addrs(int netif, int kind, uint8_t *addrs, int *zones, int max);
 int gonetif_netif_ip6_addr(int netif, uint8_t *addr, int add, int preferred);
@@ -204,9 +212,8 @@ struct gonetif_gai_wait {
 };
 struct gonetif_gai_entry {
     int32_t family, socktype, protocol;
-    uint32_t scope;   /* IPv6 scope id */
-    uint16_t port;    /* host order */
-    uint8_t addr[16]; /* the first 4 bytes for AF_INET */
+    uint32_t addrlen; /* bytes of addr: a sockaddr_in or sockaddr_in6 */
+    uint8_t addr[28]; /* the sockaddr, in the kernel's layout */
 };
 int gonetif_gai_begin(char *node, char *service, int has_hints, int flags, int family, int socktype, int protocol,
                       struct gonetif_gai_wait **wait);
@@ -218,6 +225,7 @@ int gonetif_host_error(int eai, int *herrno);
 ssize_t gonetif_sock_call(struct gonetif_call *call);
 int gonetif_sock_readiness(int fd, int pollmask); /* poll(2) bits ready now, or -errno */
 int gonetif_sock_count(void);
+int gonetif_sock_domain_ours(int domain); /* 1: the stack's socket domain; else the kernel's */
 /* At exit: wait up to the configured linger for closed TCP connections to deliver
  * their data and for frames queued behind a neighbour resolution; returns how
  * many connections and resolutions were left. */

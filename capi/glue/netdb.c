@@ -19,7 +19,7 @@ int gonetif_glue_init(void);
 
 static struct addrinfo *new_entry(const struct gonetif_gai_entry *e)
 {
-    size_t salen = e->family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    size_t salen = e->addrlen < sizeof(e->addr) ? e->addrlen : sizeof(e->addr);
     struct addrinfo *ai = calloc(1, sizeof(*ai) + salen);
     if (!ai) {
         return NULL;
@@ -29,18 +29,7 @@ static struct addrinfo *new_entry(const struct gonetif_gai_entry *e)
     ai->ai_protocol = e->protocol;
     ai->ai_addrlen = (socklen_t)salen;
     ai->ai_addr = (struct sockaddr *)(ai + 1);
-    if (e->family == AF_INET) {
-        struct sockaddr_in *s = (struct sockaddr_in *)ai->ai_addr;
-        s->sin_family = AF_INET;
-        s->sin_port = htons(e->port);
-        memcpy(&s->sin_addr, e->addr, 4);
-    } else {
-        struct sockaddr_in6 *s = (struct sockaddr_in6 *)ai->ai_addr;
-        s->sin6_family = AF_INET6;
-        s->sin6_port = htons(e->port);
-        memcpy(&s->sin6_addr, e->addr, 16);
-        s->sin6_scope_id = e->scope;
-    }
+    memcpy(ai->ai_addr, e->addr, salen);
     return ai;
 }
 

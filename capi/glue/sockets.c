@@ -33,8 +33,7 @@ static ssize_t call_go(struct gonetif_call *c)
 
 int lwip_socket(int domain, int type, int protocol)
 {
-    /* The stack speaks IP; AF_UNIX, AF_NETLINK ... are the kernel's. */
-    if (domain != AF_INET && domain != AF_INET6) {
+    if (!gonetif_sock_domain_ours(domain)) {
         return (int)syscall(SYS_socket, domain, type, protocol);
     }
     if (gonetif_glue_init() != 0) {

@@ -75,6 +75,16 @@ type AddrInfo struct {
 	CanonName                  string // first entry only, with AICanonName
 }
 
+// ScopeID is the entry's IPv6 scope id (its zone, a decimal number);
+// 0 without one.
+func (ai AddrInfo) ScopeID() uint32 {
+	id, err := strconv.ParseUint(ai.Addr.Addr().Zone(), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(id)
+}
+
 // GaiError is the error of GetAddrInfo: Code is the EAI_* value a C
 // caller gets.
 type GaiError struct {

@@ -1,6 +1,8 @@
 package netif
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"time"
@@ -211,4 +213,113 @@ func (n *Netif) dhcpLost() {
 	m.updateRoutesLocked()
 	m.mu.Unlock()
 	m.emit(Event{Kind: EventLostIP, Netif: n})
+}
+
+// The option ids esp_netif_dhcpc_option understands (esp_netif_dhcp_option_id_t).
+const (
+	DHCPOptRequestedIP = 50 // ESP_NETIF_REQUESTED_IP_ADDRESS: 4 bytes, network order
+	DHCPOptRetryTime   = 52 // ESP_NETIF_IP_REQUEST_RETRY_TIME: uint32 seconds, host order
+	DHCPOptVendorClass = 60 // ESP_NETIF_VENDOR_CLASS_IDENTIFIER: a string
+)
+
+// DHCPOptionGet is esp_netif_dhcpc_option's get: option opt into the
+// caller's buf (its whole length; a string gets its NUL), in IDF's
+// layout. A buffer too small, or an unknown id, is ErrInvalidParams.
+func (n *Netif) DHCPOptionGet(opt int, buf []byte) error {
+	const op = "dhcpc option get"
+	o := n.DHCPOptions()
+	need := 4
+	if opt == DHCPOptVendorClass {
+		need = len(o.VendorClass) + 1
+	}
+	if opt != DHCPOptRetryTime && opt != DHCPOptRequestedIP && opt != DHCPOptVendorClass {
+		return newError(ErrInvalidParams, n.cfg.Key, op, errText(fmt.Sprintf("unknown option %d", opt)))
+	}
+	if len(buf) < need {
+		return newError(ErrInvalidParams, n.cfg.Key, op,
+			errText(fmt.Sprintf("option %d needs %d bytes, the buffer has %d", opt, need, len(buf))))
+	}
+	switch opt {
+	case DHCPOptRetryTime:
+		binary.NativeEndian.PutUint32(buf, uint32(o.RetryTime/time.Second))
+	case DHCPOptRequestedIP:
+		a := [4]byte{}
+		if o.Requested.Is4() {
+			a = o.Requested.As4()
+		}
+		copy(buf, a[:])
+	case DHCPOptVendorClass:
+		buf[copy(buf, o.VendorClass)] = 0
+	}
+	return nil
+}
+
+// DHCPOptionSet is esp_netif_dhcpc_option's set: val holds the caller's
+// bytes, claimed their length as given (val is never longer than a DHCP
+// option and its NUL, so a longer claim is refused unread). Numbers are
+// exactly 4 bytes; a string ends at its first NUL.
+func (n *Netif) DHCPOptionSet(opt int, val []byte, claimed uint32) error {
+	const op = "dhcpc option set"
+	if claimed > MaxDHCPOptionLen+1 {
+		return newError(ErrInvalidParams, n.cfg.Key, op,
+			errText(fmt.Sprintf("length %d is more than a DHCP option holds (%d)", claimed, MaxDHCPOptionLen)))
+	}
+	val = val[:min(len(val), int(claimed))]
+	o := n.DHCPOptions()
+	switch opt {
+	case DHCPOptRetryTime, DHCPOptRequestedIP:
+		if len(val) != 4 {
+			return newError(ErrInvalidParams, n.cfg.Key, op, errText(fmt.Sprintf("option %d takes 4 bytes, not %d", opt, len(val))))
+		}
+		if opt == DHCPOptRetryTime {
+			o.RetryTime = time.Duration(binary.NativeEndian.Uint32(val)) * time.Second
+		} else {
+			o.Requested = netip.AddrFrom4([4]byte(val))
+		}
+	case DHCPOptVendorClass:
+		if i := bytes.IndexByte(val, 0); i >= 0 {
+			val = val[:i]
+		}
+		o.VendorClass = string(val)
+	default:
+		return newError(ErrInvalidParams, n.cfg.Key, op, errText(fmt.Sprintf("unknown option %d", opt)))
+	}
+	return n.SetDHCPOptions(o)
+}
+
+// DHCPClientStatus is esp_netif_dhcpc_get_status: the client state, or
+// ErrInvalidArg for a DHCP server or PPP interface, which has none.
+func (n *Netif) DHCPClientStatus() (DHCPStatus, error) {
+	if n.cfg.Flags&(FlagDHCPServer|FlagIsPPP) != 0 {
+		return 0, newError(ErrInvalidArg, n.cfg.Key, "dhcpc get status", errText("a DHCP server or PPP interface has no DHCP client"))
+	}
+	return n.DHCPStatus(), nil
+}
+
+// gonetif has no DHCP server: esp_netif's server calls report one that
+// is stopped and cannot start.
+
+// DHCPServerStatus is esp_netif_dhcps_get_status: always stopped, or
+// ErrInvalidArg for a DHCP client or PPP interface.
+func (n *Netif) DHCPServerStatus() (DHCPStatus, error) {
+	if n.cfg.Flags&(FlagDHCPClient|FlagIsPPP) != 0 {
+		return 0, newError(ErrInvalidArg, n.cfg.Key, "dhcps get status", errText("a DHCP client or PPP interface has no DHCP server"))
+	}
+	return DHCPStopped, nil
+}
+
+// DHCPServerStart is esp_netif_dhcps_start: ErrNotSupported.
+func (n *Netif) DHCPServerStart() error {
+	return newError(ErrNotSupported, n.cfg.Key, "dhcps start", errText("gonetif has no DHCP server"))
+}
+
+// DHCPServerStop is esp_netif_dhcps_stop: ErrDHCPAlreadyStopped, as
+// for a server that never ran.
+func (n *Netif) DHCPServerStop() error {
+	return newError(ErrDHCPAlreadyStopped, n.cfg.Key, "dhcps stop", nil)
+}
+
+// DHCPServerOption is esp_netif_dhcps_option: ErrNotSupported.
+func (n *Netif) DHCPServerOption() error {
+	return newError(ErrNotSupported, n.cfg.Key, "dhcps option", errText("gonetif has no DHCP server"))
 }

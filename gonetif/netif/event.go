@@ -60,6 +60,16 @@ func (e Event) ID() int32 {
 	return -1
 }
 
+// Posted reports whether esp_event is told of e: a lost-IP event only
+// with an id of its own (0 would read as IP_EVENT_STA_GOT_IP).
+func (e Event) Posted() bool {
+	return e.Kind != EventLostIP || e.ID() != 0
+}
+
+// IP6Zone is the scope a got-ip6 event gives its address: the
+// interface's index for a link-local one, else 0.
+func (e Event) IP6Zone() int { return e.Netif.ip6Zone(e.IP6) }
+
 func (m *Manager) emit(e Event) {
 	m.mu.Lock()
 	fn := m.onEvent

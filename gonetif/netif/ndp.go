@@ -162,6 +162,43 @@ func (m *Manager) gotIP6(nic tcpip.NICID, addr tcpip.Address) {
 	m.emit(Event{Kind: EventGotIP6, Netif: n, IP6: a, IP6Index: max(idx, 0)})
 }
 
+// IP6Filter picks the addresses of esp_netif's IPv6 getters.
+type IP6Filter int
+
+const (
+	IP6FilterAll       IP6Filter = iota // esp_netif_get_all_ip6
+	IP6FilterLinkLocal                  // esp_netif_get_ip6_linklocal
+	IP6FilterGlobal                     // esp_netif_get_ip6_global
+)
+
+// ZonedIP6 is an IPv6 address with the zone esp_ip6_addr_t carries.
+type ZonedIP6 struct {
+	Addr netip.Addr
+	Zone int
+}
+
+// IP6AddrsOf returns the interface's IPv6 addresses that f picks,
+// link-local first, with their zones.
+func (n *Netif) IP6AddrsOf(f IP6Filter) []ZonedIP6 {
+	var out []ZonedIP6
+	for _, a := range n.IP6Addrs() {
+		if (f == IP6FilterLinkLocal && !a.IsLinkLocalUnicast()) || (f == IP6FilterGlobal && !a.IsGlobalUnicast()) {
+			continue
+		}
+		out = append(out, ZonedIP6{Addr: a, Zone: n.ip6Zone(a)})
+	}
+	return out
+}
+
+// ip6Zone is the zone IDF gives one of the interface's addresses: its
+// index for a link-local address, else 0.
+func (n *Netif) ip6Zone(a netip.Addr) int {
+	if a.IsLinkLocalUnicast() {
+		return int(n.NICID())
+	}
+	return 0
+}
+
 // IP6Addrs returns the interface's IPv6 addresses, link-local first.
 func (n *Netif) IP6Addrs() []netip.Addr {
 	nic := n.NICID()

@@ -345,7 +345,7 @@ func TestBindToDeviceByName(t *testing.T) {
 		t.Fatalf("bound to index %d, want A's %d", v, n.NetifA.NICID())
 	}
 	o, err := u.Option(unix.SOL_SOCKET, unix.SO_BINDTODEVICE)
-	if err != nil || string(o.B[:o.N]) != "A\x00" || !o.Whole {
+	if err != nil || string(o.B[:o.N]) != "A\x00" || o.MinRoom != unix.IFNAMSIZ {
 		t.Fatalf("read back %q %v, want \"A\\x00\" that must fit whole", o.B[:o.N], err)
 	}
 	if err := u.SetOption(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte("nosuch9\x00")); err != unix.ENODEV {

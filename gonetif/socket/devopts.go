@@ -124,7 +124,7 @@ func (so *Socket) socketLevelWaitOption(name int) (o OptValue, handled bool, err
 			return o, true, unix.ENODEV
 		}
 		o.N = copy(o.B[:], dev) + 1
-		o.Whole = true
+		o.MinRoom = unix.IFNAMSIZ
 		return o, true, nil
 	}
 	return o, false, nil

@@ -266,3 +266,30 @@ func pollNames(m int) string {
 	}
 	return fmt.Sprintf("%#x %s", m, s)
 }
+
+// TestSelectFailsMatchesKernel: a descriptor that is not open makes the
+// kernel's poll say POLLNVAL and its select fail; SelectFails turns the
+// one into the other, and an open descriptor's bits fail nothing.
+func TestSelectFailsMatchesKernel(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	unix.Close(fds[1]) // a number now closed
+	for _, fd := range fds {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); (err == nil) != (fd == fds[0]) {
+			t.Skipf("descriptor %d was reused by another test meanwhile", fd)
+		}
+		p := []unix.PollFd{{Fd: int32(fd), Events: socket.SelectEvents(true, true, true)}}
+		if _, err := unix.Poll(p, 0); err != nil {
+			t.Fatal(err)
+		}
+		var set unix.FdSet
+		set.Set(fd)
+		_, serr := unix.Select(fd+1, &set, nil, nil, &unix.Timeval{})
+		if got := socket.SelectFails(p[0].Revents); !sameErr(got, serr) {
+			t.Errorf("fd %d revents %#x: SelectFails %v, kernel select %v", fd, p[0].Revents, got, serr)
+		}
+	}
+}

@@ -23,9 +23,18 @@ func SelectEvents(read, write, except bool) int16 {
 
 // SelectReady is how Linux's select reads poll bits: readable on POLLIN,
 // POLLHUP or POLLERR; writable on POLLOUT or POLLERR; exceptional on
-// POLLPRI. (POLLNVAL fails the whole select with EBADF.)
+// POLLPRI. (POLLNVAL fails the whole select: SelectFails.)
 func SelectReady(revents int16) (read, write, except bool) {
 	return revents&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) != 0,
 		revents&(unix.POLLOUT|unix.POLLERR) != 0,
 		revents&unix.POLLPRI != 0
+}
+
+// SelectFails is the error a descriptor's poll bits make of a whole
+// select: EBADF for one that is not open (POLLNVAL), else nil.
+func SelectFails(revents int16) error {
+	if revents&unix.POLLNVAL != 0 {
+		return unix.EBADF
+	}
+	return nil
 }

@@ -69,6 +69,10 @@ type Socket struct {
 	closed     bool
 }
 
+// StackDomain reports whether socket(2) in domain is this stack's (IP);
+// any other domain (AF_UNIX, AF_NETLINK ...) is the kernel's.
+func StackDomain(domain int) bool { return domain == unix.AF_INET || domain == unix.AF_INET6 }
+
 // New creates a socket like socket(2): domain AF_INET or AF_INET6, type
 // SOCK_STREAM, SOCK_DGRAM or SOCK_RAW, with SOCK_NONBLOCK setting O_NONBLOCK
 // (SOCK_CLOEXEC is the descriptor's, accepted and ignored here).

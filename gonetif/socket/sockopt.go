@@ -19,8 +19,9 @@ type OptValue struct {
 	// CharOK: Linux returns this IP-level int as one byte when asked
 	// with a buffer shorter than an int.
 	CharOK bool
-	// Whole: a buffer shorter than N is EINVAL, not a cut value.
-	Whole bool
+	// MinRoom: a buffer shorter than this is EINVAL, not a cut value
+	// (an interface name: Linux wants room for any, IFNAMSIZ).
+	MinRoom int
 }
 
 func intValue(v int) OptValue {

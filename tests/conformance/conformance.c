@@ -376,6 +376,8 @@ static void t_bad_input(void)
     CHECK("bind_foreign_addr", bind(s, SA(other), sizeof(other)));
     CHECK("connect_null", connect(s, NULL, sizeof(a)));
     CHECK("connect_short", connect(s, SA(a), 3));
+    CHECK("bind_null_len0", bind(s, NULL, 0));
+    CHECK("connect_null_len0", connect(s, NULL, 0));
     CHECK("accept_not_listening", accept(s, NULL, NULL));
     CHECK("recv_not_connected", recv(s, (char[4]){0}, 4, MSG_DONTWAIT));
     CHECK("send_not_connected", send(s, "x", 1, MSG_NOSIGNAL));
@@ -627,6 +629,7 @@ static void t_misuse(void)
     CHECK("setsockopt_len_minus1", setsockopt(u, SOL_SOCKET, SO_REUSEADDR, &v, (socklen_t)-1));
     struct timeval tvo = {1, 0};
     CHECK("setsockopt_rcvtimeo_len_minus1", setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tvo, (socklen_t)-1));
+    CHECK("setsockopt_rcvtimeo_null_len0", setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, NULL, 0));
     len = (socklen_t)-1;
     CHECK("getsockopt_rcvtimeo_len_minus1", getsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tvo, &len));
     len = (socklen_t)-1;
@@ -636,6 +639,15 @@ static void t_misuse(void)
     len = (socklen_t)-1;
     CHECK("getsockopt_len_minus1", getsockopt(u, SOL_SOCKET, SO_TYPE, &v, &len));
     close(t);
+    /* IPv6: the shortest sockaddr_in6 is RFC 2133's 24 bytes, and the
+     * length is checked before the family. */
+    int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 any6 = sin6("::", 0);
+    struct sockaddr_in any4 = sin4("0.0.0.0", 0);
+    CHECK("bind6_v4_addr_len16", bind(s6, SA(any4), sizeof(any4)));
+    CHECK("bind6_len23", bind(s6, SA(any6), 23));
+    CHECK("bind6_len24", bind(s6, SA(any6), 24));
+    close(s6);
 
     /* flags */
     CHECK("recv_oob_tcp", recv(c, buf, sizeof(buf), MSG_OOB | MSG_DONTWAIT));
@@ -1560,6 +1572,8 @@ static void t_options(void)
     errno = 0;
     r = getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, dev, &ll);
     res("bindtodevice_get", r, errno, dev);
+    ll = strlen(IFNAME) + 1; /* holds the name, but Linux wants IFNAMSIZ */
+    CHECK("bindtodevice_get_short", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, dev, &ll));
     CHECK("bindtodevice_unknown", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "nosuch9", 8));
     CHECK("bindtodevice_clear", setsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, "", 1));
     struct sockaddr_in echo = sin4(PEER_IP, P_ECHO);

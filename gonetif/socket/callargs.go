@@ -1,0 +1,125 @@
+package socket
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+)
+
+// Linux's rules for the other C-shaped arguments: option buffers and
+// lengths, fcntl and ioctl requests, accept4's flags, read of nothing.
+
+// MaxOptionBytes is the longest option value SetOption reads (a struct
+// timeval, ip_mreqn, an interface name).
+const MaxOptionBytes = 64
+
+// SetOptionArg is setsockopt with a caller's buffer: val holds the bytes
+// at its pointer (nil for NULL; at most min(n, 64) are read) and n the
+// length it claims. Linux takes n as an int (negative is EINVAL) and
+// faults on a NULL buffer it has to read (a too short length is the
+// option's EINVAL first).
+func (so *Socket) SetOptionArg(level, name int, val []byte, n uint32) error {
+	if int32(n) < 0 {
+		return unix.EINVAL
+	}
+	if val == nil && n > 0 {
+		return unix.EFAULT
+	}
+	return so.SetOption(level, name, val[:min(int(n), len(val), MaxOptionBytes)])
+}
+
+// Fit is what getsockopt copies out for a buffer of room bytes, with
+// Linux's rules for short buffers: a small IP-level int comes back as
+// one byte, a buffer below MinRoom (an interface name's) is EINVAL,
+// anything else is cut. A negative room (as a C int) is EINVAL.
+func (o OptValue) Fit(room uint32) ([]byte, error) {
+	if int32(room) < 0 {
+		return nil, unix.EINVAL
+	}
+	if o.CharOK && room > 0 && room < 4 {
+		if v := int32(binary.NativeEndian.Uint32(o.B[:])); v >= 0 && v <= 255 {
+			return []byte{byte(v)}, nil
+		}
+	}
+	if int(room) < o.MinRoom {
+		return nil, unix.EINVAL
+	}
+	return o.B[:min(int(room), o.N)], nil
+}
+
+// OptionArg is getsockopt for a caller's buffer of room bytes: the bytes
+// to copy out, whose length is the new *optlen.
+func (so *Socket) OptionArg(level, name int, room uint32) ([]byte, error) {
+	if int32(room) < 0 {
+		return nil, unix.EINVAL
+	}
+	o, err := so.Option(level, name)
+	if err != nil {
+		return nil, err
+	}
+	return o.Fit(room)
+}
+
+// Fcntl is fcntl's F_GETFL and F_SETFL: a socket is O_RDWR, and only
+// O_NONBLOCK can be changed; other commands are EINVAL (F_GETFD and
+// F_SETFD belong to the descriptor, not the socket).
+func (so *Socket) Fcntl(cmd, val int) (int, error) {
+	switch cmd {
+	case unix.F_GETFL:
+		if so.Nonblock() {
+			return unix.O_RDWR | unix.O_NONBLOCK, nil
+		}
+		return unix.O_RDWR, nil
+	case unix.F_SETFL:
+		so.SetNonblock(val&unix.O_NONBLOCK != 0)
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+// FIONBIO and FIONREAD on Linux; x/sys does not name them.
+const (
+	IoctlFIONBIO  = 0x5421
+	IoctlFIONREAD = 0x541b
+)
+
+// Ioctl is ioctl(2) with an int argument (arg nil for NULL): FIONBIO
+// sets O_NONBLOCK from *arg, FIONREAD stores the bytes queued to read;
+// any other request is ENOTTY.
+func (so *Socket) Ioctl(request uint64, arg *int32) error {
+	switch request {
+	case IoctlFIONBIO, IoctlFIONREAD:
+		if arg == nil {
+			return unix.EFAULT
+		}
+	default:
+		return unix.ENOTTY
+	}
+	if request == IoctlFIONBIO {
+		so.SetNonblock(*arg != 0)
+		return nil
+	}
+	v, err := so.ReceiveQueued()
+	if err != nil {
+		return err
+	}
+	*arg = int32(v)
+	return nil
+}
+
+// AcceptFlags checks accept4's flags: only SOCK_NONBLOCK and SOCK_CLOEXEC.
+func AcceptFlags(flags int) error {
+	if flags&^(unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) != 0 {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// ReadStep is read(2): Linux's read of nothing returns 0 at once,
+// whatever the socket's state; anything else is RecvStep without flags.
+func (so *Socket) ReadStep(c *Call, b []byte) (RecvResult, error) {
+	if len(b) == 0 {
+		return RecvResult{}, nil
+	}
+	return so.RecvStep(c, b, RecvFlags{})
+}
