@@ -16,6 +16,7 @@ package gvisorfix
 
 import (
 	"bytes"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"go/token"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -40,8 +42,9 @@ type Edit struct {
 	Why         string
 }
 
-// Edits are applied in order; several may edit one file.
-var Edits = []Edit{
+// Edits are applied in order; several may edit one file. The first two
+// fix bugs; the rest cut memory per connection (memoryEdits).
+var Edits = append([]Edit{
 	{
 		File: "pkg/tcpip/transport/tcp/snd.go",
 		// The branch of postXmit that runs when data is unacknowledged
@@ -102,7 +105,208 @@ var Edits = []Edit{
 			"has it and ACKs at once. Such a probe does not open a TLP episode: recovery has already reduced the " +
 			"window once, and the episode's end would reduce it again.",
 	},
+}, memoryEdits...)
+
+// Memory edits: the per-connection state the pinned gVisor keeps for
+// the life of every idle connection (issue 9, bench/RESULTS.md "10,000
+// connections: where the memory goes").
+var memoryEdits = []Edit{
+	{
+		File: "pkg/tcpip/ports/ports.go",
+		// PortManager's nested map of reservations; the flat one for
+		// ports held by one tuple goes beside it.
+		Anchor:      "\tallocatedPorts map[portDescriptor]addrToDevice\n",
+		Replacement: "\tallocatedPorts map[portDescriptor]addrToDevice; sole map[portDescriptor]soleReservation // gonetif overlay: ports held by one tuple (gonetif_sole.go)\n",
+		Why:         portsWhy,
+	},
+	{
+		File:        "pkg/tcpip/ports/ports.go",
+		Anchor:      "\t\tif addrs, ok := pm.allocatedPorts[desc]; ok {\n\t\t\tif !addrs.isAvailable(res, portSpecified) {\n",
+		Replacement: "\t\tif addrs, ok := pm.portLocked(desc); ok { // gonetif overlay: either map\n\t\t\tif !addrs.isAvailable(res, portSpecified) {\n",
+		Why:         portsWhy,
+	},
+	{
+		File:        "pkg/tcpip/ports/ports.go",
+		Anchor:      "\tflagBits := res.Flags.Bits()\n\tdst := res.dst()\n\tfor _, network := range res.Networks {\n\t\tdesc := portDescriptor{network, res.Transport, res.Port}\n\t\taddrToDev, ok := pm.allocatedPorts[desc]\n",
+		Replacement: "\tflagBits := res.Flags.Bits()\n\tdst := res.dst()\n\tfor _, network := range res.Networks {\n\t\tdesc := portDescriptor{network, res.Transport, res.Port}\n\t\tif pm.addSoleLocked(desc, res, flagBits, nil) { continue }; addrToDev, ok := pm.allocatedPorts[desc] // gonetif overlay: a port of one tuple stays flat\n",
+		Why:         portsWhy,
+	},
+	{
+		File:        "pkg/tcpip/ports/ports.go",
+		Anchor:      "\tundo := false\n\n\t// Reserve port on all network protocols.\n\tfor _, network := range res.Networks {\n\t\tdesc := portDescriptor{network, res.Transport, res.Port}\n\t\taddrToDev, ok := pm.allocatedPorts[desc]\n",
+		Replacement: "\tundo := false\n\n\t// Reserve port on all network protocols.\n\tfor _, network := range res.Networks {\n\t\tdesc := portDescriptor{network, res.Transport, res.Port}\n\t\tif pm.addSoleLocked(desc, res, flagBits, &undo) { continue }; addrToDev, ok := pm.allocatedPorts[desc] // gonetif overlay: a port of one tuple stays flat\n",
+		Why:         portsWhy,
+	},
+	{
+		File:        "pkg/tcpip/ports/ports.go",
+		Anchor:      "func (pm *PortManager) releasePortLocked(res Reservation) {\n\tdst := res.dst()\n\tfor _, network := range res.Networks {\n\t\tdesc := portDescriptor{network, res.Transport, res.Port}\n\t\taddrToDev, ok := pm.allocatedPorts[desc]\n",
+		Replacement: "func (pm *PortManager) releasePortLocked(res Reservation) {\n\tdst := res.dst()\n\tfor _, network := range res.Networks {\n\t\tdesc := portDescriptor{network, res.Transport, res.Port}\n\t\tif pm.dropSoleLocked(desc, res) { continue }; addrToDev, ok := pm.allocatedPorts[desc] // gonetif overlay: a flat port's reference\n",
+		Why:         portsWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/timer.go",
+		// checkExpiration's two ends where the clock timer has fired and
+		// nothing re-arms it.
+		Anchor:      "\tif t.state == timerStateOrphaned {\n\t\tt.state = timerStateDisabled\n",
+		Replacement: "\tif t.state == timerStateOrphaned {\n\t\tt.state, t.timer = timerStateDisabled, nil // gonetif overlay: the spent clock timer is dropped\n",
+		Why:         timerWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/timer.go",
+		Anchor:      "\t// caller.\n\tt.state = timerStateDisabled\n\treturn true\n",
+		Replacement: "\t// caller.\n\tt.state, t.timer = timerStateDisabled, nil // gonetif overlay: the spent clock timer is dropped\n\treturn true\n",
+		Why:         timerWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/timer.go",
+		// cleanup: a timer once armed (target set) is reset to
+		// uninitialized as before, also when its clock timer was dropped.
+		Anchor:      "\tif t.timer == nil {\n\t\t// No cleanup needed.\n\t\treturn\n\t}\n\tt.timer.Stop()\n",
+		Replacement: "\tif t.timer == nil && t.target == (tcpip.MonotonicTime{}) { // gonetif overlay: never armed\n\t\t// No cleanup needed.\n\t\treturn\n\t}\n\tif t.timer != nil { t.timer.Stop() } // gonetif overlay: it may have been dropped\n",
+		Why:         timerWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/dispatcher.go",
+		// The end of handleConnecting, after a passive endpoint went to its
+		// listener's accept queue.
+		Anchor:      "\t\t\tcleanup()\n\t\t\treturn\n\t\t}\n\t}\n\tep.mu.Unlock()\n}\n",
+		Replacement: "\t\t\tcleanup()\n\t\t\treturn\n\t\t}\n\t}\n\tif ep.EndpointState() == StateEstablished { ep.h = nil }; ep.mu.Unlock() // gonetif overlay: the handshake is done, drop it\n}\n",
+		Why: "an endpoint kept its handshake (with the SYN options and a backoff timer, ~300 bytes) for its " +
+			"whole life after opening: gVisor drops it only for the forwarder's passive opens. Once the " +
+			"endpoint is established and, if passive, in its listener's accept queue, nothing reads it " +
+			"(every later use checks for nil or runs only while connecting), so it is dropped there.",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/endpoint.go",
+		// Five small fields of Endpoint, each alone in an 8-byte slot,
+		// move into padding beside other small fields: 32 bytes less.
+		Anchor:      "type Endpoint struct {\n\tTCPEndpointStateInner\n",
+		Replacement: "type Endpoint struct {\n\tTCPEndpointStateInner; delay uint32 // gonetif overlay: delay (Nagle, atomic) moved here from below, into padding\n",
+		Why:         endpointWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/endpoint.go",
+		Anchor:      "\t// +checklocks:pendingProcessingMu\n\tpendingProcessing bool `state:\"nosave\"`\n",
+		Replacement: "\t// +checklocks:pendingProcessingMu\n\t// gonetif overlay: pendingProcessing is declared beside isRegistered, in padding\n",
+		Why:         endpointWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/endpoint.go",
+		Anchor:      "\tisRegistered      bool\n\tboundNICID        tcpip.NICID\n",
+		Replacement: "\tisRegistered      bool; pendingProcessing bool `state:\"nosave\"` // gonetif overlay: moved here (guarded by pendingProcessingMu)\n\tboundNICID        tcpip.NICID; tcpRecovery tcpip.TCPRecovery // gonetif overlay: moved here from below, into padding\n",
+		Why:         endpointWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/endpoint.go",
+		Anchor:      "\t// tcpRecovery is the loss recovery algorithm used by TCP.\n\ttcpRecovery tcpip.TCPRecovery\n",
+		Replacement: "\t// tcpRecovery is the loss recovery algorithm used by TCP.\n\t// gonetif overlay: tcpRecovery is declared beside boundNICID, in padding\n",
+		Why:         endpointWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/endpoint.go",
+		Anchor:      "\t// delay is a boolean (0 is false) and must be accessed atomically.\n\tdelay uint32\n",
+		Replacement: "\t// delay is a boolean (0 is false) and must be accessed atomically.\n\t// gonetif overlay: delay is declared after TCPEndpointStateInner, in padding\n",
+		Why:         endpointWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/endpoint.go",
+		Anchor:      "\tboundPortFlags    ports.Flags\n",
+		Replacement: "\tboundPortFlags    ports.Flags; alsoBindToV4, terminateAtRestore bool // gonetif overlay: moved here from the end (guarded by mu), into padding\n",
+		Why:         endpointWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/endpoint.go",
+		Anchor:      "\t// +checklocks:mu\n\talsoBindToV4 bool\n",
+		Replacement: "\t// +checklocks:mu\n\t// gonetif overlay: alsoBindToV4 is declared beside boundPortFlags, in padding\n",
+		Why:         endpointWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/endpoint.go",
+		Anchor:      "\t// +checklocks:mu\n\tterminateAtRestore bool\n}\n",
+		Replacement: "\t// +checklocks:mu\n\t// gonetif overlay: terminateAtRestore is declared beside boundPortFlags, in padding\n}\n",
+		Why:         endpointWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/sack_scoreboard.go",
+		Anchor:      "\t\tranges:    btree.NewG[header.SACKBlock](defaultBtreeDegree, sackBlockLess),\n",
+		Replacement: "\t\tranges:    btree.NewWithFreeListG(defaultBtreeDegree, sackBlockLess, sackNodes), // gonetif overlay: one shared free list\n",
+		Why:         sackWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/sack_scoreboard.go",
+		Anchor:      "\ts.ranges = btree.NewG[header.SACKBlock](defaultBtreeDegree, sackBlockLess)\n",
+		Replacement: "\ts.ranges = btree.NewWithFreeListG(defaultBtreeDegree, sackBlockLess, sackNodes) // gonetif overlay: one shared free list\n",
+		Why:         sackWhy,
+	},
 }
+
+const (
+	portsWhy = "every connecting socket reserves its ephemeral port as three nested one-entry maps " +
+		"(address, device, destination), ~1.5 KB, the innermost with 8 slots of 96 bytes. A port held by " +
+		"one tuple is kept in one flat map instead (gonetif_sole.go, 128 bytes); when a second tuple comes " +
+		"it moves into the nested maps, and every availability check sees the nested form, so binding, " +
+		"SO_REUSEADDR/SO_REUSEPORT, conflicts and ephemeral exhaustion decide as before."
+	timerWhy = "each TCP timer keeps its Go clock timer (with closures, ~150 bytes) after it fired for the " +
+		"last time, so every idle connection holds two or three spent ones. The clock timer is dropped once " +
+		"it has fired and nothing re-armed it, and made again when the timer is next armed; cleanup still " +
+		"marks a once-armed timer uninitialized."
+	endpointWhy = "tcp.Endpoint is 1 560 bytes, which with the 8-byte header Go's allocator puts on large " +
+		"objects with pointers takes a 1 792-byte block. Five 1- and 4-byte fields that each sat alone in an " +
+		"8-byte slot move into padding beside other small fields (Go keeps fields in declaration order), " +
+		"making it 1 528 bytes, a 1 536-byte block: 256 bytes less per endpoint. Nothing in gVisor depends " +
+		"on the order (the save/restore code names fields)."
+	sackWhy = "each endpoint's SACK scoreboard made its own btree free list with room for 32 nodes (~290 " +
+		"bytes), and a new one on every reset; the scoreboards now share one (gonetif_sack.go), which the " +
+		"btree package allows and locks."
+)
+
+// NewFile is a file the overlay adds to a gVisor package, for code that
+// the edits call and that would not fit on their lines. Its source is
+// add/File.txt in this package; File must not exist in gVisor.
+type NewFile struct {
+	File string
+	Why  string
+}
+
+// NewFiles are added to gVisor's packages.
+var NewFiles = []NewFile{
+	{File: "pkg/tcpip/ports/gonetif_sole.go", Why: portsWhy},
+	{File: "pkg/tcpip/transport/tcp/gonetif_sack.go", Why: sackWhy},
+}
+
+//go:embed add
+var added embed.FS
+
+// Added returns the source of a new file, checked: it parses, carries the
+// marker, and its package is the one of the directory it goes into.
+func Added(f NewFile) ([]byte, error) {
+	src, err := added.ReadFile(path.Join("add", f.File+".txt"))
+	if err != nil {
+		return nil, fmt.Errorf("gvisorfix: new file %s: %w", f.File, err)
+	}
+	return src, checkNewFile(f.File, src)
+}
+
+func checkNewFile(file string, src []byte) error {
+	ast, err := parser.ParseFile(token.NewFileSet(), file, src, parser.PackageClauseOnly|parser.ParseComments)
+	if err != nil {
+		return fmt.Errorf("gvisorfix: new file %s does not parse: %w", file, err)
+	}
+	if want := path.Base(path.Dir(file)); ast.Name.Name != want {
+		return fmt.Errorf("gvisorfix: new file %s is package %s, want %s", file, ast.Name.Name, want)
+	}
+	if !bytes.HasPrefix(src, []byte("// "+Marker)) {
+		return fmt.Errorf("gvisorfix: new file %s does not start with %q", file, "// "+Marker)
+	}
+	if _, err := parser.ParseFile(token.NewFileSet(), file, src, parser.SkipObjectResolution); err != nil {
+		return fmt.Errorf("gvisorfix: new file %s does not parse: %w", file, err)
+	}
+	return nil
+}
+
+// ErrExists is returned when a file the overlay adds is already in
+// gVisor.
+var ErrExists = errors.New("gvisorfix: a file the overlay adds exists in gVisor: gVisor changed, check the new file and update internal/gvisorfix")
 
 // Marker is in the patched files only.
 const Marker = "gonetif overlay:"
@@ -264,6 +468,9 @@ func Generate(dir, out string) (string, error) {
 		}
 		repl[filepath.Join(link, filepath.FromSlash(f))] = dst
 	}
+	if err := addNewFiles(mod, link, out, NewFiles, Added, repl); err != nil {
+		return "", err
+	}
 	js, err := json.MarshalIndent(struct{ Replace map[string]string }{repl}, "", "\t")
 	if err != nil {
 		return "", err
@@ -273,6 +480,30 @@ func Generate(dir, out string) (string, error) {
 		return "", err
 	}
 	return Flags(out), nil
+}
+
+// addNewFiles writes each file of files (its source from src) under
+// out/src and maps it in repl to its place under link, the module
+// directory mod seen through the symlink.
+func addNewFiles(mod, link, out string, files []NewFile, src func(NewFile) ([]byte, error), repl map[string]string) error {
+	for _, f := range files {
+		if _, err := os.Lstat(filepath.Join(mod, filepath.FromSlash(f.File))); !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%w (%s)", ErrExists, f.File)
+		}
+		data, err := src(f)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(out, "src", filepath.FromSlash(f.File))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("gvisorfix: %w", err)
+		}
+		if err := writeIfChanged(dst, data); err != nil {
+			return err
+		}
+		repl[filepath.Join(link, filepath.FromSlash(f.File))] = dst
+	}
+	return nil
 }
 
 // Flags returns the go command flags that build with the files Generate
