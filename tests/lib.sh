@@ -38,10 +38,16 @@ require_priv() {
     fi
 }
 
+# stop_bg PID: stop a start_bg command and whatever it forked (socat's
+# fork children keep a connection, and the namespace, alive otherwise).
+stop_bg() {
+    kill -- "-$1" 2>/dev/null || kill "$1" 2>/dev/null
+}
+
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null
+        stop_bg "$pid"
     done
     for pid in "${PIDS[@]}"; do
         wait "$pid" 2>/dev/null
@@ -70,11 +76,12 @@ in_ns() {
     ip netns exec "$NS" "$@"
 }
 
-# start_bg OUTFILE CMD... : run CMD in the namespace in the background.
+# start_bg OUTFILE CMD... : run CMD in the namespace in the background,
+# as the leader of its own process group (stop_bg ends the group).
 start_bg() {
     local out=$1
     shift
-    ip netns exec "$NS" "$@" >"$out" 2>&1 &
+    setsid ip netns exec "$NS" "$@" >"$out" 2>&1 &
     PIDS+=($!)
     LAST_PID=$!
 }

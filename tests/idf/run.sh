@@ -331,7 +331,7 @@ for app in "${APPS[@]}"; do
     make_ns
     make_tap tap0 192.168.5.1/24
     "test_$app"
-    cleanup_ns() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=(); ip netns del "$NS"; NS=""; }
+    cleanup_ns() { local p; for p in "${PIDS[@]}"; do stop_bg "$p"; wait "$p" 2>/dev/null; done; PIDS=(); ip netns del "$NS"; NS=""; }
     cleanup_ns
 done
 cp "$TMP/times" "$WORK/times.txt"
