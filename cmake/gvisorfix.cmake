@@ -4,7 +4,7 @@
 # to depend on. It reruns when go.mod, go.sum or the generator change, and
 # fails the build when the edit no longer applies to the pinned gVisor.
 function(gonetif_gvisorfix root dir out_stamp out_flags)
-    file(GLOB fix_srcs CONFIGURE_DEPENDS "${root}/internal/gvisorfix/*.go" "${root}/cmd/gvisorfix/*.go")
+    file(GLOB fix_srcs CONFIGURE_DEPENDS "${root}/internal/gvisorfix/*.go" "${root}/internal/gvisorfix/files/*.go.in" "${root}/cmd/gvisorfix/*.go")
     list(FILTER fix_srcs EXCLUDE REGEX "_test\\.go$")
     add_custom_command(
         OUTPUT "${dir}/stamp"

@@ -10,12 +10,14 @@
 // "-modfile=DIR/go.mod -overlay=DIR/overlay.json" (scripts/test exports it
 // in GOFLAGS, CMake passes it to go build). Patch fails when the text an
 // edit replaces is not found exactly once, so a gVisor update cannot drop
-// a fix silently. Nothing of gVisor is copied: the build reads the module
-// cache.
+// a fix silently. Added lists whole files the overlay adds (the code a
+// one-line edit calls; files/). Nothing of gVisor is copied: the build
+// reads the module cache.
 package gvisorfix
 
 import (
 	"bytes"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +68,72 @@ var Edits = []Edit{
 			"3 s that shrinks only slowly, so any early timeout costs seconds. Linux stamps each retransmitted " +
 			"SYN afresh; so does the fix.",
 	},
+	{
+		File: "pkg/tcpip/transport/tcp/dispatcher.go",
+		// The dispatcher's fields: the inline switch (files/tcp_inline.go.in)
+		// joins the hasher's line.
+		Anchor:      "\thasher     jenkinsHasher\n",
+		Replacement: "\thasher     jenkinsHasher; inline inlineSwitch // gonetif overlay: GONETIF_TCP_INLINE\n",
+		Why: "the per-stack switch of inline TCP processing (GONETIF_TCP_INLINE, off by default) lives in the " +
+			"dispatcher that queuePacket reads.",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/dispatcher.go",
+		// The end of queuePacket: wake a processor only when the segment
+		// was not handled on the delivering goroutine.
+		Anchor:      "\tif !ep.isOwnedByUser() {\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
+		Replacement: "\tif !ep.isOwnedByUser() && !d.handleInline(ep) { // gonetif overlay: inline TCP processing when switched on\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
+		Why: "every incoming segment was handed to a processor goroutine, a cross-CPU wake-up per segment " +
+			"(about 1.5 per request/response round trip); with the switch on, a connected endpoint's segment " +
+			"is processed by the goroutine that delivered it, falling back to the processor as before " +
+			"(files/tcp_inline.go.in, handleInline).",
+	},
+	{
+		File: "pkg/tcpip/stack/transport_demuxer.go",
+		// handlePacket's hand-over to a queued protocol (TCP), which held
+		// the demuxer's read lock across QueuePacket.
+		Anchor:      "\t\tqueuedProtocol.QueuePacket(transEP, id, pkt)\n\t\tepsByNIC.mu.RUnlock()\n",
+		Replacement: "\t\tif queueUnlocked(queuedProtocol) { epsByNIC.mu.RUnlock(); queuedProtocol.QueuePacket(transEP, id, pkt); return true }; queuedProtocol.QueuePacket(transEP, id, pkt) // gonetif overlay: unlocked for inline TCP\n\t\tepsByNIC.mu.RUnlock()\n",
+		Why: "inline TCP processing must not run under the demuxer's read lock: closing the endpoint " +
+			"unregisters it (the same lock, for writing: a self-deadlock), and a send on a link that delivers " +
+			"synchronously (loopback) takes the read lock again, which blocks behind a waiting writer. With the " +
+			"switch off the lock is held as before.",
+	},
+}
+
+// AddedFile is a file the overlay adds to gVisor, one of files/ (kept as
+// NAME.go.in so this module does not compile it). Added files hold the
+// code an edit calls, so edits stay one line.
+type AddedFile struct {
+	File   string // path in the module; must not exist there
+	Source string // name under files/
+	Why    string
+}
+
+// Added lists the files the overlay adds.
+var Added = []AddedFile{
+	{File: "pkg/tcpip/transport/tcp/gonetif_inline.go", Source: "tcp_inline.go.in",
+		Why: "the inline switch and handleInline, called by the dispatcher.go edit"},
+	{File: "pkg/tcpip/stack/gonetif_queue.go", Source: "stack_queue.go.in",
+		Why: "queueUnlocked, called by the transport_demuxer.go edit"},
+}
+
+//go:embed files/*.go.in
+var addedFS embed.FS
+
+// AddedSource returns an added file's text, checked to parse.
+func AddedSource(a AddedFile) ([]byte, error) {
+	src, err := addedFS.ReadFile("files/" + a.Source)
+	if err != nil {
+		return nil, fmt.Errorf("gvisorfix: %w", err)
+	}
+	if !bytes.Contains(src, []byte("gonetif's build overlay")) {
+		return nil, fmt.Errorf("gvisorfix: added file %s does not say it is gonetif's", a.Source)
+	}
+	if _, err := parser.ParseFile(token.NewFileSet(), a.File, src, parser.SkipObjectResolution); err != nil {
+		return nil, fmt.Errorf("gvisorfix: added file %s does not parse: %w", a.Source, err)
+	}
+	return src, nil
 }
 
 // Marker is in the patched files only.
@@ -227,6 +295,23 @@ func Generate(dir, out string) (string, error) {
 			return "", err
 		}
 		repl[filepath.Join(link, filepath.FromSlash(f))] = dst
+	}
+	for _, a := range Added {
+		if _, err := os.Stat(filepath.Join(mod, filepath.FromSlash(a.File))); err == nil {
+			return "", fmt.Errorf("gvisorfix: %s, which the overlay adds, exists in the pinned gVisor: rename it or drop it", a.File)
+		}
+		src, err := AddedSource(a)
+		if err != nil {
+			return "", err
+		}
+		dst := filepath.Join(out, "src", filepath.FromSlash(a.File))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", fmt.Errorf("gvisorfix: %w", err)
+		}
+		if err := writeIfChanged(dst, src); err != nil {
+			return "", err
+		}
+		repl[filepath.Join(link, filepath.FromSlash(a.File))] = dst
 	}
 	js, err := json.MarshalIndent(struct{ Replace map[string]string }{repl}, "", "\t")
 	if err != nil {

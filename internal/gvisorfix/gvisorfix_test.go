@@ -38,13 +38,32 @@ func TestGeneratePinned(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := Files()
-	if len(files) != 2 || len(o.Replace) != len(files) {
-		t.Fatalf("overlay replaces %d files, %d edited, want 2: %s", len(o.Replace), len(files), js)
+	if len(files) != 4 || len(o.Replace) != len(files)+len(Added) {
+		t.Fatalf("overlay replaces %d files, %d edited and %d added, want 4 and 2: %s", len(o.Replace), len(files), len(Added), js)
 	}
 	// Each edit's lines, original and patched, by file.
 	want := map[string][][2]string{
 		"pkg/tcpip/transport/tcp/snd.go":     {{"if s.Outstanding > 0 {", "if s.SndUna != s.SndNxt {"}},
 		"pkg/tcpip/transport/tcp/connect.go": {{"\t\te.sendSynTCP(e.route, tcpFields{", "\t\th.sendSYNOpts.TSVal = e.tsValNow(); e.sendSynTCP(e.route, tcpFields{"}},
+		"pkg/tcpip/transport/tcp/dispatcher.go": {
+			{"\thasher     jenkinsHasher", "\thasher     jenkinsHasher; inline inlineSwitch"},
+			{"\tif !ep.isOwnedByUser() {", "\tif !ep.isOwnedByUser() && !d.handleInline(ep) {"},
+		},
+		"pkg/tcpip/stack/transport_demuxer.go": {{"\t\tqueuedProtocol.QueuePacket(transEP, id, pkt)", "\t\tif queueUnlocked(queuedProtocol) { epsByNIC.mu.RUnlock(); queuedProtocol.QueuePacket(transEP, id, pkt); return true }; queuedProtocol.QueuePacket(transEP, id, pkt)"}},
+	}
+	// Added files: new in the overlay, absent from gVisor, as in files/.
+	for _, a := range Added {
+		orig := filepath.Join(out, "gvisor", filepath.FromSlash(a.File))
+		if _, err := os.Stat(orig); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s exists in gVisor: %v", a.File, err)
+		}
+		got, err := os.ReadFile(o.Replace[orig])
+		if err != nil {
+			t.Fatalf("overlay lacks %s: %v", a.File, err)
+		}
+		if src, _ := AddedSource(a); !bytes.Equal(got, src) {
+			t.Fatalf("%s: overlay file differs from files/%s", a.File, a.Source)
+		}
 	}
 	for _, f := range files {
 		orig := filepath.Join(out, "gvisor", filepath.FromSlash(f))
