@@ -82,7 +82,7 @@ var Edits = []Edit{
 		// The end of queuePacket: wake a processor only when the segment
 		// was not handled on the delivering goroutine.
 		Anchor:      "\tif !ep.isOwnedByUser() {\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
-		Replacement: "\tif !ep.isOwnedByUser() && !d.handleInline(ep) { // gonetif overlay: inline TCP processing when switched on\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
+		Replacement: "\tif !ep.isOwnedByUser() && !d.handleInline(ep, s) { // gonetif overlay: inline TCP processing when switched on\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
 		Why: "every incoming segment was handed to a processor goroutine, a cross-CPU wake-up per segment " +
 			"(about 1.5 per request/response round trip); with the switch on, a connected endpoint's segment " +
 			"is processed by the goroutine that delivered it, falling back to the processor as before " +

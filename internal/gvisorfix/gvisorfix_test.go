@@ -47,7 +47,7 @@ func TestGeneratePinned(t *testing.T) {
 		"pkg/tcpip/transport/tcp/connect.go": {{"\t\te.sendSynTCP(e.route, tcpFields{", "\t\th.sendSYNOpts.TSVal = e.tsValNow(); e.sendSynTCP(e.route, tcpFields{"}},
 		"pkg/tcpip/transport/tcp/dispatcher.go": {
 			{"\thasher     jenkinsHasher", "\thasher     jenkinsHasher; inline inlineSwitch"},
-			{"\tif !ep.isOwnedByUser() {", "\tif !ep.isOwnedByUser() && !d.handleInline(ep) {"},
+			{"\tif !ep.isOwnedByUser() {", "\tif !ep.isOwnedByUser() && !d.handleInline(ep, s) {"},
 		},
 		"pkg/tcpip/stack/transport_demuxer.go": {{"\t\tqueuedProtocol.QueuePacket(transEP, id, pkt)", "\t\tif queueUnlocked(queuedProtocol) { epsByNIC.mu.RUnlock(); queuedProtocol.QueuePacket(transEP, id, pkt); return true }; queuedProtocol.QueuePacket(transEP, id, pkt)"}},
 	}
