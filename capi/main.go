@@ -58,6 +58,8 @@ func ensureStack() (*gonetif.Stack, error) {
 		if vals.IsSet(config.TCPMinRTOMS) {
 			opts.MinRTO = time.Duration(vals.Uint(config.TCPMinRTOMS)) * time.Millisecond
 		}
+		// Inline TCP processing (stack.Options.TCPInline).
+		opts.TCPInline = vals.Bool(config.TCPInline)
 		s, err := gonetif.New(opts)
 		if err != nil {
 			initErr = err

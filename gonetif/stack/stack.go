@@ -4,6 +4,7 @@
 package stack
 
 import (
+	"errors"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -60,6 +61,32 @@ type Options struct {
 	// LocalPortRange is the ephemeral port range, inclusive, as Linux's
 	// net.ipv4.ip_local_port_range. Zero keeps gVisor's default.
 	LocalPortRange [2]uint16
+
+	// TCPInline processes an incoming segment of a connected TCP endpoint
+	// on the goroutine that delivered it (the TAP reader) instead of
+	// handing it to one of gVisor's processor goroutines, saving a
+	// wake-up per segment; handshakes, LISTEN and TIME_WAIT stay on the
+	// processors. It needs the gVisor overlay (README, "gVisor fix"): New
+	// fails with ErrNoInline without it.
+	TCPInline bool
+}
+
+// ErrNoInline: Options.TCPInline was asked for on a gVisor built without
+// the overlay, which adds the switch.
+var ErrNoInline = errors.New("gonetif stack: TCP inline processing needs gVisor built with the overlay (go run ./cmd/gvisorfix; README, \"gVisor fix\")")
+
+// inlineSwitch is what the overlay adds to gVisor's TCP protocol
+// (internal/gvisorfix, add/.../tcp/gonetif_inline.go.txt).
+type inlineSwitch interface {
+	SetInlineProcessing(on bool)
+	InlineProcessing() bool
+}
+
+// TCPInline reports whether s processes TCP segments inline
+// (Options.TCPInline).
+func TCPInline(s *gvstack.Stack) bool {
+	sw, ok := s.TransportProtocolInstance(tcp.ProtocolNumber).(inlineSwitch)
+	return ok && sw.InlineProcessing()
 }
 
 // DefaultMaxTimeWait is MaxTimeWait's default: about 32 MB of TIME_WAIT
@@ -137,6 +164,16 @@ func New(opts Options) (*gvstack.Stack, error) {
 			s.Close()
 			return nil, &Error{Op: "set TCP option", Err: err}
 		}
+	}
+	if opts.TCPInline {
+		// Before any interface exists: gVisor's demuxer and dispatcher
+		// read the switch separately, so it must not change under traffic.
+		sw, ok := s.TransportProtocolInstance(tcp.ProtocolNumber).(inlineSwitch)
+		if !ok {
+			s.Close()
+			return nil, ErrNoInline
+		}
+		sw.SetInlineProcessing(true)
 	}
 	if r := opts.LocalPortRange; r != [2]uint16{} {
 		if err := s.SetPortRange(r[0], r[1]); err != nil {

@@ -105,6 +105,37 @@ var Edits = append([]Edit{
 			"has it and ACKs at once. Such a probe does not open a TLP episode: recovery has already reduced the " +
 			"window once, and the episode's end would reduce it again.",
 	},
+	{
+		File: "pkg/tcpip/transport/tcp/dispatcher.go",
+		// The dispatcher's fields: the inline switch (gonetif_inline.go)
+		// joins the hasher's line.
+		Anchor:      "\thasher     jenkinsHasher\n",
+		Replacement: "\thasher     jenkinsHasher; inline inlineSwitch // gonetif overlay: GONETIF_TCP_INLINE\n",
+		Why: "the per-stack switch of inline TCP processing (GONETIF_TCP_INLINE, off by default) lives in the " +
+			"dispatcher that queuePacket reads.",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/dispatcher.go",
+		// The end of queuePacket: wake a processor only when the segment
+		// was not handled on the delivering goroutine.
+		Anchor:      "\tif !ep.isOwnedByUser() {\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
+		Replacement: "\tif !ep.isOwnedByUser() && !d.handleInline(ep, s) { // gonetif overlay: inline TCP processing when switched on\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
+		Why: "every incoming segment was handed to a processor goroutine, a cross-CPU wake-up per segment " +
+			"(about 1.5 per request/response round trip); with the switch on, a connected endpoint's segment " +
+			"is processed by the goroutine that delivered it, falling back to the processor as before " +
+			"(gonetif_inline.go, handleInline).",
+	},
+	{
+		File: "pkg/tcpip/stack/transport_demuxer.go",
+		// handlePacket's hand-over to a queued protocol (TCP), which held
+		// the demuxer's read lock across QueuePacket.
+		Anchor:      "\t\tqueuedProtocol.QueuePacket(transEP, id, pkt)\n\t\tepsByNIC.mu.RUnlock()\n",
+		Replacement: "\t\tif queueUnlocked(queuedProtocol) { epsByNIC.mu.RUnlock(); queuedProtocol.QueuePacket(transEP, id, pkt); return true }; queuedProtocol.QueuePacket(transEP, id, pkt) // gonetif overlay: unlocked for inline TCP\n\t\tepsByNIC.mu.RUnlock()\n",
+		Why: "inline TCP processing must not run under the demuxer's read lock: closing the endpoint " +
+			"unregisters it (the same lock, for writing: a self-deadlock), and a send on a link that delivers " +
+			"synchronously (loopback) takes the read lock again, which blocks behind a waiting writer. With the " +
+			"switch off the lock is held as before.",
+	},
 }, memoryEdits...)
 
 // Memory edits: the per-connection state the pinned gVisor keeps for
@@ -272,6 +303,10 @@ type NewFile struct {
 var NewFiles = []NewFile{
 	{File: "pkg/tcpip/ports/gonetif_sole.go", Why: portsWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_sack.go", Why: sackWhy},
+	{File: "pkg/tcpip/transport/tcp/gonetif_inline.go",
+		Why: "the inline switch (GONETIF_TCP_INLINE) and handleInline, called by the dispatcher.go edit"},
+	{File: "pkg/tcpip/stack/gonetif_queue.go",
+		Why: "queueUnlocked, called by the transport_demuxer.go edit"},
 }
 
 //go:embed add

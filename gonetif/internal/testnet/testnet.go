@@ -10,6 +10,7 @@ import (
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/config"
 	"gonetif.dev/gonetif/link/pair"
 	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/stack"
@@ -21,6 +22,14 @@ var (
 	AddrB = netip.MustParseAddr("10.7.0.2")
 	Mask  = netip.MustParseAddr("255.255.255.0")
 )
+
+// inlineAll: GONETIF_TCP_INLINE=1 in the environment builds every test
+// network with inline TCP processing (stack.Options.TCPInline), so a
+// package's tests run both ways.
+var inlineAll = func() bool {
+	v, err := config.Environ()
+	return err == nil && v.Bool(config.TCPInline)
+}()
 
 // Net is two stacks, A and B, on one link.
 type Net struct {
@@ -61,7 +70,7 @@ func NewLayered(t testing.TB, wrapB func(gvstack.LinkEndpoint) (gvstack.LinkEndp
 
 func up(t testing.TB, key string, link gvstack.LinkEndpoint, addr netip.Addr) (*gonetif.Stack, *netif.Netif) {
 	t.Helper()
-	s, err := gonetif.New(stack.Options{})
+	s, err := gonetif.New(stack.Options{TCPInline: inlineAll})
 	if err != nil {
 		t.Fatal(err)
 	}
