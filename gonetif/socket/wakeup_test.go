@@ -219,8 +219,8 @@ func TestWakeupStress(t *testing.T) {
 				if took := time.Since(start); took > stallLimit {
 					room := f.from.so.Readiness(socket.EventOut) != 0
 					queued, _ := f.to.so.ReceiveQueued()
-					errs <- fmt.Errorf("%s: blocking send of %d after %d bytes took %v, took %d (buffered in the coalescer: %d, writable now: %v, queued at the peer: %d)",
-						f.name, size, sent, took.Round(time.Millisecond), got, socket.SendBuffered(f.from.so), room, queued)
+					errs <- fmt.Errorf("%s: blocking send of %d after %d bytes took %v, took %d (buffered in the coalescer: %d, writable now: %v, queued at the peer: %d, frames the cable dropped: %d)",
+						f.name, size, sent, took.Round(time.Millisecond), got, socket.SendBuffered(f.from.so), room, queued, n.Pair.Dropped())
 					return
 				}
 				if got != size {

@@ -4,6 +4,7 @@ package pair
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"gonetif.dev/gonetif/link/driver"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -21,6 +22,7 @@ type Pair struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	once     sync.Once
+	dropped  atomic.Uint64
 }
 
 // New returns two connected endpoints with the given MACs and MTU (0: 1500).
@@ -43,6 +45,7 @@ func (p *Pair) sender(q chan<- []byte) func([]byte) error {
 		case q <- append([]byte(nil), frame...):
 		case <-p.stop:
 		default: // queue full: drop, like hardware
+			p.dropped.Add(1)
 		}
 		return nil
 	}
@@ -63,6 +66,10 @@ func (p *Pair) deliver(q <-chan []byte, to *driver.Endpoint) {
 // Pending is the number of frames queued in both directions, not yet
 // delivered.
 func (p *Pair) Pending() int { return len(p.toA) + len(p.toB) }
+
+// Dropped is the number of frames dropped so far because a direction's
+// queue was full: a test can tell TCP's loss recovery from its own stall.
+func (p *Pair) Dropped() uint64 { return p.dropped.Load() }
 
 // Close stops delivery; safe to call more than once.
 func (p *Pair) Close() {
