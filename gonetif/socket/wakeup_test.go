@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/waiter"
 
+	"gonetif.dev/gonetif"
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/socket"
 )
@@ -219,8 +220,8 @@ func TestWakeupStress(t *testing.T) {
 				if took := time.Since(start); took > stallLimit {
 					room := f.from.so.Readiness(socket.EventOut) != 0
 					queued, _ := f.to.so.ReceiveQueued()
-					errs <- fmt.Errorf("%s: blocking send of %d after %d bytes took %v, took %d (buffered in the coalescer: %d, writable now: %v, queued at the peer: %d, frames the cable dropped: %d)",
-						f.name, size, sent, took.Round(time.Millisecond), got, socket.SendBuffered(f.from.so), room, queued, n.Pair.Dropped())
+					errs <- fmt.Errorf("%s: blocking send of %d after %d bytes took %v, took %d (buffered in the coalescer: %d, writable now: %v, queued at the peer: %d, frames the cable dropped: %d, %s)",
+						f.name, size, sent, took.Round(time.Millisecond), got, socket.SendBuffered(f.from.so), room, queued, n.Pair.Dropped(), tcpLossStats(n))
 					return
 				}
 				if got != size {
@@ -286,4 +287,19 @@ func TestWakeupStress(t *testing.T) {
 	if waits < 100 {
 		t.Errorf("only %d futex waits: the run did not exercise the wait protocol", waits)
 	}
+}
+
+// tcpLossStats sums, over both stacks, what tells TCP's own recovery from
+// a missed wake-up: retransmissions, timeouts and segments a busy
+// endpoint's segment queue turned away (gVisor counts them in
+// DroppedPackets).
+func tcpLossStats(n *testnet.Net) string {
+	var rexmit, rto, queueDrops uint64
+	for _, st := range []*gonetif.Stack{n.A, n.B} {
+		tcp := st.Gvisor().Stats().TCP
+		rexmit += tcp.Retransmits.Value()
+		rto += tcp.Timeouts.Value()
+		queueDrops += st.Gvisor().Stats().DroppedPackets.Value()
+	}
+	return fmt.Sprintf("TCP retransmits %d, timeouts %d, packets the stacks dropped %d", rexmit, rto, queueDrops)
 }
