@@ -38,13 +38,21 @@ func TestGeneratePinned(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := Files()
-	if len(files) != 2 || len(o.Replace) != len(files) {
-		t.Fatalf("overlay replaces %d files, %d edited, want 2: %s", len(o.Replace), len(files), js)
+	if len(files) != 5 || len(o.Replace) != len(files) {
+		t.Fatalf("overlay replaces %d files, %d edited, want 5: %s", len(o.Replace), len(files), js)
 	}
 	// Each edit's lines, original and patched, by file.
 	want := map[string][][2]string{
 		"pkg/tcpip/transport/tcp/snd.go":     {{"if s.Outstanding > 0 {", "if s.SndUna != s.SndNxt {"}},
 		"pkg/tcpip/transport/tcp/connect.go": {{"\t\te.sendSynTCP(e.route, tcpFields{", "\t\th.sendSYNOpts.TSVal = e.tsValNow(); e.sendSynTCP(e.route, tcpFields{"}},
+		"pkg/tcpip/transport/internal/network/endpoint.go": {{"signal := e.hasSendSpaceRLocked()",
+			"signal := e.hasSendSpaceRLocked() && e.sendBufferSizeInUse+pktSize >= e.ops.GetSendBufferSize()"}},
+		"pkg/tcpip/network/ipv4/ipv4.go": {
+			{"outNicName := stk.FindNICNameFromID(e.nic.ID())", "outNicName := e.nic.Name()"},
+			{"outNicName := stk.FindNICNameFromID(e.nic.ID())", "outNicName := e.nic.Name()"}},
+		"pkg/tcpip/network/ipv6/ipv6.go": {
+			{"outNicName := stk.FindNICNameFromID(e.nic.ID())", "outNicName := e.nic.Name()"},
+			{"outNicName := stk.FindNICNameFromID(e.nic.ID())", "outNicName := e.nic.Name()"}},
 	}
 	for _, f := range files {
 		orig := filepath.Join(out, "gvisor", filepath.FromSlash(f))
