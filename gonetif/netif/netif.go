@@ -188,6 +188,81 @@ type tcpTxQueue struct {
 	// than udpStreamGap ago. A lone request is written by its sender.
 	udpQueued atomic.Int64
 	udpLast   atomic.Int64 // monotonic ns of the last UDP frame
+
+	// A UDP sender that finds the queue full waits for the writer to make
+	// room instead of losing the datagram (enqueueUDP). room is closed
+	// and replaced after each batch written while roomWaiters > 0.
+	roomMu      sync.Mutex
+	room        chan struct{}
+	roomWaiters atomic.Int32
+}
+
+// udpRoomWait bounds a UDP sender's wait for room in a full queue. The
+// writer frees room at its pace (microseconds a frame); only a link whose
+// writes hang makes the wait run out, and then the datagram is dropped as
+// by a full Linux qdisc (ENOBUFS with IP_RECVERR, else unseen).
+const udpRoomWait = time.Second
+
+// roomSignal returns the channel closed when the writer next makes room.
+func (q *tcpTxQueue) roomSignal() <-chan struct{} {
+	q.roomMu.Lock()
+	defer q.roomMu.Unlock()
+	if q.room == nil {
+		q.room = make(chan struct{})
+	}
+	return q.room
+}
+
+// signalRoom wakes the senders waiting for room.
+func (q *tcpTxQueue) signalRoom() {
+	q.roomMu.Lock()
+	if q.room != nil {
+		close(q.room)
+		q.room = nil
+	}
+	q.roomMu.Unlock()
+}
+
+// enqueueUDP queues a UDP frame; when the queue is full it waits for room
+// rather than drop it. Linux would not lose it either: a NIC whose ring is
+// full stops its queue and the socket's send buffer pushes back (blocks,
+// or EAGAIN when non-blocking, which the socket's send buffer still does
+// here: queued frames stay charged to it). The wait is the writer's pace,
+// what writing the frame inline would cost.
+func (q *tcpTxQueue) enqueueUDP(pkt *gvstack.PacketBuffer) tcpip.Error {
+	err := q.queue.WritePacket(pkt)
+	if _, full := err.(*tcpip.ErrNoBufferSpace); !full {
+		return err
+	}
+	q.roomWaiters.Add(1)
+	defer q.roomWaiters.Add(-1)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	deadline := time.Now().Add(udpRoomWait)
+	for {
+		// Taken before the retry: room made after it closes this channel.
+		room := q.roomSignal()
+		err = q.queue.WritePacket(pkt)
+		if _, full := err.(*tcpip.ErrNoBufferSpace); !full {
+			return err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return err
+		}
+		if timer == nil {
+			timer = time.NewTimer(left)
+		}
+		select {
+		case <-room:
+		case <-timer.C:
+			timer = nil
+		}
+	}
 }
 
 // udpStreamGap: a UDP frame this soon after the previous one is taken
@@ -218,6 +293,9 @@ func (c udpCounter) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.Erro
 	}
 	n, err := c.link.WritePackets(pkts)
 	c.q.udpQueued.Add(int64(-udp))
+	if c.q.roomWaiters.Load() > 0 {
+		c.q.signalRoom()
+	}
 	return n, err
 }
 
@@ -228,7 +306,7 @@ func (q *tcpTxQueue) WritePacket(pkt *gvstack.PacketBuffer) tcpip.Error {
 	if q.udp && pkt.TransportProtocolNumber == header.UDPProtocolNumber {
 		if q.queueUDP(int64(time.Since(monoStart))) {
 			q.udpQueued.Add(1)
-			if err := q.queue.WritePacket(pkt); err != nil {
+			if err := q.enqueueUDP(pkt); err != nil {
 				q.udpQueued.Add(-1)
 				return err
 			}
@@ -241,7 +319,10 @@ func (q *tcpTxQueue) WritePacket(pkt *gvstack.PacketBuffer) tcpip.Error {
 	return err
 }
 
-func (q *tcpTxQueue) Close() { q.queue.Close() }
+func (q *tcpTxQueue) Close() {
+	q.queue.Close()
+	q.signalRoom() // waiters retry and get ErrClosedForSend
+}
 
 func (m *Manager) txQueueLen() int { return m.TxQueue }
 

@@ -136,7 +136,51 @@ var Edits = append([]Edit{
 			"synchronously (loopback) takes the read lock again, which blocks behind a waiting writer. With the " +
 			"switch off the lock is held as before.",
 	},
+	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// OnRelease of a datagram's packet (UDP, ICMP, raw): the decision
+		// to notify writers.
+		Anchor:      "\t\t\tsignal := e.hasSendSpaceRLocked()\n\t\t\te.sendBufferSizeInUseMu.Unlock()\n",
+		Replacement: "\t\t\tsignal := e.hasSendSpaceRLocked() && e.sendBufferSizeInUse+pktSize >= e.ops.GetSendBufferSize() // gonetif overlay: notify only when the buffer stops being full\n\t\t\te.sendBufferSizeInUseMu.Unlock()\n",
+		Why: "every sent datagram, once written, woke the socket's waiters for writability, though only a " +
+			"buffer that was full can have a writer waiting for room: one notification per datagram (the " +
+			"waiter queue's lock, the socket's wait word bumped, the C side's wake checks) on the send " +
+			"path. Linux wakes writers only when the buffer has room and someone sleeps on it; the fix " +
+			"notifies when a release takes the buffer from full to not full.",
+	},
+	{
+		File: "pkg/tcpip/network/ipv4/ipv4.go",
+		// writePacket's OUTPUT hook.
+		Anchor:      "\toutNicName := stk.FindNICNameFromID(e.nic.ID())\n\tif ok := stk.IPTables().CheckOutput(pkt, r, outNicName); !ok {\n",
+		Replacement: "\toutNicName := e.nic.Name() // gonetif overlay: the endpoint's own NIC, no stack lock\n\tif ok := stk.IPTables().CheckOutput(pkt, r, outNicName); !ok {\n",
+		Why:         nicNameWhy,
+	},
+	{
+		File: "pkg/tcpip/network/ipv4/ipv4.go",
+		// writePacketPostRouting's POSTROUTING hook.
+		Anchor:      "\toutNicName := stk.FindNICNameFromID(e.nic.ID())\n\tif ok := stk.IPTables().CheckPostrouting(pkt, r, e, outNicName); !ok {\n",
+		Replacement: "\toutNicName := e.nic.Name() // gonetif overlay: the endpoint's own NIC, no stack lock\n\tif ok := stk.IPTables().CheckPostrouting(pkt, r, e, outNicName); !ok {\n",
+		Why:         nicNameWhy,
+	},
+	{
+		File:        "pkg/tcpip/network/ipv6/ipv6.go",
+		Anchor:      "\toutNicName := stk.FindNICNameFromID(e.nic.ID())\n\tif ok := stk.IPTables().CheckOutput(pkt, r, outNicName); !ok {\n",
+		Replacement: "\toutNicName := e.nic.Name() // gonetif overlay: the endpoint's own NIC, no stack lock\n\tif ok := stk.IPTables().CheckOutput(pkt, r, outNicName); !ok {\n",
+		Why:         nicNameWhy,
+	},
+	{
+		File:        "pkg/tcpip/network/ipv6/ipv6.go",
+		Anchor:      "\toutNicName := stk.FindNICNameFromID(e.nic.ID())\n\tif ok := stk.IPTables().CheckPostrouting(pkt, r, e, outNicName); !ok {\n",
+		Replacement: "\toutNicName := e.nic.Name() // gonetif overlay: the endpoint's own NIC, no stack lock\n\tif ok := stk.IPTables().CheckPostrouting(pkt, r, e, outNicName); !ok {\n",
+		Why:         nicNameWhy,
+	},
 }, memoryEdits...)
+
+// nicNameWhy is the reason of the edits that name the outgoing NIC.
+const nicNameWhy = "each locally sent packet looked up its own NIC's name twice (iptables OUTPUT and " +
+	"POSTROUTING) through the stack's global lock and NIC map, though the network endpoint holds that " +
+	"NIC: two lock round trips per packet on the send path, shared with every other sender. A NIC's " +
+	"name is fixed when it is created, so the endpoint asks its NIC."
 
 // Memory edits: the per-connection state the pinned gVisor keeps for
 // the life of every idle connection (issue 9, bench/RESULTS.md "10,000

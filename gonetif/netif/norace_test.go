@@ -1,0 +1,5 @@
+//go:build !race
+
+package netif_test
+
+const raceEnabled = false
