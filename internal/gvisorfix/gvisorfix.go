@@ -245,11 +245,11 @@ var memoryEdits = []Edit{
 		// The end of handleConnecting, after a passive endpoint went to its
 		// listener's accept queue.
 		Anchor:      "\t\t\tcleanup()\n\t\t\treturn\n\t\t}\n\t}\n\tep.mu.Unlock()\n}\n",
-		Replacement: "\t\t\tcleanup()\n\t\t\treturn\n\t\t}\n\t}\n\tif ep.EndpointState() == StateEstablished { ep.h = nil }; ep.mu.Unlock() // gonetif overlay: the handshake is done, drop it\n}\n",
+		Replacement: "\t\t\tcleanup()\n\t\t\treturn\n\t\t}\n\t}\n\tif ep.EndpointState() == StateEstablished && (ep.h.active || ep.h.listenEP != nil) { ep.h = nil }; ep.mu.Unlock() // gonetif overlay: the handshake is done, drop it (a forwarder drops its own)\n}\n",
 		Why: "an endpoint kept its handshake (with the SYN options and a backoff timer, ~300 bytes) for its " +
 			"whole life after opening: gVisor drops it only for the forwarder's passive opens. Once the " +
 			"endpoint is established and, if passive, in its listener's accept queue, nothing reads it " +
-			"(every later use checks for nil or runs only while connecting), so it is dropped there.",
+			"(every later use checks for nil or runs only while connecting), so it is dropped there. Not for a forwarder's endpoint (no listener, not active): its performHandshake still reads the handshake after this and drops it itself (dropping it here crashed gonetif's user-mode link).",
 	},
 	{
 		File: "pkg/tcpip/transport/tcp/endpoint.go",
