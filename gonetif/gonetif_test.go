@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gonetif.dev/gonetif/internal/hostile"
 	"gonetif.dev/gonetif/internal/testnet"
 )
 
@@ -20,7 +21,7 @@ func TestTCPEchoOverMemoryLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go serveTCPEcho(ln)
+	go hostile.ServeEcho(ln)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := n.A.DialTCP(ctx, netip.AddrPortFrom(testnet.AddrB, 3333))

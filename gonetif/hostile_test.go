@@ -62,7 +62,7 @@ func TestHostileFrames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go serveTCPEcho(ln)
+	go hostile.ServeEcho(ln)
 	data := make([]byte, 1<<20)
 	_, _ = rand.Read(data)
 	echoOnce(t, n, port, data) // warm-up

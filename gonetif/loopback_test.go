@@ -15,6 +15,7 @@ import (
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/stack"
+	"gonetif.dev/gonetif/internal/hostile"
 )
 
 var loopbacks = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
@@ -45,7 +46,7 @@ func tcpEchoWithin(t *testing.T, s *gonetif.Stack, addr netip.AddrPort) {
 		t.Fatalf("listen %v: %v", addr, err)
 	}
 	defer ln.Close()
-	go serveTCPEcho(ln)
+	go hostile.ServeEcho(ln)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := s.DialTCP(ctx, addr)

@@ -24,6 +24,7 @@ import (
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/link/pair"
 	"gonetif.dev/gonetif/netif"
+	"gonetif.dev/gonetif/internal/hostile"
 )
 
 var (
@@ -124,7 +125,7 @@ func TestSoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go serveTCPEcho(ln)
+	go hostile.ServeEcho(ln)
 	udp, err := n.B.ListenUDP(netip.AddrPortFrom(testnet.AddrB, 7))
 	if err != nil {
 		t.Fatal(err)

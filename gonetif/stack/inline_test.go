@@ -15,6 +15,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
 	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/internal/hostile"
 	"gonetif.dev/gonetif/link/pair"
 	"gonetif.dev/gonetif/stack"
 )
@@ -58,18 +59,7 @@ func echoServer(t *testing.T, s *gonetif.Stack, addr netip.AddrPort) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
+	go hostile.ServeEcho(l)
 }
 
 // roundTrips writes and reads back n messages of size bytes on a new

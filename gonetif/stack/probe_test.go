@@ -36,23 +36,7 @@ func TestGvisorProbeInRecovery(t *testing.T) {
 	cAddr, sAddr := netip.MustParseAddr("10.7.4.1"), netip.MustParseAddr("10.7.4.2")
 	// The default floor, 200 ms: a probe is told apart from a timeout.
 	client, server := cableStacks(t, stack.Options{NoDelay: true}, stack.Options{}, drop, p.B, cAddr, sAddr, p.Close)
-	l, err := server.ListenTCP(netip.AddrPortFrom(sAddr, 80))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
+	echoServer(t, server, netip.AddrPortFrom(sAddr, 80))
 	// Bursts of 16 full segments; the client writes each at once.
 	burst := make([]byte, 16*drop.mss())
 	rand.Read(burst)

@@ -30,3 +30,19 @@ func Echo(c net.Conn, data []byte) error {
 	}
 	return nil
 }
+
+// ServeEcho echoes every connection ln accepts until the client's FIN,
+// and returns when ln is closed. No deadline: its timer would keep each
+// endpoint in memory for as long (the soak test makes thousands).
+func ServeEcho(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func(c net.Conn) {
+			defer c.Close()
+			_, _ = io.Copy(c, c)
+		}(c)
+	}
+}
