@@ -126,6 +126,20 @@ var Edits = append([]Edit{
 			"(gonetif_inline.go, handleInline).",
 	},
 	{
+		File: "pkg/tcpip/transport/tcp/endpoint.go",
+		// Endpoint's sendTOS, followed by 5 bytes of padding before gso.
+		Anchor:      "\tsendTOS uint8\n\n\tgso stack.GSO\n",
+		Replacement: "\tsendTOS uint8; unsentQueued atomicbitops.Bool `state:\"nosave\"` // gonetif overlay: in padding; set by updateWriteNext, read by handleInline\n\n\tgso stack.GSO\n",
+		Why: unsentWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// updateWriteNext, which every change of writeNext goes through.
+		Anchor:      "\ts.writeNext = seg\n",
+		Replacement: "\ts.writeNext = seg; if s.ep.unsentQueued.Load() != (seg != nil) { s.ep.unsentQueued.Store(seg != nil) } // gonetif overlay: read by handleInline without ep.mu\n",
+		Why: unsentWhy,
+	},
+	{
 		File: "pkg/tcpip/stack/transport_demuxer.go",
 		// handlePacket's hand-over to a queued protocol (TCP), which held
 		// the demuxer's read lock across QueuePacket.
@@ -330,6 +344,12 @@ const (
 		"8-byte slot move into padding beside other small fields (Go keeps fields in declaration order), " +
 		"making it 1 528 bytes, a 1 536-byte block: 256 bytes less per endpoint. Nothing in gVisor depends " +
 		"on the order (the save/restore code names fields)."
+	unsentWhy = "inline TCP processing (GONETIF_TCP_INLINE) leaves bulk transfer to the processor: an " +
+		"endpoint with unsent data queued. handleInline read that under the endpoint's lock, taken and " +
+		"released once per segment before processing took it again; in bulk transfer that lock is the " +
+		"processor's most of the time, and each collision made the processor skip the endpoint (its " +
+		"TryLock fails) and be woken again. The sender now also keeps whether data is queued unsent in an " +
+		"atomic flag of the endpoint (in padding: no bigger), so handleInline decides without the lock."
 	sackWhy = "each endpoint's SACK scoreboard made its own btree free list with room for 32 nodes (~290 " +
 		"bytes), and a new one on every reset; the scoreboards now share one (gonetif_sack.go), which the " +
 		"btree package allows and locks."
