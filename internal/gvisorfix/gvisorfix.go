@@ -116,10 +116,19 @@ var Edits = append([]Edit{
 	},
 	{
 		File: "pkg/tcpip/transport/tcp/dispatcher.go",
+		// queuePacket's hand-over of the segment to the endpoint's queue.
+		Anchor:      "\tif !ep.enqueueSegment(s) {\n",
+		Replacement: "\tfull := s.payloadSize() >= fullPayload; if !ep.enqueueSegment(s) { // gonetif overlay: sized while still ours\n",
+		Why: "handleInline (below) leaves full-sized segments to the processor; it must know the size before " +
+			"the segment is queued: once queued, a processor or the reader may take it and consume its data " +
+			"(the race detector caught handleInline reading the size after that).",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/dispatcher.go",
 		// The end of queuePacket: wake a processor only when the segment
 		// was not handled on the delivering goroutine.
 		Anchor:      "\tif !ep.isOwnedByUser() {\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
-		Replacement: "\tif !ep.isOwnedByUser() && !d.handleInline(ep, s) { // gonetif overlay: inline TCP processing when switched on\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
+		Replacement: "\tif !ep.isOwnedByUser() && !d.handleInline(ep, full) { // gonetif overlay: inline TCP processing when switched on\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
 		Why: "every incoming segment was handed to a processor goroutine, a cross-CPU wake-up per segment " +
 			"(about 1.5 per request/response round trip); with the switch on, a connected endpoint's segment " +
 			"is processed by the goroutine that delivered it, falling back to the processor as before " +
