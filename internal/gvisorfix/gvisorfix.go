@@ -139,14 +139,14 @@ var Edits = append([]Edit{
 		// Endpoint's sendTOS, followed by 5 bytes of padding before gso.
 		Anchor:      "\tsendTOS uint8\n\n\tgso stack.GSO\n",
 		Replacement: "\tsendTOS uint8; unsentQueued atomicbitops.Bool `state:\"nosave\"` // gonetif overlay: in padding; set by updateWriteNext, read by handleInline\n\n\tgso stack.GSO\n",
-		Why: unsentWhy,
+		Why:         unsentWhy,
 	},
 	{
 		File: "pkg/tcpip/transport/tcp/snd.go",
 		// updateWriteNext, which every change of writeNext goes through.
 		Anchor:      "\ts.writeNext = seg\n",
 		Replacement: "\ts.writeNext = seg; if s.ep.unsentQueued.Load() != (seg != nil) { s.ep.unsentQueued.Store(seg != nil) } // gonetif overlay: read by handleInline without ep.mu\n",
-		Why: unsentWhy,
+		Why:         unsentWhy,
 	},
 	{
 		File: "pkg/tcpip/stack/transport_demuxer.go",
