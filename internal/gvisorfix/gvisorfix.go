@@ -187,6 +187,20 @@ const nicNameWhy = "each locally sent packet looked up its own NIC's name twice 
 // connections: where the memory goes").
 var memoryEdits = []Edit{
 	{
+		File: "pkg/log/log.go",
+		// The stack-trace pattern, compiled at start although only
+		// LocalStack uses it.
+		Anchor:      "var stackRegexp = regexp.MustCompile(`(?m)^\\S+\\(.*\\)$\\r?\\n^\\t\\S+:\\d+.*$\\r?\\n`)\n",
+		Replacement: "var stackRegexpOnce sync.Once; var stackRegexpCompiled *regexp.Regexp; func stackRegexp() *regexp.Regexp { stackRegexpOnce.Do(func() { stackRegexpCompiled = regexp.MustCompile(`(?m)^\\S+\\(.*\\)$\\r?\\n^\\t\\S+:\\d+.*$\\r?\\n`) }); return stackRegexpCompiled } // gonetif overlay: compiled when first used\n",
+		Why:         regexpWhy,
+	},
+	{
+		File:        "pkg/log/log.go",
+		Anchor:      "\treturn stackRegexp.ReplaceAllFunc(Stacks(false), func(s []byte) []byte {\n",
+		Replacement: "\treturn stackRegexp().ReplaceAllFunc(Stacks(false), func(s []byte) []byte { // gonetif overlay: compiled when first used\n",
+		Why:         regexpWhy,
+	},
+	{
 		File: "pkg/tcpip/ports/ports.go",
 		// PortManager's nested map of reservations; the flat one for
 		// ports held by one tuple goes beside it.
@@ -428,6 +442,10 @@ const (
 		"8-byte slot move into padding beside other small fields (Go keeps fields in declaration order), " +
 		"making it 1 528 bytes, a 1 536-byte block: 256 bytes less per endpoint. Nothing in gVisor depends " +
 		"on the order (the save/restore code names fields)."
+	regexpWhy = "gVisor's log package compiles a stack-trace pattern when the program starts, for LocalStack " +
+		"alone, which gonetif never calls; that one package-level value linked Go's regexp engine and the " +
+		"unicode tables it references into every program (text, tables and their start-up maps). It is " +
+		"compiled on LocalStack's first call instead."
 	demuxWhy = "each connection has its own demuxer entry, whose table of endpoints by bound NIC was a " +
 		"map with one entry (~190 bytes: the map and its 8-slot group). The table keeps its first NIC inline " +
 		"and makes a map only for a second (gonetif_nicmap.go); lookups, the NIC-0 fallback, registration, " +
