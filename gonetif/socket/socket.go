@@ -55,18 +55,20 @@ type Socket struct {
 	devNames atomic.Pointer[DeviceNames]
 	coal     atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
 
+	// Under mu. The flags come first, together, so the struct is 208
+	// bytes, not 224 (one size class less per socket).
 	mu         sync.Mutex
 	connecting bool // a connect is in flight; its result is still pending
 	inProgress bool // connect said EINPROGRESS; the next connect reports the outcome
-	connectErr unix.Errno
 	shutWrite  bool
 	shutRead   bool
 	errTaken   bool // the connection's error was reported once
-	synCount   int  // TCP_SYNCNT as set; gVisor's active open ignores it
-	synTimer   *time.Timer
 	synExpired bool
 	listening  bool
 	closed     bool
+	connectErr unix.Errno
+	synCount   int // TCP_SYNCNT as set; gVisor's active open ignores it
+	synTimer   *time.Timer
 }
 
 // StackDomain reports whether socket(2) in domain is this stack's (IP);

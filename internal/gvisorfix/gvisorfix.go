@@ -187,6 +187,20 @@ const nicNameWhy = "each locally sent packet looked up its own NIC's name twice 
 // connections: where the memory goes").
 var memoryEdits = []Edit{
 	{
+		File: "pkg/log/log.go",
+		// The stack-trace pattern, compiled at start although only
+		// LocalStack uses it.
+		Anchor:      "var stackRegexp = regexp.MustCompile(`(?m)^\\S+\\(.*\\)$\\r?\\n^\\t\\S+:\\d+.*$\\r?\\n`)\n",
+		Replacement: "var stackRegexpOnce sync.Once; var stackRegexpCompiled *regexp.Regexp; func stackRegexp() *regexp.Regexp { stackRegexpOnce.Do(func() { stackRegexpCompiled = regexp.MustCompile(`(?m)^\\S+\\(.*\\)$\\r?\\n^\\t\\S+:\\d+.*$\\r?\\n`) }); return stackRegexpCompiled } // gonetif overlay: compiled when first used\n",
+		Why:         regexpWhy,
+	},
+	{
+		File:        "pkg/log/log.go",
+		Anchor:      "\treturn stackRegexp.ReplaceAllFunc(Stacks(false), func(s []byte) []byte {\n",
+		Replacement: "\treturn stackRegexp().ReplaceAllFunc(Stacks(false), func(s []byte) []byte { // gonetif overlay: compiled when first used\n",
+		Why:         regexpWhy,
+	},
+	{
 		File: "pkg/tcpip/ports/ports.go",
 		// PortManager's nested map of reservations; the flat one for
 		// ports held by one tuple goes beside it.
@@ -308,6 +322,104 @@ var memoryEdits = []Edit{
 		Why:         sackWhy,
 	},
 	{
+		File: "pkg/tcpip/stack/transport_demuxer.go",
+		// endpointsByNIC's table: the type; the edits after it are its uses.
+		Anchor:      "\tendpoints map[tcpip.NICID]*multiPortEndpoint\n}\n",
+		Replacement: "\tendpoints nicEndpoints // gonetif overlay: the first NIC inline, a map only for more (gonetif_nicmap.go)\n}\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tfor _, ep := range epsByNIC.endpoints {\n",
+		Replacement: "\tfor _, ep := range epsByNIC.endpoints.all { // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmpep, ok := epsByNIC.endpoints[pkt.NICID]\n\tif !ok {\n\t\tif mpep, ok = epsByNIC.endpoints[0]; !ok {\n",
+		Replacement: "\tmpep, ok := epsByNIC.endpoints.get(pkt.NICID) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\tif mpep, ok = epsByNIC.endpoints.get(0); !ok { // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmpep, ok := epsByNIC.endpoints[n.ID()]\n\tif !ok {\n\t\tmpep, ok = epsByNIC.endpoints[0]\n",
+		Replacement: "\tmpep, ok := epsByNIC.endpoints.get(n.ID()) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\tmpep, ok = epsByNIC.endpoints.get(0) // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmultiPortEp, ok := epsByNIC.endpoints[bindToDevice]\n\tif !ok {\n\t\tmultiPortEp = &multiPortEndpoint{\n",
+		Replacement: "\tmultiPortEp, ok := epsByNIC.endpoints.get(bindToDevice) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\tmultiPortEp = &multiPortEndpoint{\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\t\tepsByNIC.endpoints[bindToDevice] = multiPortEp\n",
+		Replacement: "\t\tepsByNIC.endpoints.set(bindToDevice, multiPortEp) // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmultiPortEp, ok := epsByNIC.endpoints[bindToDevice]\n\tif !ok {\n\t\treturn nil\n",
+		Replacement: "\tmultiPortEp, ok := epsByNIC.endpoints.get(bindToDevice) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\treturn nil\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmultiPortEp, ok := epsByNIC.endpoints[bindToDevice]\n\tif !ok {\n\t\treturn false\n",
+		Replacement: "\tmultiPortEp, ok := epsByNIC.endpoints.get(bindToDevice) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\treturn false\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\t\tdelete(epsByNIC.endpoints, bindToDevice)\n\t}\n\treturn len(epsByNIC.endpoints) == 0\n",
+		Replacement: "\t\tepsByNIC.endpoints.remove(bindToDevice) // gonetif overlay: nicEndpoints\n\t}\n\treturn epsByNIC.endpoints.len() == 0 // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\t\t\tendpoints: make(map[tcpip.NICID]*multiPortEndpoint),\n",
+		Replacement: "\t\t\t// gonetif overlay: the zero nicEndpoints is empty, no map is made\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmpep, ok := epsByNIC.endpoints[nicID]\n\tif !ok {\n\t\tif mpep, ok = epsByNIC.endpoints[0]; !ok {\n",
+		Replacement: "\tmpep, ok := epsByNIC.endpoints.get(nicID) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\tif mpep, ok = epsByNIC.endpoints.get(0); !ok { // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// initSender: no map of the write list's segments.
+		Anchor:      "\t\twriteList: protectedWriteList{\n\t\t\tset: make(map[*segment]struct{}),\n\t\t},\n",
+		Replacement: "\t\twriteList: protectedWriteList{\n\t\t\t// gonetif overlay: no set, the list's links are checked (gonetif_writelist.go)\n\t\t},\n",
+		Why:         writeListWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\tif _, ok := wl.set[seg]; !ok {\n\t\tpanic(\"segment not found write list\")\n\t}\n\twl.writeList.Remove(seg)\n\tdelete(wl.set, seg)\n",
+		Replacement: "\tif !wl.holds(seg) { // gonetif overlay: the list's links, not a set\n\t\tpanic(\"segment not found write list\")\n\t}\n\twl.writeList.Remove(seg)\n\t// gonetif overlay: no set to delete from\n",
+		Why:         writeListWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\tif _, ok := wl.set[seg]; ok {\n\t\tpanic(\"segment already in write list\")\n\t}\n\twl.writeList.PushBack(seg)\n\twl.set[seg] = struct{}{}\n",
+		Replacement: "\tif wl.linkedInto(seg) { // gonetif overlay: the list's links, not a set\n\t\tpanic(\"segment already in write list\")\n\t}\n\twl.writeList.PushBack(seg)\n\t// gonetif overlay: no set to add to\n",
+		Why:         writeListWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\tif _, ok := wl.set[seg]; ok {\n\t\tpanic(\"segment already in write list\")\n\t}\n\twl.writeList.InsertAfter(before, seg)\n\twl.set[seg] = struct{}{}\n",
+		Replacement: "\tif wl.linkedInto(seg) { // gonetif overlay: the list's links, not a set\n\t\tpanic(\"segment already in write list\")\n\t}\n\twl.writeList.InsertAfter(before, seg)\n\t// gonetif overlay: no set to add to\n",
+		Why:         writeListWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\tif _, ok := s.writeList.set[seg]; !ok {\n\t\tpanic(\"attempted to send segment not in write list\")\n",
+		Replacement: "\tif !s.writeList.holds(seg) { // gonetif overlay: the list's links, not a set\n\t\tpanic(\"attempted to send segment not in write list\")\n",
+		Why:         writeListWhy,
+	},
+	{
 		File:        "pkg/tcpip/transport/tcp/sack_scoreboard.go",
 		Anchor:      "\ts.ranges = btree.NewG[header.SACKBlock](defaultBtreeDegree, sackBlockLess)\n",
 		Replacement: "\ts.ranges = btree.NewWithFreeListG(defaultBtreeDegree, sackBlockLess, sackNodes) // gonetif overlay: one shared free list\n",
@@ -330,6 +442,19 @@ const (
 		"8-byte slot move into padding beside other small fields (Go keeps fields in declaration order), " +
 		"making it 1 528 bytes, a 1 536-byte block: 256 bytes less per endpoint. Nothing in gVisor depends " +
 		"on the order (the save/restore code names fields)."
+	regexpWhy = "gVisor's log package compiles a stack-trace pattern when the program starts, for LocalStack " +
+		"alone, which gonetif never calls; that one package-level value linked Go's regexp engine and the " +
+		"unicode tables it references into every program (text, tables and their start-up maps). It is " +
+		"compiled on LocalStack's first call instead."
+	demuxWhy = "each connection has its own demuxer entry, whose table of endpoints by bound NIC was a " +
+		"map with one entry (~190 bytes: the map and its 8-slot group). The table keeps its first NIC inline " +
+		"and makes a map only for a second (gonetif_nicmap.go); lookups, the NIC-0 fallback, registration, " +
+		"removal and the emptiness check behave as with the map."
+	writeListWhy = "each sender kept a map of the segments in its write list, a debugging check gVisor marks " +
+		"for removal once its bug is found (~180 bytes per endpoint, and a map insert and delete per segment). " +
+		"The checks now use the list's own links (gonetif_writelist.go): an outgoing segment is only ever " +
+		"linked into its sender's write list, so a segment pushed while linked, or removed or sent while not " +
+		"linked, still panics as before."
 	sackWhy = "each endpoint's SACK scoreboard made its own btree free list with room for 32 nodes (~290 " +
 		"bytes), and a new one on every reset; the scoreboards now share one (gonetif_sack.go), which the " +
 		"btree package allows and locks."
@@ -347,8 +472,10 @@ type NewFile struct {
 var NewFiles = []NewFile{
 	{File: "pkg/tcpip/ports/gonetif_sole.go", Why: portsWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_sack.go", Why: sackWhy},
+	{File: "pkg/tcpip/transport/tcp/gonetif_writelist.go", Why: writeListWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_inline.go",
 		Why: "the inline switch (GONETIF_TCP_INLINE) and handleInline, called by the dispatcher.go edit"},
+	{File: "pkg/tcpip/stack/gonetif_nicmap.go", Why: demuxWhy},
 	{File: "pkg/tcpip/stack/gonetif_queue.go",
 		Why: "queueUnlocked, called by the transport_demuxer.go edit"},
 }
