@@ -313,10 +313,7 @@ func (q *tcpTxQueue) WritePacket(pkt *gvstack.PacketBuffer) tcpip.Error {
 			return nil
 		}
 	}
-	var pkts gvstack.PacketBufferList
-	pkts.PushBack(pkt)
-	_, err := q.link.WritePackets(pkts)
-	return err
+	return writeOne(q.link, pkt)
 }
 
 func (q *tcpTxQueue) Close() {
