@@ -172,6 +172,20 @@ var Edits = append([]Edit{
 		Why:         releaseWhy,
 	},
 	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// newPacketBufferLocked: room for IPv6's experiment option.
+		Anchor:      "\tvar expOptVal uint16\n\tif nic, err := c.e.stack.GetNICByID(c.route.OutgoingNIC()); err == nil && nic.GetExperimentIPOptionEnabled() {\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\tif c.route.NetProto()",
+		Replacement: "\tvar expOptVal uint16\n\tif c.e.ops.GetExperimentOptionValue() != 0 && experimentIPOptionOn(c) { // gonetif overlay: no NIC lookup (the stack's lock) without an option value\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\tif c.route.NetProto()",
+		Why:         experimentWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// WritePacket: the experiment option's value for the IP header.
+		Anchor:      "\tif nic, err := c.e.stack.GetNICByID(c.route.OutgoingNIC()); err == nil && nic.GetExperimentIPOptionEnabled() {\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\n\terr := c.route.WritePacket(",
+		Replacement: "\tif c.e.ops.GetExperimentOptionValue() != 0 && experimentIPOptionOn(c) { // gonetif overlay: no NIC lookup (the stack's lock) without an option value\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\n\terr := c.route.WritePacket(",
+		Why:         experimentWhy,
+	},
+	{
 		File: "pkg/tcpip/stack/nic.go",
 		// delegatingQueueingDiscipline.WritePacket, the NIC's path to its
 		// link when no queueing discipline was given.
@@ -209,6 +223,13 @@ var Edits = append([]Edit{
 		Why:         nicNameWhy,
 	},
 }, memoryEdits...)
+
+// experimentWhy is the reason of the edits of the experiment option check.
+const experimentWhy = "each datagram looked up its outgoing NIC twice under the stack's global lock (the NIC " +
+	"table's read lock), to see whether the NIC allows IPv6's experiment option, whose value the socket " +
+	"sets; with no value set (0, the default) the answer is unused, as the value stays 0 either way. The " +
+	"lookup now runs only when the socket has a value, so a datagram no longer waits behind a NIC being " +
+	"added or removed."
 
 // releaseWhy is the reason of the edits of a datagram's release.
 const releaseWhy = "each datagram sent got a new closure as its OnRelease (the endpoint and the size it " +
@@ -394,7 +415,7 @@ var NewFiles = []NewFile{
 	{File: "pkg/tcpip/stack/gonetif_onelist.go",
 		Why: "lendOneList and returnOneList, called by the nic.go edit"},
 	{File: "pkg/tcpip/transport/internal/network/gonetif_send.go",
-		Why: "readPayload and pooledRelease, called by the endpoint.go edits"},
+		Why: "readPayload, pooledRelease and experimentIPOptionOn, called by the endpoint.go edits"},
 }
 
 //go:embed add
