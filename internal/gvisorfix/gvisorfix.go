@@ -149,6 +149,54 @@ var Edits = append([]Edit{
 			"notifies when a release takes the buffer from full to not full.",
 	},
 	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// TryNewPacketBufferFromPayloader: a datagram's payload read.
+		Anchor:      "\tif _, err := data.WriteFromReader(payloader, int64(payloader.Len())); err != nil {\n",
+		Replacement: "\tif _, err := readPayload(&data, payloader); err != nil { // gonetif overlay: a pooled limit reader\n",
+		Why: "each datagram's payload was read through a new io.LimitedReader (buffer.WriteFromReader " +
+			"makes one when given none): an allocation per datagram sent. gonetif_send.go lends one from a " +
+			"pool; the bytes read and the errors are the same.",
+	},
+	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// newPacketBufferLocked: the datagram's release closure opens; its
+		// body (unchanged) now reads the endpoint and size as parameters.
+		Anchor:      "\t\tOnRelease: func() {\n\t\t\te.sendBufferSizeInUseMu.Lock()\n",
+		Replacement: "\t\tOnRelease: pooledRelease(e, pktSize, func(e *Endpoint, pktSize int64) { // gonetif overlay: a pooled release, no closure per datagram\n\t\t\te.sendBufferSizeInUseMu.Lock()\n",
+		Why:         releaseWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/internal/network/endpoint.go",
+		Anchor:      "\t\t\t\te.waiterQueue.Notify(waiter.WritableEvents)\n\t\t\t}\n\t\t},\n\t})\n}\n",
+		Replacement: "\t\t\t\te.waiterQueue.Notify(waiter.WritableEvents)\n\t\t\t}\n\t\t}), // gonetif overlay: closes pooledRelease\n\t})\n}\n",
+		Why:         releaseWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// newPacketBufferLocked: room for IPv6's experiment option.
+		Anchor:      "\tvar expOptVal uint16\n\tif nic, err := c.e.stack.GetNICByID(c.route.OutgoingNIC()); err == nil && nic.GetExperimentIPOptionEnabled() {\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\tif c.route.NetProto()",
+		Replacement: "\tvar expOptVal uint16\n\tif c.e.ops.GetExperimentOptionValue() != 0 && experimentIPOptionOn(c) { // gonetif overlay: no NIC lookup (the stack's lock) without an option value\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\tif c.route.NetProto()",
+		Why:         experimentWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// WritePacket: the experiment option's value for the IP header.
+		Anchor:      "\tif nic, err := c.e.stack.GetNICByID(c.route.OutgoingNIC()); err == nil && nic.GetExperimentIPOptionEnabled() {\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\n\terr := c.route.WritePacket(",
+		Replacement: "\tif c.e.ops.GetExperimentOptionValue() != 0 && experimentIPOptionOn(c) { // gonetif overlay: no NIC lookup (the stack's lock) without an option value\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\n\terr := c.route.WritePacket(",
+		Why:         experimentWhy,
+	},
+	{
+		File: "pkg/tcpip/stack/nic.go",
+		// delegatingQueueingDiscipline.WritePacket, the NIC's path to its
+		// link when no queueing discipline was given.
+		Anchor:      "\tvar pkts PacketBufferList\n\tpkts.PushBack(pkt)\n\t_, err := qDisc.LinkWriter.WritePackets(pkts)\n\treturn err\n",
+		Replacement: "\tpkts := lendOneList(pkt) // gonetif overlay: a pooled list of one, not a new one per packet\n\t_, err := qDisc.LinkWriter.WritePackets(*pkts) // gonetif overlay: the lent list\n\treturnOneList(pkts) // gonetif overlay: back to the pool, written\n\treturn err\n",
+		Why: "every packet sent through a NIC without a queueing discipline went to its link in a new " +
+			"one-packet list, whose slice escapes through the link's interface: an allocation per packet " +
+			"(datagrams, TCP segments, ACKs). The list is lent from a pool; links write or take references " +
+			"before they return, so it is free again then.",
+	},
+	{
 		File: "pkg/tcpip/network/ipv4/ipv4.go",
 		// writePacket's OUTPUT hook.
 		Anchor:      "\toutNicName := stk.FindNICNameFromID(e.nic.ID())\n\tif ok := stk.IPTables().CheckOutput(pkt, r, outNicName); !ok {\n",
@@ -175,6 +223,19 @@ var Edits = append([]Edit{
 		Why:         nicNameWhy,
 	},
 }, memoryEdits...)
+
+// experimentWhy is the reason of the edits of the experiment option check.
+const experimentWhy = "each datagram looked up its outgoing NIC twice under the stack's global lock (the NIC " +
+	"table's read lock), to see whether the NIC allows IPv6's experiment option, whose value the socket " +
+	"sets; with no value set (0, the default) the answer is unused, as the value stays 0 either way. The " +
+	"lookup now runs only when the socket has a value, so a datagram no longer waits behind a NIC being " +
+	"added or removed."
+
+// releaseWhy is the reason of the edits of a datagram's release.
+const releaseWhy = "each datagram sent got a new closure as its OnRelease (the endpoint and the size it " +
+	"charged to the send buffer): an allocation per datagram. The closure's body, unchanged, becomes a " +
+	"static func taking both as parameters, and pooledRelease (gonetif_send.go) binds them in a pooled " +
+	"value whose method it hands out; the packet calls it once, as it called the closure."
 
 // nicNameWhy is the reason of the edits that name the outgoing NIC.
 const nicNameWhy = "each locally sent packet looked up its own NIC's name twice (iptables OUTPUT and " +
@@ -478,6 +539,10 @@ var NewFiles = []NewFile{
 	{File: "pkg/tcpip/stack/gonetif_nicmap.go", Why: demuxWhy},
 	{File: "pkg/tcpip/stack/gonetif_queue.go",
 		Why: "queueUnlocked, called by the transport_demuxer.go edit"},
+	{File: "pkg/tcpip/stack/gonetif_onelist.go",
+		Why: "lendOneList and returnOneList, called by the nic.go edit"},
+	{File: "pkg/tcpip/transport/internal/network/gonetif_send.go",
+		Why: "readPayload, pooledRelease and experimentIPOptionOn, called by the endpoint.go edits"},
 }
 
 //go:embed add
