@@ -60,17 +60,30 @@ func (so *Socket) OptionArg(level, name int, room uint32) ([]byte, error) {
 	return o.Fit(room)
 }
 
-// Fcntl is fcntl's F_GETFL and F_SETFL: a socket is O_RDWR, and only
-// O_NONBLOCK can be changed; other commands are EINVAL (F_GETFD and
-// F_SETFD belong to the descriptor, not the socket).
+// keptStatusFlags are the file status flags Linux's F_SETFL stores on a
+// socket besides O_NONBLOCK; they change nothing here but F_GETFL shows
+// them back. (O_ASYNC sends no SIGIO: without F_SETOWN, which is EINVAL
+// here, Linux sends none either.)
+const keptStatusFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_NOATIME
+
+// Fcntl is fcntl's F_GETFL and F_SETFL: a socket is O_RDWR; F_SETFL sets
+// O_NONBLOCK and the keptStatusFlags, ignores the other bits as Linux
+// does, and refuses O_DIRECT (a socket has no direct I/O) with EINVAL,
+// changing nothing. Other commands are EINVAL (F_GETFD and F_SETFD
+// belong to the descriptor, not the socket).
 func (so *Socket) Fcntl(cmd, val int) (int, error) {
 	switch cmd {
 	case unix.F_GETFL:
+		fl := unix.O_RDWR | int(so.statusFlags.Load())
 		if so.Nonblock() {
-			return unix.O_RDWR | unix.O_NONBLOCK, nil
+			fl |= unix.O_NONBLOCK
 		}
-		return unix.O_RDWR, nil
+		return fl, nil
 	case unix.F_SETFL:
+		if val&unix.O_DIRECT != 0 {
+			return 0, unix.EINVAL
+		}
+		so.statusFlags.Store(uint32(val & keptStatusFlags))
 		so.SetNonblock(val&unix.O_NONBLOCK != 0)
 		return 0, nil
 	}

@@ -52,8 +52,9 @@ type Socket struct {
 	notify atomic.Pointer[func(waiter.EventMask)]
 	blk    blocking
 
-	devNames atomic.Pointer[DeviceNames]
-	coal     atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
+	devNames    atomic.Pointer[DeviceNames]
+	statusFlags atomic.Uint32             // F_SETFL's keptStatusFlags (callargs.go)
+	coal        atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
 
 	mu         sync.Mutex
 	connecting bool // a connect is in flight; its result is still pending
