@@ -263,7 +263,7 @@ func acceptOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call, fl
 }
 
 func sendOp(so *socket.Socket, call *socket.Call, b []byte, to socket.AddrArg, flags int) (int, error) {
-	target, err := socket.SendTarget(so.Family, so.Type, to)
+	target, err := so.SendTargetArg(to)
 	if err != nil {
 		return 0, err
 	}
@@ -282,7 +282,8 @@ func recvOp(so *socket.Socket, call *socket.Call, b []byte, from socket.AddrOut,
 
 func recvFlags(flags int) socket.RecvFlags {
 	return socket.RecvFlags{Peek: flags&unix.MSG_PEEK != 0, DontWait: flags&unix.MSG_DONTWAIT != 0,
-		WaitAll: flags&unix.MSG_WAITALL != 0, OOB: flags&unix.MSG_OOB != 0}
+		WaitAll: flags&unix.MSG_WAITALL != 0, OOB: flags&unix.MSG_OOB != 0, Trunc: flags&unix.MSG_TRUNC != 0,
+		ErrQueue: flags&unix.MSG_ERRQUEUE != 0}
 }
 
 func getsockopt(so *socket.Socket, level, name int, val unsafe.Pointer, n *C.uint32_t) error {
