@@ -186,6 +186,14 @@ func runOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 		}
 		return so.Fcntl(int(c.level), int(c.flags))
 	case C.GONETIF_OP_IOCTL:
+		if req := uint64(c.len); req == socket.IoctlFIOCLEX || req == socket.IoctlFIONCLEX {
+			// Close-on-exec is the placeholder descriptor's, as FD_CLOEXEC.
+			_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(c.fd), uintptr(req), 0)
+			if e != 0 {
+				return 0, e
+			}
+			return 0, nil
+		}
 		return 0, so.Ioctl(uint64(c.len), (*int32)(c.buf))
 	}
 	return 0, unix.EINVAL

@@ -90,26 +90,49 @@ func (so *Socket) Fcntl(cmd, val int) (int, error) {
 	return 0, unix.EINVAL
 }
 
-// FIONBIO and FIONREAD on Linux; x/sys does not name them.
+// Socket ioctl requests on Linux; x/sys does not name them.
 const (
-	IoctlFIONBIO  = 0x5421
-	IoctlFIONREAD = 0x541b
+	IoctlFIONBIO    = 0x5421
+	IoctlFIONREAD   = 0x541b
+	IoctlFIOASYNC   = 0x5452
+	IoctlSIOCATMARK = 0x8905
+	// FIOCLEX and FIONCLEX set the descriptor's close-on-exec flag, not
+	// the socket's: capi runs them on the placeholder descriptor.
+	IoctlFIOCLEX  = 0x5451
+	IoctlFIONCLEX = 0x5450
 )
 
 // Ioctl is ioctl(2) with an int argument (arg nil for NULL): FIONBIO
-// sets O_NONBLOCK from *arg, FIONREAD stores the bytes queued to read;
-// any other request is ENOTTY.
+// sets O_NONBLOCK from *arg, FIOASYNC O_ASYNC; FIONREAD stores the bytes
+// queued to read, SIOCATMARK (streams only) 0, as no urgent data is ever
+// kept; any other request is ENOTTY.
 func (so *Socket) Ioctl(request uint64, arg *int32) error {
-	switch request {
-	case IoctlFIONBIO, IoctlFIONREAD:
+	switch {
+	case request == IoctlFIONBIO || request == IoctlFIONREAD || request == IoctlFIOASYNC ||
+		request == IoctlSIOCATMARK && so.Type == unix.SOCK_STREAM:
 		if arg == nil {
 			return unix.EFAULT
 		}
+	case request>>8&0xff == 0x89 && arg == nil:
+		// Linux reads a struct ifreq for a socket request (type 0x89)
+		// its protocol does not know before it finds none.
+		return unix.EFAULT
 	default:
 		return unix.ENOTTY
 	}
-	if request == IoctlFIONBIO {
+	switch request {
+	case IoctlFIONBIO:
 		so.SetNonblock(*arg != 0)
+		return nil
+	case IoctlFIOASYNC:
+		if *arg != 0 {
+			so.statusFlags.Or(unix.O_ASYNC)
+		} else {
+			so.statusFlags.And(^uint32(unix.O_ASYNC))
+		}
+		return nil
+	case IoctlSIOCATMARK:
+		*arg = 0
 		return nil
 	}
 	v, err := so.ReceiveQueued()

@@ -174,7 +174,8 @@ func TestFcntlIoctlAccept4MatchKernel(t *testing.T) {
 	if _, err := so.Fcntl(unix.F_GETLK, 0); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("F_GETLK: %v, want EINVAL", err)
 	}
-	for _, req := range []uint64{socket.IoctlFIONBIO, socket.IoctlFIONREAD, unix.TCGETS} {
+	for _, req := range []uint64{socket.IoctlFIONBIO, socket.IoctlFIONREAD, socket.IoctlFIOASYNC,
+		socket.IoctlSIOCATMARK, unix.TCGETS} {
 		for _, withArg := range []bool{true, false} {
 			v, kv := int32(1), int32(1)
 			var p unsafe.Pointer
@@ -196,6 +197,10 @@ func TestFcntlIoctlAccept4MatchKernel(t *testing.T) {
 	}
 	if !so.Nonblock() {
 		t.Error("FIONBIO 1 did not set O_NONBLOCK")
+	}
+	want, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if got, _ := so.Fcntl(unix.F_GETFL, 0); got != want&^unix.O_LARGEFILE {
+		t.Errorf("F_GETFL after FIONBIO and FIOASYNC: %#x, kernel %#x", got, want)
 	}
 	for _, flags := range []int{0, unix.SOCK_NONBLOCK, unix.SOCK_CLOEXEC, unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC, 1, unix.O_APPEND} {
 		if err := socket.AcceptFlags(flags); (err == nil) != (flags&^(unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) == 0) {

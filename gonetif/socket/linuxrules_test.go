@@ -312,3 +312,68 @@ func TestGetsockoptMissingLevelMatchesKernel(t *testing.T) {
 		}
 	}
 }
+
+// connect(AF_UNSPEC) on a connected stream resets the connection, reports
+// ECONNRESET once and lets the socket connect again (it did nothing).
+func TestStreamDisconnectAndReconnect(t *testing.T) {
+	n := testnet.New(t)
+	cli, srv := tcpPair(t, n, 7105)
+	if err := cli.Disconnect(); err != nil {
+		t.Fatalf("disconnect: %v", err)
+	}
+	if _, err := cli.RemoteAddr(); !errors.Is(err, unix.ENOTCONN) {
+		t.Errorf("peer after disconnect: %v, want ENOTCONN", err)
+	}
+	if r := cli.Poll(uint32(socket.EventOut)); r&uint32(socket.EventErr) == 0 {
+		t.Errorf("poll after disconnect %#x, want POLLERR", r)
+	}
+	if _, err := cli.Send([]byte("x"), nil, socket.SendFlags{NoSignal: true}); !errors.Is(err, unix.ECONNRESET) {
+		t.Errorf("send after disconnect: %v, want ECONNRESET", err)
+	}
+	if v := cli.PendingError(); v != 0 {
+		t.Errorf("SO_ERROR after the send took it: %v", v)
+	}
+	wait(t, srv, uint64(socket.EventIn))
+	if _, err := srv.Recv(make([]byte, 4), socket.RecvFlags{}); !errors.Is(err, unix.ECONNRESET) {
+		t.Errorf("the peer read %v, want ECONNRESET", err)
+	}
+	ln := blockingSocket(t, n, true, unix.SOCK_STREAM)
+	if err := ln.Bind(addr(ipB, 7106)); err != nil {
+		t.Fatal(err)
+	}
+	ln.Listen(1)
+	if err := cli.Connect(addr(ipB, 7106)); err != nil {
+		t.Fatalf("connect again: %v", err)
+	}
+	acc, _, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer acc.Release()
+	cli.Send([]byte("again"), nil, socket.SendFlags{})
+	if got := recvString(t, acc, socket.RecvFlags{}); got != "again" {
+		t.Errorf("after reconnecting received %q", got)
+	}
+}
+
+// FIOASYNC sets O_ASYNC; SIOCATMARK is 0 on a stream (no urgent data is
+// kept) and a protocol's unknown request on a datagram socket.
+func TestIoctlAsyncAndAtMark(t *testing.T) {
+	n := testnet.New(t)
+	cli, _ := tcpPair(t, n, 7107)
+	on := int32(1)
+	if err := cli.Ioctl(socket.IoctlFIOASYNC, &on); err != nil {
+		t.Fatal(err)
+	}
+	if fl, _ := cli.Fcntl(unix.F_GETFL, 0); fl&unix.O_ASYNC == 0 {
+		t.Errorf("F_GETFL %#x after FIOASYNC 1", fl)
+	}
+	mark := int32(7)
+	if err := cli.Ioctl(socket.IoctlSIOCATMARK, &mark); err != nil || mark != 0 {
+		t.Errorf("SIOCATMARK: %d %v", mark, err)
+	}
+	u := mustSocket(t, n, false, unix.SOCK_DGRAM)
+	if err := u.Ioctl(socket.IoctlSIOCATMARK, &mark); !errors.Is(err, unix.ENOTTY) {
+		t.Errorf("SIOCATMARK on UDP: %v, want ENOTTY", err)
+	}
+}

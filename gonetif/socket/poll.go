@@ -60,7 +60,7 @@ func (so *Socket) Poll(events uint32) uint32 {
 	if sndShut || closed {
 		r |= waiter.WritableEvents
 	}
-	if st == tcp.StateError && so.errorPending() {
+	if (st == tcp.StateError && so.errorPending()) || so.dropped.Load() {
 		r |= EventErr
 	}
 	return uint32(r & want)

@@ -56,6 +56,7 @@ type Socket struct {
 	statusFlags atomic.Uint32 // F_SETFL's keptStatusFlags (callargs.go)
 	cork        corkState     // UDP_CORK and MSG_MORE (cork.go)
 	udpReadShut atomic.Bool   // SHUT_RD on a UDP socket (shutdownUDP)
+	dropped     atomic.Bool   // droppedErr is set (read without mu on each call)
 	// IP_MULTICAST_IF of an IPV6_V6ONLY socket, kept only to read back.
 	v6onlyMulticastIf atomic.Pointer[tcpip.MulticastInterfaceOption]
 	coal              atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
@@ -70,6 +71,7 @@ type Socket struct {
 	synCount   int  // TCP_SYNCNT as set; gVisor's active open ignores it
 	synTimer   *time.Timer
 	synExpired bool
+	droppedErr unix.Errno // ECONNRESET once connect(AF_UNSPEC) dropped the connection
 	listening  bool
 	closed     bool
 }
@@ -240,6 +242,7 @@ func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
 		}
 		return so.settleLocked()
 	}
+	so.takeDroppedLocked() // Linux clears the error when it connects anew
 	if so.Type == unix.SOCK_STREAM {
 		if _, err := so.ep.GetRemoteAddress(); err == nil {
 			return unix.EISCONN
@@ -305,9 +308,13 @@ func (so *Socket) renewLocked() error {
 }
 
 // Disconnect is connect(AF_UNSPEC): a datagram socket forgets its peer,
-// a listener stops listening (as Linux's tcp_disconnect).
+// a listener stops listening, a connected stream drops its connection
+// (as Linux's tcp_disconnect).
 func (so *Socket) Disconnect() error {
 	if so.Type == unix.SOCK_STREAM {
+		if _, err := so.ep.GetRemoteAddress(); err == nil {
+			return so.dropConnection()
+		}
 		if so.Listening() {
 			if err := so.ep.Shutdown(tcpip.ShutdownRead); err != nil {
 				return errnoOf(err)
@@ -319,6 +326,44 @@ func (so *Socket) Disconnect() error {
 		return nil
 	}
 	return errOrNil(so.ep.Disconnect())
+}
+
+// dropConnection is Disconnect on a connected stream: the peer gets a
+// reset, unsent bytes are dropped, the socket is fresh again (it may
+// connect anew) and its next send, receive or SO_ERROR reports
+// ECONNRESET once.
+func (so *Socket) dropConnection() error {
+	if c := so.coal.Load(); c != nil {
+		c.reset()
+	}
+	so.ep.Abort()
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	if err := so.renewLocked(); err != nil {
+		return err
+	}
+	so.shutRead, so.shutWrite = false, false
+	so.connecting, so.inProgress, so.connectErr = false, false, 0
+	so.droppedErr = unix.ECONNRESET
+	so.dropped.Store(true)
+	return nil
+}
+
+// takeDropped reports, once, the ECONNRESET of a dropped connection.
+func (so *Socket) takeDropped() unix.Errno {
+	if !so.dropped.Load() {
+		return 0
+	}
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.takeDroppedLocked()
+}
+
+func (so *Socket) takeDroppedLocked() unix.Errno {
+	e := so.droppedErr
+	so.droppedErr = 0
+	so.dropped.Store(false)
+	return e
 }
 
 // settleLocked reports the outcome of an EINPROGRESS connect once.
@@ -385,6 +430,9 @@ func (so *Socket) takeError() unix.Errno {
 func (so *Socket) PendingError() unix.Errno {
 	so.mu.Lock()
 	defer so.mu.Unlock()
+	if e := so.takeDroppedLocked(); e != 0 {
+		return e
+	}
 	if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) != 0 {
 		so.finishConnectLocked()
 	}
@@ -467,6 +515,11 @@ func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 	}
 	if flags.ErrQueue {
 		return RecvResult{}, unix.EAGAIN // Linux, with nothing queued: never waits
+	}
+	if stream {
+		if e := so.takeDropped(); e != 0 {
+			return RecvResult{}, e
+		}
 	}
 	if flags.OOB && stream {
 		// Urgent data is never kept (nor inlined); Linux says EINVAL
@@ -559,6 +612,11 @@ func (so *Socket) sendOnce(b []byte, to *tcpip.FullAddress, flags SendFlags) (in
 	}
 	if so.corking(flags.More) {
 		return so.corkSend(b, to, flags.More)
+	}
+	if so.Type == unix.SOCK_STREAM {
+		if e := so.takeDropped(); e != 0 {
+			return 0, e
+		}
 	}
 	if c := so.coal.Load(); c != nil {
 		if n, err, handled := c.send(b); handled {
