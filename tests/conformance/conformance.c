@@ -2340,6 +2340,75 @@ static void t_states(void)
     sendto(u, "z", 1, 0, SA(echo), sizeof(echo));
     CHECK("udp_bind_after_autobind", bind(u, SA(any), sizeof(any)));
     close(u);
+
+    /* Data calls on a listener. */
+    l = listener(&port);
+    CHECK("listener_send", send(l, "x", 1, MSG_NOSIGNAL));
+    CHECK("listener_sendto", sendto(l, "x", 1, MSG_NOSIGNAL, SA(echo), sizeof(echo)));
+    CHECK("listener_recv", recv(l, buf, sizeof(buf), MSG_DONTWAIT));
+    CHECK("listener_read", (fcntl(l, F_SETFL, O_NONBLOCK), read(l, buf, sizeof(buf))));
+    show_name("listener_peername", l, 1);
+    close(l);
+
+    /* connect(AF_UNSPEC) on a connected stream drops the connection; the
+     * socket may connect again. */
+    c = tcp_to(PEER_IP, P_ECHO);
+    CHECK("connected_connect_unspec", connect(c, SA(unspec), sizeof(unspec)));
+    show_name("connected_peername_after_unspec", c, 1);
+    out("connected_poll_after_unspec", "%#x", wait_ev(c, POLLIN | POLLOUT, 0));
+    CHECK("connected_send_after_unspec", send(c, "x", 1, MSG_NOSIGNAL));
+    CHECK("connected_recv_after_unspec", recv(c, buf, sizeof(buf), MSG_DONTWAIT));
+    CHECK("connected_connect_after_unspec", connect(c, SA(echo), sizeof(echo)));
+    CHECK("connected_send_after_reconnect", send(c, "re", 2, MSG_NOSIGNAL));
+    CHECKDATA("connected_recv_after_reconnect", read_n(c, buf, 2), buf);
+    close(c);
+    t = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK("fresh_connect_unspec", connect(t, SA(unspec), sizeof(unspec)));
+    close(t);
+}
+
+/* ---- ioctl requests a socket answers on Linux --------------------------- */
+
+static void t_ioctls(void)
+{
+    SECTION("ioctl");
+    int c, a;
+    local_pair(&c, &a);
+    int u = udp_sock();
+    int port;
+    int l = listener(&port);
+    static const struct {
+        const char *name;
+        unsigned long req;
+    } reqs[] = {
+        {"fionread", FIONREAD}, {"siocatmark", SIOCATMARK},
+        {"fioasync_on", FIOASYNC}, {"fioclex", FIOCLEX}, {"fionclex", FIONCLEX},
+    };
+    const int fds[] = {c, u, l};
+    const char *kinds[] = {"tcp", "udp", "listener"};
+    char name[64];
+    send(a, "abc", 3, 0);
+    wait_ev(c, POLLIN, 1000);
+    msleep(20);
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+            int v = 1;
+            errno = 0;
+            int r = ioctl(fds[k], reqs[i].req, &v);
+            char extra[32];
+            snprintf(extra, sizeof(extra), "v=%d", v);
+            snprintf(name, sizeof(name), "%s_%s", kinds[k], reqs[i].name);
+            res(name, r, errno, r == 0 ? extra : NULL);
+        }
+        snprintf(name, sizeof(name), "%s_getfl_after_fioasync", kinds[k]);
+        show_fl(name, fds[k]);
+        snprintf(name, sizeof(name), "%s_getfd_after_fionclex", kinds[k]);
+        CHECK(name, fcntl(fds[k], F_GETFD));
+    }
+    close(c);
+    close(a);
+    close(u);
+    close(l);
 }
 
 /* ---- MSG_* flags on TCP and UDP ------------------------------------------ */
@@ -2460,6 +2529,7 @@ int main(int argc, char **argv)
     t_v6udp();
     t_optsweep();
     t_states();
+    t_ioctls();
     t_msgflags();
     t_wire();
     fprintf(stderr, "%d cases\n", ncases);
