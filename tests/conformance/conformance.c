@@ -2495,6 +2495,27 @@ static void t_msgflags(void)
     snprintf(extra, sizeof(extra), "flags=%#x", mh.msg_flags);
     res("tcp_recvmsg_peek_flags", r, errno, extra);
     recv(c, buf, sizeof(buf), MSG_DONTWAIT);
+    /* MSG_TRUNC through recvmsg with two buffers: taken, not copied. */
+    send(a, "klmnop", 6, 0);
+    wait_ev(c, POLLIN, 1000);
+    msleep(20);
+    char p1[3] = "..", p2[3] = "..";
+    struct iovec two[2] = {{p1, 2}, {p2, 2}};
+    mh.msg_iov = two;
+    mh.msg_iovlen = 2;
+    errno = 0;
+    r = recvmsg(c, &mh, MSG_DONTWAIT | MSG_TRUNC);
+    snprintf(extra, sizeof(extra), "'%s' '%s' flags=%#x", p1, p2, mh.msg_flags);
+    res("tcp_recvmsg_trunc_iov2", r, errno, extra);
+    CHECKDATA("tcp_recvmsg_trunc_iov2_rest", recv(c, buf, sizeof(buf), MSG_DONTWAIT), buf);
+    /* MSG_MORE through sendmsg, then a plain send ends the datagram. */
+    struct iovec part = {"gh", 2};
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &part;
+    mh.msg_iovlen = 1;
+    CHECK("udp_sendmsg_more", sendmsg(u, &mh, MSG_MORE));
+    CHECK("udp_sendmsg_more_end", send(u, "ij", 2, 0));
+    CHECKDATA("udp_sendmsg_more_echoed", (wait_ev(u, POLLIN, 1000), recv(u, buf, sizeof(buf), MSG_DONTWAIT)), buf);
     close(c);
     close(a);
     close(u);
