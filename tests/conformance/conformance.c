@@ -2220,6 +2220,21 @@ static void t_optsweep(void)
         CHECK(name, set_int(s, SOL_SOCKET, 999, 1));
         close(s);
     }
+    /* The same on a listener, a connected client and an accepted socket. */
+    int port, c, a;
+    int l = listener(&port);
+    local_pair(&c, &a);
+    const int more[] = {l, c, a};
+    const char *mn[] = {"listener", "connected", "accepted"};
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+            snprintf(name, sizeof(name), "get_%s_%s", mn[k], opts[i].name);
+            show_int_opt(name, more[k], opts[i].level, opts[i].opt);
+        }
+    }
+    close(l);
+    close(c);
+    close(a);
 }
 
 /* ---- calls in states they do not belong to ------------------------------ */
