@@ -377,3 +377,23 @@ func TestIoctlAsyncAndAtMark(t *testing.T) {
 		t.Errorf("SIOCATMARK on UDP: %v, want ENOTTY", err)
 	}
 }
+
+// TCP_SYNCNT stops at Linux's 127 (gVisor took any count), and a stream
+// has no IPV6_MULTICAST_HOPS to set.
+func TestSetOptionLimits(t *testing.T) {
+	n := testnet.New(t)
+	so := mustSocket(t, n, false, unix.SOCK_STREAM)
+	if err := so.SetOptionInt(unix.IPPROTO_TCP, unix.TCP_SYNCNT, 127); err != nil {
+		t.Errorf("TCP_SYNCNT 127: %v", err)
+	}
+	if err := so.SetOptionInt(unix.IPPROTO_TCP, unix.TCP_SYNCNT, 128); !errors.Is(err, unix.EINVAL) {
+		t.Errorf("TCP_SYNCNT 128: %v, want EINVAL", err)
+	}
+	if v, _ := so.OptionInt(unix.IPPROTO_TCP, unix.TCP_SYNCNT); v != 127 {
+		t.Errorf("TCP_SYNCNT reads %d after the refused 128", v)
+	}
+	tcp6 := socket6(t, n, unix.SOCK_STREAM, false)
+	if err := tcp6.SetOptionInt(unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, 5); !errors.Is(err, unix.ENOPROTOOPT) {
+		t.Errorf("IPV6_MULTICAST_HOPS on TCP: %v, want ENOPROTOOPT", err)
+	}
+}

@@ -228,6 +228,9 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			}
 			return errOrNil(so.ep.SetSockOptInt(tcpip.KeepaliveCountOption, v))
 		case unix.TCP_SYNCNT:
+			if v > maxTCPSynCount {
+				return unix.EINVAL // gVisor takes any; Linux stops at 127
+			}
 			if err := so.ep.SetSockOptInt(tcpip.TCPSynCountOption, v); err != nil {
 				return errnoOf(err)
 			}
@@ -289,6 +292,9 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			}
 			return errOrNil(so.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, v))
 		case unix.IPV6_MULTICAST_HOPS:
+			if so.Type == unix.SOCK_STREAM {
+				return unix.ENOPROTOOPT // Linux: no multicast on a stream
+			}
 			if v == -1 {
 				v = 1
 			} else if v < 0 || v > 255 {
@@ -466,6 +472,9 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 	}
 	return 0, unix.ENOPROTOOPT
 }
+
+// maxTCPSynCount is Linux's MAX_TCP_SYNCNT, the most TCP_SYNCNT takes.
+const maxTCPSynCount = 127
 
 // noSuchLevel is getsockopt's error for a level the socket has not:
 // Linux's IPv4 code answers EOPNOTSUPP, its IPv6 code ENOPROTOOPT.
