@@ -2220,6 +2220,51 @@ static void t_optsweep(void)
         CHECK(name, set_int(s, SOL_SOCKET, 999, 1));
         close(s);
     }
+    /* Set and read back, with values inside and at the edges of each range. */
+    static const struct {
+        const char *name;
+        int level, opt, v;
+    } sets[] = {
+        {"so_reuseaddr_2", SOL_SOCKET, SO_REUSEADDR, 2},
+        {"so_reuseport_1", SOL_SOCKET, SO_REUSEPORT, 1},
+        {"so_keepalive_7", SOL_SOCKET, SO_KEEPALIVE, 7},
+        {"so_broadcast_1", SOL_SOCKET, SO_BROADCAST, 1},
+        {"tcp_nodelay_3", IPPROTO_TCP, TCP_NODELAY, 3},
+        {"tcp_keepidle_32767", IPPROTO_TCP, TCP_KEEPIDLE, 32767},
+        {"tcp_keepidle_32768", IPPROTO_TCP, TCP_KEEPIDLE, 32768},
+        {"tcp_keepintvl_32768", IPPROTO_TCP, TCP_KEEPINTVL, 32768},
+        {"tcp_keepcnt_127", IPPROTO_TCP, TCP_KEEPCNT, 127},
+        {"tcp_keepcnt_0", IPPROTO_TCP, TCP_KEEPCNT, 0},
+        {"tcp_syncnt_127", IPPROTO_TCP, TCP_SYNCNT, 127},
+        {"tcp_syncnt_128", IPPROTO_TCP, TCP_SYNCNT, 128},
+        {"tcp_user_timeout_1000", IPPROTO_TCP, TCP_USER_TIMEOUT, 1000},
+        {"tcp_user_timeout_minus1", IPPROTO_TCP, TCP_USER_TIMEOUT, -1},
+        {"ip_ttl_255", IPPROTO_IP, IP_TTL, 255},
+        {"ip_ttl_minus2", IPPROTO_IP, IP_TTL, -2},
+        {"ip_tos_0x21", IPPROTO_IP, IP_TOS, 0x21},
+        {"ip_tos_0x1ff", IPPROTO_IP, IP_TOS, 0x1ff},
+        {"ip_multicast_ttl_255", IPPROTO_IP, IP_MULTICAST_TTL, 255},
+        {"ip_multicast_ttl_minus1", IPPROTO_IP, IP_MULTICAST_TTL, -1},
+        {"ip_multicast_ttl_256", IPPROTO_IP, IP_MULTICAST_TTL, 256},
+        {"ip_multicast_loop_5", IPPROTO_IP, IP_MULTICAST_LOOP, 5},
+        {"ipv6_unicast_hops_255", IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255},
+        {"ipv6_unicast_hops_256", IPPROTO_IPV6, IPV6_UNICAST_HOPS, 256},
+        {"ipv6_unicast_hops_minus1", IPPROTO_IPV6, IPV6_UNICAST_HOPS, -1},
+        {"ipv6_multicast_hops_minus1", IPPROTO_IPV6, IPV6_MULTICAST_HOPS, -1},
+        {"ipv6_multicast_hops_256", IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 256},
+        {"ipv6_multicast_loop_2", IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 2},
+        {"ipv6_v6only_9", IPPROTO_IPV6, IPV6_V6ONLY, 9},
+    };
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        int s = socket(kinds[k].family, kinds[k].type, 0);
+        for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+            snprintf(name, sizeof(name), "set_%s_%s", kinds[k].name, sets[i].name);
+            CHECK(name, set_int(s, sets[i].level, sets[i].opt, sets[i].v));
+            snprintf(name, sizeof(name), "get_%s_%s", kinds[k].name, sets[i].name);
+            show_int_opt(name, s, sets[i].level, sets[i].opt);
+        }
+        close(s);
+    }
     /* The same on a listener, a connected client and an accepted socket. */
     int port, c, a;
     int l = listener(&port);
