@@ -363,6 +363,22 @@ func (c *coalescer) flush() (left bool) {
 	}
 }
 
+// reset forgets the connection the buffered bytes were for: they are
+// dropped, with any error, deferred shutdown and SHUT_WR, so the socket's
+// next connection starts clean (connect(AF_UNSPEC), Socket.Disconnect).
+func (c *coalescer) reset() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending != nil {
+		c.release(c.pending)
+		c.pending = nil
+	}
+	c.stalled, c.refused, c.err, c.shutAfter, c.wshut = false, false, 0, 0, false
+	c.updateBusyLocked()
+}
+
 // takeError reports (once) a flush failure not reported yet.
 func (c *coalescer) takeError() error {
 	if !c.busy.Load() {

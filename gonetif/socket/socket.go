@@ -52,8 +52,14 @@ type Socket struct {
 	notify atomic.Pointer[func(waiter.EventMask)]
 	blk    blocking
 
-	devNames atomic.Pointer[DeviceNames]
-	coal     atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
+	devNames    atomic.Pointer[DeviceNames]
+	statusFlags atomic.Uint32 // F_SETFL's keptStatusFlags (callargs.go)
+	cork        corkState     // UDP_CORK and MSG_MORE (cork.go)
+	udpReadShut atomic.Bool   // SHUT_RD on a UDP socket (shutdownUDP)
+	dropped     atomic.Bool   // droppedErr is set (read without mu on each call)
+	// IP_MULTICAST_IF of an IPV6_V6ONLY socket, kept only to read back.
+	v6onlyMulticastIf atomic.Pointer[tcpip.MulticastInterfaceOption]
+	coal              atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
 
 	// Under mu. The flags come first, together, so the struct is 208
 	// bytes, not 224 (one size class less per socket).
@@ -64,6 +70,7 @@ type Socket struct {
 	shutRead   bool
 	errTaken   bool // the connection's error was reported once
 	synExpired bool
+	droppedErr unix.Errno // ECONNRESET once connect(AF_UNSPEC) dropped the connection
 	listening  bool
 	closed     bool
 	connectErr unix.Errno
@@ -174,10 +181,39 @@ func (so *Socket) Endpoint() (tcpip.Endpoint, *waiter.Queue) { return so.ep, so.
 // Bind assigns a local address.
 func (so *Socket) Bind(addr tcpip.FullAddress) error {
 	err := so.ep.Bind(addr)
-	if _, ok := err.(*tcpip.ErrNoPortAvailable); ok {
+	switch err.(type) {
+	case *tcpip.ErrNoPortAvailable:
 		return unix.EADDRINUSE // Linux: no free port to bind to
+	case *tcpip.ErrInvalidEndpointState, *tcpip.ErrAlreadyBound:
+		// Bound already. Linux checks the address before that.
+		if so.foreignAddr(addr.Addr) {
+			return unix.EADDRNOTAVAIL
+		}
 	}
 	return errOrNil(err)
+}
+
+// foreignAddr: a is a unicast address no interface of the stack holds,
+// which bind refuses (EADDRNOTAVAIL).
+func (so *Socket) foreignAddr(a tcpip.Address) bool {
+	if so.stack == nil || a.Unspecified() {
+		return false
+	}
+	proto := so.netProto
+	if isV4Mapped(a) {
+		m := a.As16()
+		a, proto = tcpip.AddrFrom4([4]byte(m[12:])), ipv4.ProtocolNumber
+	}
+	if a.Len() == 4 {
+		v4 := a.As4()
+		if v4[0] >= 224 || so.stack.IsSubnetBroadcast(0, ipv4.ProtocolNumber, a) {
+			return false // multicast, limited or subnet broadcast
+		}
+		proto = ipv4.ProtocolNumber
+	} else if a.As16()[0] == 0xff {
+		return false
+	}
+	return so.stack.CheckLocalAddress(0, proto, a) == 0
 }
 
 // connectOnce starts a connection. For TCP it returns EINPROGRESS; the result
@@ -188,6 +224,9 @@ func (so *Socket) Bind(addr tcpip.FullAddress) error {
 func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
 	if err := so.needScope(addr); err != nil {
 		return err
+	}
+	if so.v6onlyRefuses(addr) {
+		return unix.ENETUNREACH
 	}
 	so.mu.Lock()
 	defer so.mu.Unlock()
@@ -205,6 +244,7 @@ func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
 		}
 		return so.settleLocked()
 	}
+	so.takeDroppedLocked() // Linux clears the error when it connects anew
 	if so.Type == unix.SOCK_STREAM {
 		if _, err := so.ep.GetRemoteAddress(); err == nil {
 			return unix.EISCONN
@@ -269,12 +309,63 @@ func (so *Socket) renewLocked() error {
 	return nil
 }
 
-// Disconnect is connect(AF_UNSPEC): a datagram socket forgets its peer.
+// Disconnect is connect(AF_UNSPEC): a datagram socket forgets its peer,
+// a listener stops listening, a connected stream drops its connection
+// (as Linux's tcp_disconnect).
 func (so *Socket) Disconnect() error {
 	if so.Type == unix.SOCK_STREAM {
+		if _, err := so.ep.GetRemoteAddress(); err == nil {
+			return so.dropConnection()
+		}
+		if so.Listening() {
+			if err := so.ep.Shutdown(tcpip.ShutdownRead); err != nil {
+				return errnoOf(err)
+			}
+			so.mu.Lock()
+			so.listening = false
+			so.mu.Unlock()
+		}
 		return nil
 	}
 	return errOrNil(so.ep.Disconnect())
+}
+
+// dropConnection is Disconnect on a connected stream: the peer gets a
+// reset, unsent bytes are dropped, the socket is fresh again (it may
+// connect anew) and its next send, receive or SO_ERROR reports
+// ECONNRESET once.
+func (so *Socket) dropConnection() error {
+	if c := so.coal.Load(); c != nil {
+		c.reset()
+	}
+	so.ep.Abort()
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	if err := so.renewLocked(); err != nil {
+		return err
+	}
+	so.shutRead, so.shutWrite = false, false
+	so.connecting, so.inProgress, so.connectErr = false, false, 0
+	so.droppedErr = unix.ECONNRESET
+	so.dropped.Store(true)
+	return nil
+}
+
+// takeDropped reports, once, the ECONNRESET of a dropped connection.
+func (so *Socket) takeDropped() unix.Errno {
+	if !so.dropped.Load() {
+		return 0
+	}
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.takeDroppedLocked()
+}
+
+func (so *Socket) takeDroppedLocked() unix.Errno {
+	e := so.droppedErr
+	so.droppedErr = 0
+	so.dropped.Store(false)
+	return e
 }
 
 // settleLocked reports the outcome of an EINPROGRESS connect once.
@@ -341,6 +432,9 @@ func (so *Socket) takeError() unix.Errno {
 func (so *Socket) PendingError() unix.Errno {
 	so.mu.Lock()
 	defer so.mu.Unlock()
+	if e := so.takeDroppedLocked(); e != 0 {
+		return e
+	}
 	if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) != 0 {
 		so.finishConnectLocked()
 	}
@@ -396,6 +490,11 @@ type RecvFlags struct {
 	DontWait       bool // MSG_DONTWAIT: this call does not wait
 	WaitAll        bool // MSG_WAITALL: a blocking stream receive fills the buffer
 	OOB            bool // MSG_OOB: there is never urgent data to read
+	// MSG_TRUNC: a stream receive takes (or with Peek counts) the bytes
+	// without copying them; a datagram one returns its whole length.
+	Trunc bool
+	// MSG_ERRQUEUE: no error queue is kept, so it is always empty (EAGAIN).
+	ErrQueue bool
 }
 
 // RecvResult describes one receive.
@@ -404,6 +503,9 @@ type RecvResult struct {
 	Total int               // bytes of the datagram (> N when truncated)
 	From  tcpip.FullAddress // sender, when asked for
 	EOF   bool              // stream closed by the peer (N == 0)
+	// Discarded: the N bytes were taken but not copied (MSG_TRUNC on a
+	// stream); the caller's buffer is left as it was.
+	Discarded bool
 }
 
 // recvOnce copies received data into b. It returns EAGAIN when nothing is
@@ -413,6 +515,14 @@ func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 	if c := so.coal.Load(); c != nil {
 		c.prevSmall.Store(false)
 	}
+	if flags.ErrQueue {
+		return RecvResult{}, unix.EAGAIN // Linux, with nothing queued: never waits
+	}
+	if stream {
+		if e := so.takeDropped(); e != 0 {
+			return RecvResult{}, e
+		}
+	}
 	if flags.OOB && stream {
 		// Urgent data is never kept (nor inlined); Linux says EINVAL
 		// when there is none to read. Datagram sockets ignore the flag.
@@ -421,6 +531,8 @@ func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 	var dst io.Writer
 	opts := tcpip.ReadOptions{Peek: flags.Peek, NeedRemoteAddr: flags.NeedRemoteAddr}
 	switch {
+	case len(b) > 0 && stream && flags.Trunc:
+		dst = &tcpip.LimitedWriter{W: discard{}, N: int64(len(b))}
 	case len(b) > 0:
 		w := tcpip.SliceWriter(b)
 		dst = &w
@@ -442,16 +554,25 @@ func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 				return RecvResult{}, unix.EAGAIN // Linux: no datagram, shut or not
 			}
 			return RecvResult{EOF: true}, nil
-		case *tcpip.ErrInvalidEndpointState:
+		case *tcpip.ErrInvalidEndpointState, *tcpip.ErrNotConnected:
 			if so.Type == unix.SOCK_STREAM {
+				if so.readShut() {
+					// Linux: shut for reading while unconnected reads EOF.
+					return RecvResult{EOF: true}, nil
+				}
 				return RecvResult{}, unix.ENOTCONN
+			}
+		case *tcpip.ErrWouldBlock:
+			if !flags.DontWait && so.udpReadShut.Load() {
+				return RecvResult{EOF: true}, nil // Linux: shut and empty, no wait
 			}
 		case *tcpip.ErrConnectionReset, *tcpip.ErrTimeout, *tcpip.ErrConnectionRefused:
 			so.markErrTaken()
 		}
 		return RecvResult{}, errnoOf(err)
 	}
-	return RecvResult{N: min(res.Count, len(b)), Total: res.Total, From: res.RemoteAddr}, nil
+	return RecvResult{N: min(res.Count, len(b)), Total: res.Total, From: res.RemoteAddr,
+		Discarded: stream && flags.Trunc}, nil
 }
 
 // discard takes all it is given, for a zero-length datagram receive.
@@ -486,6 +607,17 @@ func (so *Socket) sendOnce(b []byte, to *tcpip.FullAddress, flags SendFlags) (in
 	if to != nil {
 		if err := so.needScope(*to); err != nil {
 			return 0, err
+		}
+		if so.v6onlyRefuses(*to) {
+			return 0, unix.ENETUNREACH
+		}
+	}
+	if so.corking(flags.More) {
+		return so.corkSend(b, to, flags.More)
+	}
+	if so.Type == unix.SOCK_STREAM {
+		if e := so.takeDropped(); e != 0 {
+			return 0, e
 		}
 	}
 	if c := so.coal.Load(); c != nil {
@@ -536,14 +668,76 @@ func (so *Socket) Shutdown(how int) error {
 		so.wq.Notify(allEvents)
 		return errOrNil(err)
 	}
+	if so.Protocol == unix.IPPROTO_UDP && so.Type == unix.SOCK_DGRAM {
+		return so.shutdownUDP(flags)
+	}
+	listener := so.Listening()
 	err := so.ep.Shutdown(flags)
-	if err == nil || so.Type != unix.SOCK_STREAM {
+	_, unconnected := err.(*tcpip.ErrNotConnected)
+	switch {
+	case listener:
+		if flags&tcpip.ShutdownRead != 0 && err == nil {
+			// Linux disconnects a listener shut for reading: it stops
+			// listening and keeps no direction shut.
+			so.mu.Lock()
+			so.listening = false
+			so.mu.Unlock()
+		}
+	case err == nil || so.Type != unix.SOCK_STREAM || unconnected:
+		// Linux keeps the directions shut even when it answers ENOTCONN.
 		so.mu.Lock()
 		so.shutRead = so.shutRead || flags&tcpip.ShutdownRead != 0
 		so.shutWrite = so.shutWrite || flags&tcpip.ShutdownWrite != 0
 		so.mu.Unlock()
 	}
 	return errOrNil(err)
+}
+
+// shutdownUDP is Shutdown on a UDP socket. Linux keeps queueing the
+// datagrams that arrive after SHUT_RD (a receive takes them; with none
+// queued it returns 0 instead of waiting) where gVisor drops them, so the
+// read side is kept here and only SHUT_WR reaches gVisor. ENOTCONN, as
+// Linux, when not connected; the directions are shut all the same.
+func (so *Socket) shutdownUDP(flags tcpip.ShutdownFlags) error {
+	var err tcpip.Error
+	if flags&tcpip.ShutdownWrite != 0 {
+		err = so.ep.Shutdown(tcpip.ShutdownWrite)
+	} else if _, e := so.ep.GetRemoteAddress(); e != nil {
+		err = &tcpip.ErrNotConnected{}
+	}
+	so.mu.Lock()
+	so.shutRead = so.shutRead || flags&tcpip.ShutdownRead != 0
+	so.shutWrite = so.shutWrite || flags&tcpip.ShutdownWrite != 0
+	so.mu.Unlock()
+	if flags&tcpip.ShutdownRead != 0 {
+		so.udpReadShut.Store(true)
+		so.wq.Notify(EventIn) // a blocked receive returns now
+	}
+	return errOrNil(err)
+}
+
+func (so *Socket) writeShut() bool {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.shutWrite
+}
+
+func (so *Socket) readShut() bool {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.shutRead
+}
+
+// Listening is SO_ACCEPTCONN: listen was called and neither shutdown
+// for reading nor connect(AF_UNSPEC) ended it since (gVisor's endpoint
+// stays in its listen state after those).
+func (so *Socket) Listening() bool {
+	if so.Type != unix.SOCK_STREAM || tcp.EndpointState(so.ep.State()) != tcp.StateListen {
+		return false
+	}
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.listening
 }
 
 // Release releases the endpoint at once, without lingering (Close
