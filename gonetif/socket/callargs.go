@@ -74,7 +74,10 @@ const keptStatusFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_NOATIME
 func (so *Socket) Fcntl(cmd, val int) (int, error) {
 	switch cmd {
 	case unix.F_GETFL:
-		fl := unix.O_RDWR | int(so.statusFlags.Load())
+		fl := unix.O_RDWR
+		if x := so.extra.Load(); x != nil {
+			fl |= int(x.statusFlags.Load())
+		}
 		if so.Nonblock() {
 			fl |= unix.O_NONBLOCK
 		}
@@ -83,7 +86,7 @@ func (so *Socket) Fcntl(cmd, val int) (int, error) {
 		if val&unix.O_DIRECT != 0 {
 			return 0, unix.EINVAL
 		}
-		so.statusFlags.Store(uint32(val & keptStatusFlags))
+		so.extraOf().statusFlags.Store(uint32(val & keptStatusFlags))
 		so.SetNonblock(val&unix.O_NONBLOCK != 0)
 		return 0, nil
 	}
@@ -126,9 +129,9 @@ func (so *Socket) Ioctl(request uint64, arg *int32) error {
 		return nil
 	case IoctlFIOASYNC:
 		if *arg != 0 {
-			so.statusFlags.Or(unix.O_ASYNC)
+			so.extraOf().statusFlags.Or(unix.O_ASYNC)
 		} else {
-			so.statusFlags.And(^uint32(unix.O_ASYNC))
+			so.extraOf().statusFlags.And(^uint32(unix.O_ASYNC))
 		}
 		return nil
 	case IoctlSIOCATMARK:

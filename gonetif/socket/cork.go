@@ -33,9 +33,13 @@ type corkState struct {
 }
 
 func (so *Socket) corked() bool {
-	so.cork.mu.Lock()
-	defer so.cork.mu.Unlock()
-	return so.cork.on
+	x := so.extra.Load()
+	if x == nil {
+		return false
+	}
+	x.cork.mu.Lock()
+	defer x.cork.mu.Unlock()
+	return x.cork.on
 }
 
 // corking: this send goes through the cork (a UDP socket only).
@@ -43,13 +47,17 @@ func (so *Socket) corking(more bool) bool {
 	if so.Protocol != unix.IPPROTO_UDP || so.Type != unix.SOCK_DGRAM {
 		return false
 	}
-	return more || so.cork.active.Load()
+	if more {
+		return true
+	}
+	x := so.extra.Load()
+	return x != nil && x.cork.active.Load()
 }
 
 // corkSend adds b to the datagram being gathered and sends it unless
 // more or UDP_CORK holds it back. It answers len(b) or the error.
 func (so *Socket) corkSend(b []byte, to *tcpip.FullAddress, more bool) (int, error) {
-	c := &so.cork
+	c := &so.extraOf().cork
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.pending {
@@ -77,7 +85,7 @@ func (so *Socket) corkSend(b []byte, to *tcpip.FullAddress, more bool) (int, err
 	if more || c.on {
 		return len(b), nil
 	}
-	if err := so.corkFlushLocked(); err != nil {
+	if err := so.corkFlushLocked(c); err != nil {
 		if err == unix.EAGAIN {
 			// No room now: keep the earlier parts; the retry brings b again.
 			c.data = c.data[:before]
@@ -90,8 +98,7 @@ func (so *Socket) corkSend(b []byte, to *tcpip.FullAddress, more bool) (int, err
 
 // corkFlushLocked sends the gathered datagram; it is dropped unless the
 // send found no room (EAGAIN).
-func (so *Socket) corkFlushLocked() error {
-	c := &so.cork
+func (so *Socket) corkFlushLocked(c *corkState) error {
 	if !c.pending {
 		return nil
 	}
@@ -118,12 +125,12 @@ func (c *corkState) dropLocked() {
 // setCork is setsockopt(UDP_CORK): clearing it sends what was gathered
 // (its error is not reported, as on Linux).
 func (so *Socket) setCork(on bool) {
-	c := &so.cork
+	c := &so.extraOf().cork
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.on = on
 	c.active.Store(on || c.pending)
 	if !on {
-		so.corkFlushLocked() //nolint:errcheck // Linux drops it too
+		so.corkFlushLocked(c) //nolint:errcheck // Linux drops it too
 	}
 }

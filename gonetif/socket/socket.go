@@ -52,14 +52,9 @@ type Socket struct {
 	notify atomic.Pointer[func(waiter.EventMask)]
 	blk    blocking
 
-	devNames    atomic.Pointer[DeviceNames]
-	statusFlags atomic.Uint32 // F_SETFL's keptStatusFlags (callargs.go)
-	cork        corkState     // UDP_CORK and MSG_MORE (cork.go)
-	udpReadShut atomic.Bool   // SHUT_RD on a UDP socket (shutdownUDP)
-	dropped     atomic.Bool   // droppedErr is set (read without mu on each call)
-	// IP_MULTICAST_IF of an IPV6_V6ONLY socket, kept only to read back.
-	v6onlyMulticastIf atomic.Pointer[tcpip.MulticastInterfaceOption]
-	coal              atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
+	devNames atomic.Pointer[DeviceNames]
+	coal     atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
+	extra    atomic.Pointer[socketExtra]
 
 	// Under mu. The flags come first, together, so the struct is 208
 	// bytes, not 224 (one size class less per socket).
@@ -70,12 +65,35 @@ type Socket struct {
 	shutRead   bool
 	errTaken   bool // the connection's error was reported once
 	synExpired bool
-	droppedErr unix.Errno // ECONNRESET once connect(AF_UNSPEC) dropped the connection
 	listening  bool
 	closed     bool
+	// Read without mu; here they fill the flags' word.
+	udpReadShut atomic.Bool // SHUT_RD on a UDP socket (shutdownUDP)
+	// connect(AF_UNSPEC) dropped the connection: its ECONNRESET is still
+	// to be reported.
+	dropped    atomic.Bool
 	connectErr unix.Errno
-	synCount   int // TCP_SYNCNT as set; gVisor's active open ignores it
-	synTimer   *time.Timer
+}
+
+// socketExtra holds what few sockets ever set, made on first use so that
+// every other socket stays a size class smaller (TestSocketSizeClasses).
+type socketExtra struct {
+	statusFlags atomic.Uint32 // F_SETFL's keptStatusFlags (callargs.go)
+	cork        corkState     // UDP_CORK and MSG_MORE (cork.go)
+	// IP_MULTICAST_IF of an IPV6_V6ONLY socket, kept only to read back.
+	v6onlyMulticastIf atomic.Pointer[tcpip.MulticastInterfaceOption]
+	// Under the socket's mu.
+	synCount int // TCP_SYNCNT as set; gVisor's active open ignores it
+	synTimer *time.Timer
+}
+
+// extraOf is the socket's socketExtra, made if it has none yet.
+func (so *Socket) extraOf() *socketExtra {
+	if x := so.extra.Load(); x != nil {
+		return x
+	}
+	so.extra.CompareAndSwap(nil, new(socketExtra))
+	return so.extra.Load()
 }
 
 // StackDomain reports whether socket(2) in domain is this stack's (IP);
@@ -262,11 +280,11 @@ func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
 	if _, started := err.(*tcpip.ErrConnectStarted); started {
 		so.connecting = true
 		so.inProgress = true
-		if so.synCount > 0 && so.synCount < 30 {
+		if x := so.extra.Load(); x != nil && x.synCount > 0 && x.synCount < 30 {
 			// Linux gives up after the SYN and synCount retries, the
 			// timeout doubling from 1 s.
-			ep := so.ep
-			so.synTimer = time.AfterFunc(time.Duration(1<<(so.synCount+1)-1)*time.Second, func() {
+			ep, n := so.ep, x.synCount
+			x.synTimer = time.AfterFunc(time.Duration(1<<(n+1)-1)*time.Second, func() {
 				so.mu.Lock()
 				expired := so.ep == ep && so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0
 				so.synExpired = so.synExpired || expired
@@ -346,7 +364,6 @@ func (so *Socket) dropConnection() error {
 	}
 	so.shutRead, so.shutWrite = false, false
 	so.connecting, so.inProgress, so.connectErr = false, false, 0
-	so.droppedErr = unix.ECONNRESET
 	so.dropped.Store(true)
 	return nil
 }
@@ -362,10 +379,10 @@ func (so *Socket) takeDropped() unix.Errno {
 }
 
 func (so *Socket) takeDroppedLocked() unix.Errno {
-	e := so.droppedErr
-	so.droppedErr = 0
-	so.dropped.Store(false)
-	return e
+	if !so.dropped.Swap(false) {
+		return 0
+	}
+	return unix.ECONNRESET
 }
 
 // settleLocked reports the outcome of an EINPROGRESS connect once.
@@ -400,9 +417,9 @@ func (so *Socket) finishConnectLocked() {
 		return
 	}
 	so.connecting = false
-	if so.synTimer != nil {
-		so.synTimer.Stop()
-		so.synTimer = nil
+	if x := so.extra.Load(); x != nil && x.synTimer != nil {
+		x.synTimer.Stop()
+		x.synTimer = nil
 	}
 	if err := so.takeError(); err != 0 {
 		so.connectErr = err
@@ -749,8 +766,8 @@ func (so *Socket) Release() error {
 		return unix.EBADF
 	}
 	so.closed = true
-	if so.synTimer != nil {
-		so.synTimer.Stop()
+	if x := so.extra.Load(); x != nil && x.synTimer != nil {
+		x.synTimer.Stop()
 	}
 	so.mu.Unlock()
 	if c := so.coal.Load(); c == nil || !c.deferClose() {

@@ -153,7 +153,7 @@ func (so *Socket) setMulticastIf(val []byte) error {
 		if o.InterfaceAddr.Len() != 0 && o.NIC == 0 {
 			return unix.EADDRNOTAVAIL
 		}
-		so.v6onlyMulticastIf.Store(&o)
+		so.extraOf().v6onlyMulticastIf.Store(&o)
 		return nil
 	}
 	if err := so.ep.SetSockOpt(&o); err != nil {
@@ -235,7 +235,7 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 				return errnoOf(err)
 			}
 			so.mu.Lock()
-			so.synCount = v
+			so.extraOf().synCount = v
 			so.mu.Unlock()
 			return nil
 		case unix.TCP_USER_TIMEOUT:
@@ -334,7 +334,7 @@ func (so *Socket) Option(level, name int) (OptValue, error) {
 			// Linux answers INADDR_ANY; gVisor's TCP has no such option.
 			return OptValue{N: 4}, nil
 		}
-		if kept := so.v6onlyMulticastIf.Load(); kept != nil && so.ep.SocketOptions().GetV6Only() {
+		if kept := so.keptV6onlyMulticastIf(); kept != nil && so.ep.SocketOptions().GetV6Only() {
 			m = *kept
 		} else if err := so.ep.GetSockOpt(&m); err != nil {
 			return OptValue{}, errnoOf(err)
@@ -538,4 +538,11 @@ func LocalNIC(s *gvstack.Stack, proto tcpip.NetworkProtocolNumber, addr tcpip.Ad
 		return real
 	}
 	return loop
+}
+
+func (so *Socket) keptV6onlyMulticastIf() *tcpip.MulticastInterfaceOption {
+	if x := so.extra.Load(); x != nil {
+		return x.v6onlyMulticastIf.Load()
+	}
+	return nil
 }
