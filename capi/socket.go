@@ -186,6 +186,14 @@ func runOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 		}
 		return so.Fcntl(int(c.level), int(c.flags))
 	case C.GONETIF_OP_IOCTL:
+		if req := uint64(c.len); req == socket.IoctlFIOCLEX || req == socket.IoctlFIONCLEX {
+			// Close-on-exec is the placeholder descriptor's, as FD_CLOEXEC.
+			_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(c.fd), uintptr(req), 0)
+			if e != 0 {
+				return 0, e
+			}
+			return 0, nil
+		}
 		return 0, so.Ioctl(uint64(c.len), (*int32)(c.buf))
 	}
 	return 0, unix.EINVAL
@@ -263,7 +271,7 @@ func acceptOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call, fl
 }
 
 func sendOp(so *socket.Socket, call *socket.Call, b []byte, to socket.AddrArg, flags int) (int, error) {
-	target, err := socket.SendTarget(so.Family, so.Type, to)
+	target, err := so.SendTargetArg(to)
 	if err != nil {
 		return 0, err
 	}
@@ -282,7 +290,8 @@ func recvOp(so *socket.Socket, call *socket.Call, b []byte, from socket.AddrOut,
 
 func recvFlags(flags int) socket.RecvFlags {
 	return socket.RecvFlags{Peek: flags&unix.MSG_PEEK != 0, DontWait: flags&unix.MSG_DONTWAIT != 0,
-		WaitAll: flags&unix.MSG_WAITALL != 0, OOB: flags&unix.MSG_OOB != 0}
+		WaitAll: flags&unix.MSG_WAITALL != 0, OOB: flags&unix.MSG_OOB != 0, Trunc: flags&unix.MSG_TRUNC != 0,
+		ErrQueue: flags&unix.MSG_ERRQUEUE != 0}
 }
 
 func getsockopt(so *socket.Socket, level, name int, val unsafe.Pointer, n *C.uint32_t) error {

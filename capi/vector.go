@@ -77,7 +77,7 @@ func vectorOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (i
 	}
 	before := call.Done
 	res, err := so.ReadStep(call, b)
-	if bounce {
+	if bounce && !res.Discarded {
 		scatter(iov, b, before, max(res.N, call.Done))
 	}
 	return res.N, err
@@ -110,7 +110,7 @@ func msgOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 	from := addrOut(name, (*C.uint32_t)(&namelen))
 	before := call.Done
 	res, err := so.RecvFromStep(call, b, from, recvFlags(int(c.flags)))
-	if bounce {
+	if bounce && !res.Discarded {
 		scatter(iov, b, before, max(res.N, call.Done))
 	}
 	if err != nil {

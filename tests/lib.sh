@@ -86,6 +86,18 @@ start_bg() {
     LAST_PID=$!
 }
 
+# dump_threads PID: every thread's backtrace of PID's child (the program
+# under `timeout`), for a test that found it hung; gdb is in scripts/deps.
+dump_threads() {
+    local child
+    child=$(pgrep -P "$1" | head -1)
+    [ -n "$child" ] || { echo "dump_threads: no child of $1"; return 0; }
+    command -v gdb >/dev/null || { echo "dump_threads: no gdb"; return 0; }
+    echo "--- threads of $child (hung)"
+    timeout 60 gdb -p "$child" -batch -nx -ex "set pagination off" -ex "thread apply all bt 30" 2>&1 |
+        grep -v "^\[New LWP\|^warning:" | head -400
+}
+
 # wait_for SECONDS CMD... : retry CMD until it succeeds or time is up.
 wait_for() {
     local end=$((SECONDS + $1))

@@ -505,9 +505,9 @@ esp_err_t esp_netif_tcpip_exec(esp_netif_callback_fn fn, void *ctx)
     if (!fn) {
         return ESP_ERR_INVALID_ARG;
     }
-    pthread_mutex_lock(&lock);
+    gonetif_lock(&lock);
     esp_err_t err = fn(ctx);
-    pthread_mutex_unlock(&lock);
+    gonetif_unlock(&lock);
     return err;
 }
 

@@ -105,3 +105,24 @@ static inline int gonetif_fail(long neg_errno)
     errno = (int)-neg_errno;
     return -1;
 }
+
+/* ---- the glue's own locks ---------------------------------------------- */
+
+#include <pthread.h>
+
+#include "port.h"
+
+/* A glue lock is held with the scheduler's tick held too (port.h): under
+ * IDF a task switched out while holding it would block every
+ * higher-priority task that wants it, for good. */
+static inline void gonetif_lock(pthread_mutex_t *m)
+{
+    gonetif_port_enter();
+    pthread_mutex_lock(m);
+}
+
+static inline void gonetif_unlock(pthread_mutex_t *m)
+{
+    pthread_mutex_unlock(m);
+    gonetif_port_leave();
+}

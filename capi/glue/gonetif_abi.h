@@ -250,6 +250,12 @@ int gonetif_select_from_poll(void *pollfds, int n, void *rd, void *wr, void *ex)
  * an unknown name. Needs the Go runtime: not for constructors. */
 int gonetif_setting_uint(char *name, unsigned long long *out);
 
+/* Makes hook the cgo context function (runtime.SetCgoTraceback): called
+ * on the calling thread as each C->Go call starts (context 0) and ends.
+ * The FreeRTOS port counts calls in progress with it. Only the first
+ * hook is kept. */
+void gonetif_port_count_calls(void *hook);
+
 #ifdef __cplusplus
 }
 #endif

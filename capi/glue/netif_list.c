@@ -17,9 +17,9 @@ static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void gonetif_list_add(esp_netif_t *netif)
 {
-    pthread_mutex_lock(&list_lock);
+    gonetif_lock(&list_lock);
     esp_err_t err = esp_netif_add_to_list_unsafe(netif);
-    pthread_mutex_unlock(&list_lock);
+    gonetif_unlock(&list_lock);
     if (err != ESP_OK) {
         ESP_LOGE(TAG, "cannot list esp_netif %s: %s", netif->if_key, esp_err_to_name(err));
     }
@@ -27,9 +27,9 @@ void gonetif_list_add(esp_netif_t *netif)
 
 void gonetif_list_remove(esp_netif_t *netif)
 {
-    pthread_mutex_lock(&list_lock);
+    gonetif_lock(&list_lock);
     esp_netif_remove_from_list_unsafe(netif);
-    pthread_mutex_unlock(&list_lock);
+    gonetif_unlock(&list_lock);
 }
 
 /* Walk the list rather than trust a magic number in memory that may
@@ -40,14 +40,14 @@ int gonetif_netif_valid(const esp_netif_t *p)
     if (!p) {
         return 0;
     }
-    pthread_mutex_lock(&list_lock);
+    gonetif_lock(&list_lock);
     for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n; n = esp_netif_next_unsafe(n)) {
         if (n == p) {
             found = n->magic == GONETIF_NETIF_MAGIC;
             break;
         }
     }
-    pthread_mutex_unlock(&list_lock);
+    gonetif_unlock(&list_lock);
     return found;
 }
 
@@ -57,22 +57,22 @@ esp_netif_t *gonetif_list_by_id(int id)
     if (id <= 0) {
         return NULL;
     }
-    pthread_mutex_lock(&list_lock);
+    gonetif_lock(&list_lock);
     for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n; n = esp_netif_next_unsafe(n)) {
         if (n->magic == GONETIF_NETIF_MAGIC && n->id == id) {
             found = n;
             break;
         }
     }
-    pthread_mutex_unlock(&list_lock);
+    gonetif_unlock(&list_lock);
     return found;
 }
 
 static esp_netif_t *next_locked(esp_netif_t *netif)
 {
-    pthread_mutex_lock(&list_lock);
+    gonetif_lock(&list_lock);
     esp_netif_t *next = esp_netif_next_unsafe(netif);
-    pthread_mutex_unlock(&list_lock);
+    gonetif_unlock(&list_lock);
     return next;
 }
 
@@ -96,14 +96,14 @@ esp_netif_t *esp_netif_get_handle_from_ifkey(const char *if_key)
         return NULL;
     }
     esp_netif_t *found = NULL;
-    pthread_mutex_lock(&list_lock);
+    gonetif_lock(&list_lock);
     for (esp_netif_t *n = esp_netif_next_unsafe(NULL); n; n = esp_netif_next_unsafe(n)) {
         if (n->if_key && strcmp(n->if_key, if_key) == 0) {
             found = n;
             break;
         }
     }
-    pthread_mutex_unlock(&list_lock);
+    gonetif_unlock(&list_lock);
     return found;
 }
 

@@ -41,21 +41,21 @@ static struct gonetif_tapio *live_locked(void *h)
 
 int gonetif_tapio_link_of(void *handle)
 {
-    pthread_mutex_lock(&tapio_lock);
+    gonetif_lock(&tapio_lock);
     struct gonetif_tapio *t = live_locked(handle);
     int link = t ? t->link : 0;
-    pthread_mutex_unlock(&tapio_lock);
+    gonetif_unlock(&tapio_lock);
     return link;
 }
 
 static esp_err_t tapio_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle h)
 {
-    pthread_mutex_lock(&tapio_lock);
+    gonetif_lock(&tapio_lock);
     struct gonetif_tapio *t = live_locked(h);
     if (t) {
         t->base.netif = netif;
     }
-    pthread_mutex_unlock(&tapio_lock);
+    gonetif_unlock(&tapio_lock);
     if (!t) {
         ESP_LOGE(TAG, "esp_netif_attach: %p is not a live tapio handle (its interface was destroyed?)", h);
         return ESP_ERR_INVALID_ARG;
@@ -68,7 +68,7 @@ static esp_err_t tapio_post_attach(esp_netif_t *netif, esp_netif_iodriver_handle
 
 void gonetif_tapio_release(void *handle)
 {
-    pthread_mutex_lock(&tapio_lock);
+    gonetif_lock(&tapio_lock);
     struct gonetif_tapio *t = live_locked(handle);
     int link = 0;
     if (t) {
@@ -79,7 +79,7 @@ void gonetif_tapio_release(void *handle)
         *free_tail = t;
         free_tail = &t->next_free;
     }
-    pthread_mutex_unlock(&tapio_lock);
+    gonetif_unlock(&tapio_lock);
     if (link) {
         gonetif_link_close(link); /* a no-op once an interface took the link */
     }
@@ -88,7 +88,7 @@ void gonetif_tapio_release(void *handle)
 /* A free handle, or a new one (listed for good); NULL when out of memory. */
 static struct gonetif_tapio *take_handle(int link)
 {
-    pthread_mutex_lock(&tapio_lock);
+    gonetif_lock(&tapio_lock);
     struct gonetif_tapio *t = free_head;
     if (t) {
         free_head = t->next_free;
@@ -105,7 +105,7 @@ static struct gonetif_tapio *take_handle(int link)
         t->next_free = NULL;
         t->link = link;
     }
-    pthread_mutex_unlock(&tapio_lock);
+    gonetif_unlock(&tapio_lock);
     return t;
 }
 

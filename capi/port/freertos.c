@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+#include "gonetif_abi.h"
 #include "port.h"
 #include "sdkconfig.h"
 
@@ -104,6 +106,90 @@ int gonetif_port_wait(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t 
         }
         vTaskDelay(1);
     }
+}
+
+/* ---- no task switch in the middle of a call into gonetif ---------------
+ * IDF v5.5 and v6.0 switch tasks inside their SIGALRM handler, on whatever
+ * task thread the tick lands. A task switched out in the middle of Go code
+ * keeps what it holds of the Go runtime (its P while the world is being
+ * stopped, a runtime lock); when a higher-priority task then calls Go, it
+ * waits natively for the one switched out, FreeRTOS still counts it as
+ * running and never switches back: the app hangs (once in CI, in a poll).
+ * So the tick is held while a task is inside gonetif: runtime/cgo calls the
+ * context hook as each C->Go call starts and ends, the glue brackets its
+ * own locks with enter/leave, and a tick that lands inside is replayed on
+ * the same thread when the outermost call returns. IDF master's port never
+ * switches a thread out asynchronously and installs no SIGALRM handler:
+ * nothing is held there. */
+
+static __thread int calls_inside __attribute__((tls_model("initial-exec")));
+static __thread volatile sig_atomic_t tick_held __attribute__((tls_model("initial-exec")));
+static struct sigaction host_tick;
+
+static void tick_gate(int sig, siginfo_t *info, void *uc)
+{
+    if (calls_inside > 0) {
+        tick_held = 1;
+        return;
+    }
+    if (host_tick.sa_flags & SA_SIGINFO) {
+        host_tick.sa_sigaction(sig, info, uc);
+    } else {
+        host_tick.sa_handler(sig);
+    }
+}
+
+void gonetif_port_enter(void)
+{
+    calls_inside++;
+}
+
+void gonetif_port_leave(void)
+{
+    if (--calls_inside > 0) {
+        return;
+    }
+    calls_inside = 0;
+    /* A tick after the decrement runs at once; only one held before it is
+     * replayed. */
+    if (tick_held) {
+        tick_held = 0;
+        pthread_kill(pthread_self(), SIGALRM);
+    }
+}
+
+/* The cgo context hook: Context 0 as a call starts, our 1 as it ends. */
+struct cgo_context_arg {
+    uintptr_t context;
+};
+
+static void count_go_calls(struct cgo_context_arg *arg)
+{
+    if (arg->context == 0) {
+        gonetif_port_enter();
+        arg->context = 1;
+    } else {
+        gonetif_port_leave();
+    }
+}
+
+void gonetif_port_started(void)
+{
+    static int done;
+    if (__atomic_exchange_n(&done, 1, __ATOMIC_SEQ_CST)) {
+        return;
+    }
+    struct sigaction now;
+    if (sigaction(SIGALRM, NULL, &now) != 0 || (!(now.sa_flags & SA_SIGINFO) &&
+                                                (now.sa_handler == SIG_DFL || now.sa_handler == SIG_IGN))) {
+        return;
+    }
+    host_tick = now;
+    struct sigaction gate = now;
+    gate.sa_sigaction = tick_gate;
+    gate.sa_flags = now.sa_flags | SA_SIGINFO | SA_ONSTACK;
+    gonetif_port_count_calls((void *)count_go_calls);
+    sigaction(SIGALRM, &gate, NULL);
 }
 
 /* ppoll/pselect6 as a poll-and-yield loop on a task; timeouts kept. */

@@ -30,3 +30,16 @@ int gonetif_port_wait(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t 
     __atomic_sub_fetch(waiters, 1, __ATOMIC_SEQ_CST);
     return r == -1 && err == ETIMEDOUT ? -1 : 0;
 }
+
+/* Plain threads are never switched out by a scheduler of the host's. */
+void gonetif_port_enter(void)
+{
+}
+
+void gonetif_port_leave(void)
+{
+}
+
+void gonetif_port_started(void)
+{
+}

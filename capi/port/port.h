@@ -23,6 +23,17 @@ int gonetif_port_configure(int spin_us);
  * IDF (lwIP raises none), EPIPE is still returned. */
 int gonetif_port_raise(int sig);
 
+/* Calls into gonetif from a task: between enter and leave the scheduler's
+ * tick is held, so FreeRTOS never switches the task out while it holds a
+ * lock another task may need (the glue's locks; Go calls are counted by
+ * the cgo hook). Nested pairs count. No-ops in the plain-thread port. */
+void gonetif_port_enter(void);
+void gonetif_port_leave(void);
+
+/* Once the host's scheduler and handlers are set up (signals.c calls it):
+ * the FreeRTOS port starts holding ticks over calls into gonetif. */
+void gonetif_port_started(void);
+
 /* Signals (signals.c). Called once the Go runtime runs and the host
  * (IDF) has installed its own handlers: puts the main thread's signal mask
  * back and re-installs Go's fault handlers where the host replaced them. */

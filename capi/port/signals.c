@@ -75,6 +75,7 @@ void gonetif_signals_after_start(void)
         now.sa_flags |= SA_ONSTACK;
         sigaction(host_signals[i], &now, NULL);
     }
+    gonetif_port_started();
     for (int i = 0; i < 3; i++) {
         struct sigaction now;
         int sig = gonetif_go_fault_signals[i];

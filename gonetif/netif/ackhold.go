@@ -227,9 +227,25 @@ func (h *ackHold) Close() {
 type directQDisc struct{ link gvstack.LinkWriter }
 
 func (d directQDisc) WritePacket(pkt *gvstack.PacketBuffer) tcpip.Error {
-	var pkts gvstack.PacketBufferList
-	pkts.PushBack(pkt)
-	_, err := d.link.WritePackets(pkts)
+	return writeOne(d.link, pkt)
+}
+
+// oneLists lends the list of one packet that a frame written at once
+// goes to its link in: made per frame, its slice escapes through the
+// link's interface and costs an allocation per frame.
+var oneLists = sync.Pool{New: func() any { return new(gvstack.PacketBufferList) }}
+
+// writeOne writes pkt to link on this goroutine. Links write the list (or
+// take their own references) before they return, so it is reused. Reset,
+// the only way to empty a list from outside gVisor, drops a reference of
+// each packet: the list takes one for it (two uncontended atomic adds,
+// cheaper than the allocation).
+func writeOne(link gvstack.LinkWriter, pkt *gvstack.PacketBuffer) tcpip.Error {
+	pl := oneLists.Get().(*gvstack.PacketBufferList)
+	pl.PushBack(pkt.IncRef())
+	_, err := link.WritePackets(*pl)
+	pl.Reset()
+	oneLists.Put(pl)
 	return err
 }
 

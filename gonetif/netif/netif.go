@@ -185,9 +185,16 @@ type tcpTxQueue struct {
 	udp   bool // Manager.UDPQueue
 	// UDP frames are queued only while they stream: some are still
 	// queued (so a flow keeps its order), or the previous one came less
-	// than udpStreamGap ago. A lone request is written by its sender.
+	// than udpStreamGap ago with nothing received since. A lone request,
+	// and the next request of a request/response exchange however fast
+	// its round trips, is written by its sender.
 	udpQueued atomic.Int64
 	udpLast   atomic.Int64 // monotonic ns of the last UDP frame
+	// received counts the IP packets the stack received (its own
+	// counter, nil in unit tests); udpRx is its value at the last UDP
+	// frame.
+	received *tcpip.StatCounter
+	udpRx    atomic.Uint64
 
 	// A UDP sender that finds the queue full waits for the writer to make
 	// room instead of losing the datagram (enqueueUDP). room is closed
@@ -265,17 +272,31 @@ func (q *tcpTxQueue) enqueueUDP(pkt *gvstack.PacketBuffer) tcpip.Error {
 	}
 }
 
-// udpStreamGap: a UDP frame this soon after the previous one is taken
-// for part of a stream.
-const udpStreamGap = 20 * time.Microsecond
+// udpStreamGap: a UDP frame this soon after the previous one, with no
+// packet received in between, is taken for part of a stream (a variable
+// for tests).
+var udpStreamGap = 20 * time.Microsecond
 
 var monoStart = time.Now()
 
 // queueUDP decides for a UDP frame handed over at now (ns since
-// monoStart): queue it while UDP frames stream or are still queued.
-func (q *tcpTxQueue) queueUDP(now int64) bool {
+// monoStart) when the stack had received rx IP packets: queue it while
+// UDP frames stream or are still queued. A frame after a receive is not
+// queued: request/response pays no hand-off to the writer even when its
+// round trips are shorter than the gap (a quiet machine's are ~20 µs),
+// and the answer it waited for shows it is not a stream.
+func (q *tcpTxQueue) queueUDP(now int64, rx uint64) bool {
 	last := q.udpLast.Swap(now)
-	return q.udpQueued.Load() > 0 || (last != 0 && now-last < int64(udpStreamGap))
+	rxBefore := q.udpRx.Swap(rx)
+	return q.udpQueued.Load() > 0 || (last != 0 && now-last < int64(udpStreamGap) && rx == rxBefore)
+}
+
+// receivedPackets is the stack's count of IP packets received.
+func (q *tcpTxQueue) receivedPackets() uint64 {
+	if q.received == nil {
+		return 0
+	}
+	return q.received.Value()
 }
 
 // udpCounter is the writer's link: it counts the UDP frames written.
@@ -285,6 +306,12 @@ type udpCounter struct {
 }
 
 func (c udpCounter) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.Error) {
+	// The batch has left the queue: its room is free now, not once the
+	// link has written it (a link that hangs would hold a waiting sender
+	// for its whole wait and the retry would then find room unannounced).
+	if c.q.roomWaiters.Load() > 0 {
+		c.q.signalRoom()
+	}
 	udp := 0
 	for _, p := range pkts.AsSlice() {
 		if p.TransportProtocolNumber == header.UDPProtocolNumber {
@@ -304,7 +331,7 @@ func (q *tcpTxQueue) WritePacket(pkt *gvstack.PacketBuffer) tcpip.Error {
 		return q.queue.WritePacket(pkt)
 	}
 	if q.udp && pkt.TransportProtocolNumber == header.UDPProtocolNumber {
-		if q.queueUDP(int64(time.Since(monoStart))) {
+		if q.queueUDP(int64(time.Since(monoStart)), q.receivedPackets()) {
 			q.udpQueued.Add(1)
 			if err := q.enqueueUDP(pkt); err != nil {
 				q.udpQueued.Add(-1)
@@ -313,10 +340,7 @@ func (q *tcpTxQueue) WritePacket(pkt *gvstack.PacketBuffer) tcpip.Error {
 			return nil
 		}
 	}
-	var pkts gvstack.PacketBufferList
-	pkts.PushBack(pkt)
-	_, err := q.link.WritePackets(pkts)
-	return err
+	return writeOne(q.link, pkt)
 }
 
 func (q *tcpTxQueue) Close() {
@@ -630,7 +654,7 @@ func (n *Netif) Start() error {
 	// The NIC closes its queueing discipline when it goes away; a restart
 	// makes a new one.
 	if q := m.txQueueLen(); q > 0 {
-		tq := &tcpTxQueue{link: n.link, udp: m.UDPQueue}
+		tq := &tcpTxQueue{link: n.link, udp: m.UDPQueue, received: m.stack.Stats().IP.PacketsReceived}
 		var writer gvstack.LinkWriter = n.link
 		if tq.udp { // only queued UDP frames need counting out
 			writer = udpCounter{tq, n.link}

@@ -60,43 +60,82 @@ func (so *Socket) OptionArg(level, name int, room uint32) ([]byte, error) {
 	return o.Fit(room)
 }
 
-// Fcntl is fcntl's F_GETFL and F_SETFL: a socket is O_RDWR, and only
-// O_NONBLOCK can be changed; other commands are EINVAL (F_GETFD and
-// F_SETFD belong to the descriptor, not the socket).
+// keptStatusFlags are the file status flags Linux's F_SETFL stores on a
+// socket besides O_NONBLOCK; they change nothing here but F_GETFL shows
+// them back. (O_ASYNC sends no SIGIO: without F_SETOWN, which is EINVAL
+// here, Linux sends none either.)
+const keptStatusFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_NOATIME
+
+// Fcntl is fcntl's F_GETFL and F_SETFL: a socket is O_RDWR; F_SETFL sets
+// O_NONBLOCK and the keptStatusFlags, ignores the other bits as Linux
+// does, and refuses O_DIRECT (a socket has no direct I/O) with EINVAL,
+// changing nothing. Other commands are EINVAL (F_GETFD and F_SETFD
+// belong to the descriptor, not the socket).
 func (so *Socket) Fcntl(cmd, val int) (int, error) {
 	switch cmd {
 	case unix.F_GETFL:
-		if so.Nonblock() {
-			return unix.O_RDWR | unix.O_NONBLOCK, nil
+		fl := unix.O_RDWR
+		if x := so.extra.Load(); x != nil {
+			fl |= int(x.statusFlags.Load())
 		}
-		return unix.O_RDWR, nil
+		if so.Nonblock() {
+			fl |= unix.O_NONBLOCK
+		}
+		return fl, nil
 	case unix.F_SETFL:
+		if val&unix.O_DIRECT != 0 {
+			return 0, unix.EINVAL
+		}
+		so.extraOf().statusFlags.Store(uint32(val & keptStatusFlags))
 		so.SetNonblock(val&unix.O_NONBLOCK != 0)
 		return 0, nil
 	}
 	return 0, unix.EINVAL
 }
 
-// FIONBIO and FIONREAD on Linux; x/sys does not name them.
+// Socket ioctl requests on Linux; x/sys does not name them.
 const (
-	IoctlFIONBIO  = 0x5421
-	IoctlFIONREAD = 0x541b
+	IoctlFIONBIO    = 0x5421
+	IoctlFIONREAD   = 0x541b
+	IoctlFIOASYNC   = 0x5452
+	IoctlSIOCATMARK = 0x8905
+	// FIOCLEX and FIONCLEX set the descriptor's close-on-exec flag, not
+	// the socket's: capi runs them on the placeholder descriptor.
+	IoctlFIOCLEX  = 0x5451
+	IoctlFIONCLEX = 0x5450
 )
 
 // Ioctl is ioctl(2) with an int argument (arg nil for NULL): FIONBIO
-// sets O_NONBLOCK from *arg, FIONREAD stores the bytes queued to read;
-// any other request is ENOTTY.
+// sets O_NONBLOCK from *arg, FIOASYNC O_ASYNC; FIONREAD stores the bytes
+// queued to read, SIOCATMARK (streams only) 0, as no urgent data is ever
+// kept; any other request is ENOTTY.
 func (so *Socket) Ioctl(request uint64, arg *int32) error {
-	switch request {
-	case IoctlFIONBIO, IoctlFIONREAD:
+	switch {
+	case request == IoctlFIONBIO || request == IoctlFIONREAD || request == IoctlFIOASYNC ||
+		request == IoctlSIOCATMARK && so.Type == unix.SOCK_STREAM:
 		if arg == nil {
 			return unix.EFAULT
 		}
+	case request>>8&0xff == 0x89 && arg == nil:
+		// Linux reads a struct ifreq for a socket request (type 0x89)
+		// its protocol does not know before it finds none.
+		return unix.EFAULT
 	default:
 		return unix.ENOTTY
 	}
-	if request == IoctlFIONBIO {
+	switch request {
+	case IoctlFIONBIO:
 		so.SetNonblock(*arg != 0)
+		return nil
+	case IoctlFIOASYNC:
+		if *arg != 0 {
+			so.extraOf().statusFlags.Or(unix.O_ASYNC)
+		} else {
+			so.extraOf().statusFlags.And(^uint32(unix.O_ASYNC))
+		}
+		return nil
+	case IoctlSIOCATMARK:
+		*arg = 0
 		return nil
 	}
 	v, err := so.ReceiveQueued()

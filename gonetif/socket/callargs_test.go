@@ -149,11 +149,23 @@ func TestFcntlIoctlAccept4MatchKernel(t *testing.T) {
 	so.SetNonblock(false)
 	for _, step := range []struct {
 		cmd, val int
-	}{{unix.F_GETFL, 0}, {unix.F_SETFL, unix.O_NONBLOCK}, {unix.F_GETFL, 0}, {unix.F_SETFL, 0}, {unix.F_GETFL, 0}} {
+	}{{unix.F_GETFL, 0}, {unix.F_SETFL, unix.O_NONBLOCK}, {unix.F_GETFL, 0}, {unix.F_SETFL, 0}, {unix.F_GETFL, 0},
+		// Linux keeps O_APPEND, O_ASYNC and O_NOATIME, ignores creation
+		// and access bits, and refuses O_DIRECT without changing a flag.
+		{unix.F_SETFL, unix.O_APPEND}, {unix.F_GETFL, 0},
+		{unix.F_SETFL, unix.O_ASYNC | unix.O_NONBLOCK}, {unix.F_GETFL, 0},
+		{unix.F_SETFL, unix.O_NOATIME | unix.O_APPEND}, {unix.F_GETFL, 0},
+		{unix.F_SETFL, unix.O_DIRECT}, {unix.F_GETFL, 0},
+		{unix.F_SETFL, unix.O_CREAT | unix.O_TRUNC | unix.O_WRONLY | unix.O_SYNC}, {unix.F_GETFL, 0},
+		{unix.F_SETFL, ^unix.O_DIRECT}, {unix.F_GETFL, 0},
+		{unix.F_SETFL, 0}, {unix.F_GETFL, 0}} {
 		want, kerr := unix.FcntlInt(uintptr(fd), step.cmd, step.val)
 		got, err := so.Fcntl(step.cmd, step.val)
 		if step.cmd == unix.F_GETFL {
 			want &^= unix.O_LARGEFILE
+		}
+		if kerr != nil {
+			want = 0 // Fcntl answers 0 with its error, the syscall -1
 		}
 		if got != want || !sameErr(err, kerr) {
 			t.Errorf("fcntl(%d, %#x): %#x %v, kernel %#x %v", step.cmd, step.val, got, err, want, kerr)
@@ -162,7 +174,8 @@ func TestFcntlIoctlAccept4MatchKernel(t *testing.T) {
 	if _, err := so.Fcntl(unix.F_GETLK, 0); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("F_GETLK: %v, want EINVAL", err)
 	}
-	for _, req := range []uint64{socket.IoctlFIONBIO, socket.IoctlFIONREAD, unix.TCGETS} {
+	for _, req := range []uint64{socket.IoctlFIONBIO, socket.IoctlFIONREAD, socket.IoctlFIOASYNC,
+		socket.IoctlSIOCATMARK, unix.TCGETS} {
 		for _, withArg := range []bool{true, false} {
 			v, kv := int32(1), int32(1)
 			var p unsafe.Pointer
@@ -184,6 +197,10 @@ func TestFcntlIoctlAccept4MatchKernel(t *testing.T) {
 	}
 	if !so.Nonblock() {
 		t.Error("FIONBIO 1 did not set O_NONBLOCK")
+	}
+	want, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if got, _ := so.Fcntl(unix.F_GETFL, 0); got != want&^unix.O_LARGEFILE {
+		t.Errorf("F_GETFL after FIONBIO and FIOASYNC: %#x, kernel %#x", got, want)
 	}
 	for _, flags := range []int{0, unix.SOCK_NONBLOCK, unix.SOCK_CLOEXEC, unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC, 1, unix.O_APPEND} {
 		if err := socket.AcceptFlags(flags); (err == nil) != (flags&^(unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) == 0) {

@@ -1,6 +1,7 @@
 package socket_test
 
 import (
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -219,5 +220,72 @@ func TestGvisorOutputHooksSeeTheNICName(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// attachHoldLink's Attach, once armed, waits for release: the stack holds
+// its NIC table's lock for writing meanwhile (CreateNIC attaches the link
+// under it).
+type attachHoldLink struct {
+	gvstack.LinkEndpoint
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (l *attachHoldLink) Attach(d gvstack.NetworkDispatcher) {
+	if d != nil {
+		close(l.entered)
+		<-l.release
+	}
+	l.LinkEndpoint.Attach(d)
+}
+
+// TestGvisorDatagramSendSkipsTheNICTable checks the overlay edits of the
+// experiment option check: a datagram is sent while another interface is
+// being added (the stack's NIC table locked for writing). Without them
+// each datagram looked its NIC up in that table twice and waited until
+// the interface was added.
+func TestGvisorDatagramSendSkipsTheNICTable(t *testing.T) {
+	s, so, _, frames := sinkSocket(t)
+	link := &attachHoldLink{LinkEndpoint: driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x03", Transmit: func([]byte) error { return nil }}),
+		entered: make(chan struct{}), release: make(chan struct{})}
+	added := make(chan error, 1)
+	go func() {
+		_, err := s.AddInterface(netif.Config{Key: "T", Flags: netif.FlagAutoUp,
+			IPInfo: netif.IPInfo{IP: netip.MustParseAddr("10.7.9.1"), Netmask: testnet.Mask}}, link)
+		added <- err
+	}()
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(link.release)
+		}
+	}
+	defer func() {
+		release()
+		<-added
+	}()
+	select {
+	case <-link.entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second interface's link was not attached")
+	}
+	sent := make(chan error, 1)
+	go func() {
+		_, err := so.Send(make([]byte, 64), nil, socket.SendFlags{})
+		sent <- err
+	}()
+	select {
+	case err := <-sent:
+		if err != nil {
+			t.Fatalf("send: %v", err)
+		}
+	case <-time.After(time.Second):
+		release()
+		t.Fatalf("a datagram waited for another interface being added (the stack's NIC table lock); it returned %v once that was done", <-sent)
+	}
+	if got := frames.n.Load(); got != 1 {
+		t.Errorf("the link got %d datagrams, want 1", got)
 	}
 }

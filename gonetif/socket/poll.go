@@ -14,6 +14,14 @@ func (so *Socket) Poll(events uint32) uint32 {
 	want := waiter.EventMask(events) | EventErr | EventHUp
 	if so.Type != unix.SOCK_STREAM {
 		r := so.ep.Readiness(want | waiter.ReadableEvents | waiter.WritableEvents)
+		if so.udpReadShut.Load() {
+			// Linux's datagram_poll: readable once shut for reading,
+			// hung up once shut both ways.
+			r |= waiter.ReadableEvents | waiter.EventRdHUp
+			if so.writeShut() {
+				r |= EventHUp
+			}
+		}
 		return uint32(r & want)
 	}
 	st := tcp.EndpointState(so.ep.State())
@@ -52,7 +60,7 @@ func (so *Socket) Poll(events uint32) uint32 {
 	if sndShut || closed {
 		r |= waiter.WritableEvents
 	}
-	if st == tcp.StateError && so.errorPending() {
+	if (st == tcp.StateError && so.errorPending()) || so.dropped.Load() {
 		r |= EventErr
 	}
 	return uint32(r & want)

@@ -133,6 +133,23 @@ func ConnectAddress(sockFamily int, a AddrArg) (full tcpip.FullAddress, disconne
 // Linux copies the address in (checking its length) before it looks at
 // the socket type, and a stream socket then ignores it.
 func SendTarget(sockFamily, sockType int, a AddrArg) (*tcpip.FullAddress, error) {
+	return sendTarget(sockFamily, sockType, nil, a)
+}
+
+// SendTargetArg is SendTarget for this socket: an AF_INET6 UDP socket
+// follows Linux's IPv6 rules (udp6Target).
+func (so *Socket) SendTargetArg(a AddrArg) (*tcpip.FullAddress, error) {
+	var v6 *v6Rules
+	if so.Family == unix.AF_INET6 && so.Protocol == unix.IPPROTO_UDP {
+		v6 = &v6Rules{v6only: so.ep.SocketOptions().GetV6Only()}
+	}
+	return sendTarget(so.Family, so.Type, v6, a)
+}
+
+// v6Rules are what an AF_INET6 UDP socket's address rules depend on.
+type v6Rules struct{ v6only bool }
+
+func sendTarget(sockFamily, sockType int, v6 *v6Rules, a AddrArg) (*tcpip.FullAddress, error) {
 	if a.B == nil {
 		return nil, nil
 	}
@@ -146,6 +163,9 @@ func SendTarget(sockFamily, sockType int, a AddrArg) (*tcpip.FullAddress, error)
 	if err != nil {
 		return nil, err
 	}
+	if v6 != nil {
+		return udp6Target(b, v6.v6only)
+	}
 	if sockFamily == unix.AF_INET && len(b) >= unix.SizeofSockaddrInet4 && family(b) == unix.AF_UNSPEC {
 		// Linux's UDP sendto takes AF_UNSPEC as AF_INET.
 		b = bytes.Clone(b)
@@ -156,6 +176,61 @@ func SendTarget(sockFamily, sockType int, a AddrArg) (*tcpip.FullAddress, error)
 		return nil, err
 	}
 	return &full, nil
+}
+
+// udp6Target is Linux's reading of an AF_INET6 UDP socket's sendto
+// address: AF_UNSPEC is no address (the connected peer, else
+// EDESTADDRREQ); an AF_INET sockaddr_in is sent over IPv4 (as its
+// v4-mapped address), and so is a v4-mapped sockaddr_in6, both
+// ENETUNREACH under IPV6_V6ONLY (for a sockaddr_in before its length is
+// checked; sendOnce checks the v4-mapped one); any other family is EINVAL.
+func udp6Target(b []byte, v6only bool) (*tcpip.FullAddress, error) {
+	if len(b) < 2 {
+		return nil, unix.EINVAL
+	}
+	switch family(b) {
+	case unix.AF_UNSPEC:
+		return nil, nil
+	case unix.AF_INET:
+		if v6only {
+			return nil, unix.ENETUNREACH
+		}
+		full, err := parseFamily(unix.AF_INET, b)
+		if err != nil {
+			return nil, err
+		}
+		full.Addr = mapV4(full.Addr)
+		return &full, nil
+	case unix.AF_INET6:
+		full, err := parseFamily(unix.AF_INET6, b)
+		if err != nil {
+			return nil, err
+		}
+		return &full, nil // sendOnce refuses a v4-mapped one under IPV6_V6ONLY
+	}
+	return nil, unix.EINVAL
+}
+
+// mapV4 is an IPv4 address as its v4-mapped IPv6 form (the unspecified
+// address stays unspecified).
+func mapV4(a tcpip.Address) tcpip.Address {
+	if a.Len() != 4 {
+		return a
+	}
+	var m [16]byte
+	m[10], m[11] = 0xff, 0xff
+	v4 := a.As4()
+	copy(m[12:], v4[:])
+	return tcpip.AddrFrom16(m)
+}
+
+// isV4Mapped: a is ::ffff:a.b.c.d.
+func isV4Mapped(a tcpip.Address) bool {
+	if a.Len() != 16 {
+		return false
+	}
+	m := a.As16()
+	return [12]byte(m[:12]) == [12]byte{10: 0xff, 11: 0xff}
 }
 
 // BindArg is Bind with a caller's sockaddr.
@@ -170,7 +245,7 @@ func (so *Socket) BindArg(a AddrArg) error {
 // ConnectArgStep is ConnectStep with a caller's sockaddr (AF_UNSPEC
 // disconnects).
 func (so *Socket) ConnectArgStep(c *Call, a AddrArg) error {
-	full, disconnect, err := ConnectAddress(so.Family, a)
+	full, disconnect, err := so.connectTarget(a)
 	if err != nil {
 		return err
 	}
@@ -178,6 +253,31 @@ func (so *Socket) ConnectArgStep(c *Call, a AddrArg) error {
 		return so.Disconnect()
 	}
 	return so.ConnectStep(c, full)
+}
+
+// connectTarget is ConnectAddress for this socket, with Linux's IPv4
+// path on an AF_INET6 UDP one: it connects to a sockaddr_in as to its
+// v4-mapped address (EAFNOSUPPORT under IPV6_V6ONLY).
+func (so *Socket) connectTarget(a AddrArg) (tcpip.FullAddress, bool, error) {
+	if so.Family != unix.AF_INET6 || so.Protocol != unix.IPPROTO_UDP {
+		return ConnectAddress(so.Family, a)
+	}
+	if b, err := a.bytes(); err == nil && family(b) == unix.AF_INET {
+		if so.ep.SocketOptions().GetV6Only() {
+			return tcpip.FullAddress{}, false, unix.EAFNOSUPPORT
+		}
+		full, err := parseFamily(unix.AF_INET, b)
+		full.Addr = mapV4(full.Addr)
+		return full, false, err
+	}
+	return ConnectAddress(so.Family, a)
+}
+
+// v6onlyRefuses: Linux's TCP and UDP over IPv6 refuse a v4-mapped peer
+// under IPV6_V6ONLY with ENETUNREACH (gVisor answers EHOSTUNREACH).
+func (so *Socket) v6onlyRefuses(to tcpip.FullAddress) bool {
+	return so.Family == unix.AF_INET6 && (so.Protocol == unix.IPPROTO_UDP || so.Protocol == unix.IPPROTO_TCP) &&
+		isV4Mapped(to.Addr) && so.ep.SocketOptions().GetV6Only()
 }
 
 // AddrOut is where a call reports an address: Buf the caller's buffer

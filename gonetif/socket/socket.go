@@ -54,19 +54,46 @@ type Socket struct {
 
 	devNames atomic.Pointer[DeviceNames]
 	coal     atomic.Pointer[coalescer] // send coalescing, when on (coalesce.go)
+	extra    atomic.Pointer[socketExtra]
 
+	// Under mu. The flags come first, together, so the struct is 208
+	// bytes, not 224 (one size class less per socket).
 	mu         sync.Mutex
 	connecting bool // a connect is in flight; its result is still pending
 	inProgress bool // connect said EINPROGRESS; the next connect reports the outcome
-	connectErr unix.Errno
 	shutWrite  bool
 	shutRead   bool
 	errTaken   bool // the connection's error was reported once
-	synCount   int  // TCP_SYNCNT as set; gVisor's active open ignores it
-	synTimer   *time.Timer
 	synExpired bool
 	listening  bool
 	closed     bool
+	// Read without mu; here they fill the flags' word.
+	udpReadShut atomic.Bool // SHUT_RD on a UDP socket (shutdownUDP)
+	// connect(AF_UNSPEC) dropped the connection: its ECONNRESET is still
+	// to be reported.
+	dropped    atomic.Bool
+	connectErr unix.Errno
+}
+
+// socketExtra holds what few sockets ever set, made on first use so that
+// every other socket stays a size class smaller (TestSocketSizeClasses).
+type socketExtra struct {
+	statusFlags atomic.Uint32 // F_SETFL's keptStatusFlags (callargs.go)
+	cork        corkState     // UDP_CORK and MSG_MORE (cork.go)
+	// IP_MULTICAST_IF of an IPV6_V6ONLY socket, kept only to read back.
+	v6onlyMulticastIf atomic.Pointer[tcpip.MulticastInterfaceOption]
+	// Under the socket's mu.
+	synCount int // TCP_SYNCNT as set; gVisor's active open ignores it
+	synTimer *time.Timer
+}
+
+// extraOf is the socket's socketExtra, made if it has none yet.
+func (so *Socket) extraOf() *socketExtra {
+	if x := so.extra.Load(); x != nil {
+		return x
+	}
+	so.extra.CompareAndSwap(nil, new(socketExtra))
+	return so.extra.Load()
 }
 
 // StackDomain reports whether socket(2) in domain is this stack's (IP);
@@ -172,10 +199,39 @@ func (so *Socket) Endpoint() (tcpip.Endpoint, *waiter.Queue) { return so.ep, so.
 // Bind assigns a local address.
 func (so *Socket) Bind(addr tcpip.FullAddress) error {
 	err := so.ep.Bind(addr)
-	if _, ok := err.(*tcpip.ErrNoPortAvailable); ok {
+	switch err.(type) {
+	case *tcpip.ErrNoPortAvailable:
 		return unix.EADDRINUSE // Linux: no free port to bind to
+	case *tcpip.ErrInvalidEndpointState, *tcpip.ErrAlreadyBound:
+		// Bound already. Linux checks the address before that.
+		if so.foreignAddr(addr.Addr) {
+			return unix.EADDRNOTAVAIL
+		}
 	}
 	return errOrNil(err)
+}
+
+// foreignAddr: a is a unicast address no interface of the stack holds,
+// which bind refuses (EADDRNOTAVAIL).
+func (so *Socket) foreignAddr(a tcpip.Address) bool {
+	if so.stack == nil || a.Unspecified() {
+		return false
+	}
+	proto := so.netProto
+	if isV4Mapped(a) {
+		m := a.As16()
+		a, proto = tcpip.AddrFrom4([4]byte(m[12:])), ipv4.ProtocolNumber
+	}
+	if a.Len() == 4 {
+		v4 := a.As4()
+		if v4[0] >= 224 || so.stack.IsSubnetBroadcast(0, ipv4.ProtocolNumber, a) {
+			return false // multicast, limited or subnet broadcast
+		}
+		proto = ipv4.ProtocolNumber
+	} else if a.As16()[0] == 0xff {
+		return false
+	}
+	return so.stack.CheckLocalAddress(0, proto, a) == 0
 }
 
 // connectOnce starts a connection. For TCP it returns EINPROGRESS; the result
@@ -186,6 +242,9 @@ func (so *Socket) Bind(addr tcpip.FullAddress) error {
 func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
 	if err := so.needScope(addr); err != nil {
 		return err
+	}
+	if so.v6onlyRefuses(addr) {
+		return unix.ENETUNREACH
 	}
 	so.mu.Lock()
 	defer so.mu.Unlock()
@@ -203,6 +262,7 @@ func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
 		}
 		return so.settleLocked()
 	}
+	so.takeDroppedLocked() // Linux clears the error when it connects anew
 	if so.Type == unix.SOCK_STREAM {
 		if _, err := so.ep.GetRemoteAddress(); err == nil {
 			return unix.EISCONN
@@ -220,11 +280,11 @@ func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
 	if _, started := err.(*tcpip.ErrConnectStarted); started {
 		so.connecting = true
 		so.inProgress = true
-		if so.synCount > 0 && so.synCount < 30 {
+		if x := so.extra.Load(); x != nil && x.synCount > 0 && x.synCount < 30 {
 			// Linux gives up after the SYN and synCount retries, the
 			// timeout doubling from 1 s.
-			ep := so.ep
-			so.synTimer = time.AfterFunc(time.Duration(1<<(so.synCount+1)-1)*time.Second, func() {
+			ep, n := so.ep, x.synCount
+			x.synTimer = time.AfterFunc(time.Duration(1<<(n+1)-1)*time.Second, func() {
 				so.mu.Lock()
 				expired := so.ep == ep && so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0
 				so.synExpired = so.synExpired || expired
@@ -267,12 +327,62 @@ func (so *Socket) renewLocked() error {
 	return nil
 }
 
-// Disconnect is connect(AF_UNSPEC): a datagram socket forgets its peer.
+// Disconnect is connect(AF_UNSPEC): a datagram socket forgets its peer,
+// a listener stops listening, a connected stream drops its connection
+// (as Linux's tcp_disconnect).
 func (so *Socket) Disconnect() error {
 	if so.Type == unix.SOCK_STREAM {
+		if _, err := so.ep.GetRemoteAddress(); err == nil {
+			return so.dropConnection()
+		}
+		if so.Listening() {
+			if err := so.ep.Shutdown(tcpip.ShutdownRead); err != nil {
+				return errnoOf(err)
+			}
+			so.mu.Lock()
+			so.listening = false
+			so.mu.Unlock()
+		}
 		return nil
 	}
 	return errOrNil(so.ep.Disconnect())
+}
+
+// dropConnection is Disconnect on a connected stream: the peer gets a
+// reset, unsent bytes are dropped, the socket is fresh again (it may
+// connect anew) and its next send, receive or SO_ERROR reports
+// ECONNRESET once.
+func (so *Socket) dropConnection() error {
+	if c := so.coal.Load(); c != nil {
+		c.reset()
+	}
+	so.ep.Abort()
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	if err := so.renewLocked(); err != nil {
+		return err
+	}
+	so.shutRead, so.shutWrite = false, false
+	so.connecting, so.inProgress, so.connectErr = false, false, 0
+	so.dropped.Store(true)
+	return nil
+}
+
+// takeDropped reports, once, the ECONNRESET of a dropped connection.
+func (so *Socket) takeDropped() unix.Errno {
+	if !so.dropped.Load() {
+		return 0
+	}
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.takeDroppedLocked()
+}
+
+func (so *Socket) takeDroppedLocked() unix.Errno {
+	if !so.dropped.Swap(false) {
+		return 0
+	}
+	return unix.ECONNRESET
 }
 
 // settleLocked reports the outcome of an EINPROGRESS connect once.
@@ -307,9 +417,9 @@ func (so *Socket) finishConnectLocked() {
 		return
 	}
 	so.connecting = false
-	if so.synTimer != nil {
-		so.synTimer.Stop()
-		so.synTimer = nil
+	if x := so.extra.Load(); x != nil && x.synTimer != nil {
+		x.synTimer.Stop()
+		x.synTimer = nil
 	}
 	if err := so.takeError(); err != 0 {
 		so.connectErr = err
@@ -339,6 +449,9 @@ func (so *Socket) takeError() unix.Errno {
 func (so *Socket) PendingError() unix.Errno {
 	so.mu.Lock()
 	defer so.mu.Unlock()
+	if e := so.takeDroppedLocked(); e != 0 {
+		return e
+	}
 	if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) != 0 {
 		so.finishConnectLocked()
 	}
@@ -394,6 +507,11 @@ type RecvFlags struct {
 	DontWait       bool // MSG_DONTWAIT: this call does not wait
 	WaitAll        bool // MSG_WAITALL: a blocking stream receive fills the buffer
 	OOB            bool // MSG_OOB: there is never urgent data to read
+	// MSG_TRUNC: a stream receive takes (or with Peek counts) the bytes
+	// without copying them; a datagram one returns its whole length.
+	Trunc bool
+	// MSG_ERRQUEUE: no error queue is kept, so it is always empty (EAGAIN).
+	ErrQueue bool
 }
 
 // RecvResult describes one receive.
@@ -402,6 +520,9 @@ type RecvResult struct {
 	Total int               // bytes of the datagram (> N when truncated)
 	From  tcpip.FullAddress // sender, when asked for
 	EOF   bool              // stream closed by the peer (N == 0)
+	// Discarded: the N bytes were taken but not copied (MSG_TRUNC on a
+	// stream); the caller's buffer is left as it was.
+	Discarded bool
 }
 
 // recvOnce copies received data into b. It returns EAGAIN when nothing is
@@ -411,6 +532,14 @@ func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 	if c := so.coal.Load(); c != nil {
 		c.prevSmall.Store(false)
 	}
+	if flags.ErrQueue {
+		return RecvResult{}, unix.EAGAIN // Linux, with nothing queued: never waits
+	}
+	if stream {
+		if e := so.takeDropped(); e != 0 {
+			return RecvResult{}, e
+		}
+	}
 	if flags.OOB && stream {
 		// Urgent data is never kept (nor inlined); Linux says EINVAL
 		// when there is none to read. Datagram sockets ignore the flag.
@@ -419,6 +548,8 @@ func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 	var dst io.Writer
 	opts := tcpip.ReadOptions{Peek: flags.Peek, NeedRemoteAddr: flags.NeedRemoteAddr}
 	switch {
+	case len(b) > 0 && stream && flags.Trunc:
+		dst = &tcpip.LimitedWriter{W: discard{}, N: int64(len(b))}
 	case len(b) > 0:
 		w := tcpip.SliceWriter(b)
 		dst = &w
@@ -440,16 +571,25 @@ func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 				return RecvResult{}, unix.EAGAIN // Linux: no datagram, shut or not
 			}
 			return RecvResult{EOF: true}, nil
-		case *tcpip.ErrInvalidEndpointState:
+		case *tcpip.ErrInvalidEndpointState, *tcpip.ErrNotConnected:
 			if so.Type == unix.SOCK_STREAM {
+				if so.readShut() {
+					// Linux: shut for reading while unconnected reads EOF.
+					return RecvResult{EOF: true}, nil
+				}
 				return RecvResult{}, unix.ENOTCONN
+			}
+		case *tcpip.ErrWouldBlock:
+			if !flags.DontWait && so.udpReadShut.Load() {
+				return RecvResult{EOF: true}, nil // Linux: shut and empty, no wait
 			}
 		case *tcpip.ErrConnectionReset, *tcpip.ErrTimeout, *tcpip.ErrConnectionRefused:
 			so.markErrTaken()
 		}
 		return RecvResult{}, errnoOf(err)
 	}
-	return RecvResult{N: min(res.Count, len(b)), Total: res.Total, From: res.RemoteAddr}, nil
+	return RecvResult{N: min(res.Count, len(b)), Total: res.Total, From: res.RemoteAddr,
+		Discarded: stream && flags.Trunc}, nil
 }
 
 // discard takes all it is given, for a zero-length datagram receive.
@@ -484,6 +624,17 @@ func (so *Socket) sendOnce(b []byte, to *tcpip.FullAddress, flags SendFlags) (in
 	if to != nil {
 		if err := so.needScope(*to); err != nil {
 			return 0, err
+		}
+		if so.v6onlyRefuses(*to) {
+			return 0, unix.ENETUNREACH
+		}
+	}
+	if so.corking(flags.More) {
+		return so.corkSend(b, to, flags.More)
+	}
+	if so.Type == unix.SOCK_STREAM {
+		if e := so.takeDropped(); e != 0 {
+			return 0, e
 		}
 	}
 	if c := so.coal.Load(); c != nil {
@@ -534,14 +685,76 @@ func (so *Socket) Shutdown(how int) error {
 		so.wq.Notify(allEvents)
 		return errOrNil(err)
 	}
+	if so.Protocol == unix.IPPROTO_UDP && so.Type == unix.SOCK_DGRAM {
+		return so.shutdownUDP(flags)
+	}
+	listener := so.Listening()
 	err := so.ep.Shutdown(flags)
-	if err == nil || so.Type != unix.SOCK_STREAM {
+	_, unconnected := err.(*tcpip.ErrNotConnected)
+	switch {
+	case listener:
+		if flags&tcpip.ShutdownRead != 0 && err == nil {
+			// Linux disconnects a listener shut for reading: it stops
+			// listening and keeps no direction shut.
+			so.mu.Lock()
+			so.listening = false
+			so.mu.Unlock()
+		}
+	case err == nil || so.Type != unix.SOCK_STREAM || unconnected:
+		// Linux keeps the directions shut even when it answers ENOTCONN.
 		so.mu.Lock()
 		so.shutRead = so.shutRead || flags&tcpip.ShutdownRead != 0
 		so.shutWrite = so.shutWrite || flags&tcpip.ShutdownWrite != 0
 		so.mu.Unlock()
 	}
 	return errOrNil(err)
+}
+
+// shutdownUDP is Shutdown on a UDP socket. Linux keeps queueing the
+// datagrams that arrive after SHUT_RD (a receive takes them; with none
+// queued it returns 0 instead of waiting) where gVisor drops them, so the
+// read side is kept here and only SHUT_WR reaches gVisor. ENOTCONN, as
+// Linux, when not connected; the directions are shut all the same.
+func (so *Socket) shutdownUDP(flags tcpip.ShutdownFlags) error {
+	var err tcpip.Error
+	if flags&tcpip.ShutdownWrite != 0 {
+		err = so.ep.Shutdown(tcpip.ShutdownWrite)
+	} else if _, e := so.ep.GetRemoteAddress(); e != nil {
+		err = &tcpip.ErrNotConnected{}
+	}
+	so.mu.Lock()
+	so.shutRead = so.shutRead || flags&tcpip.ShutdownRead != 0
+	so.shutWrite = so.shutWrite || flags&tcpip.ShutdownWrite != 0
+	so.mu.Unlock()
+	if flags&tcpip.ShutdownRead != 0 {
+		so.udpReadShut.Store(true)
+		so.wq.Notify(EventIn) // a blocked receive returns now
+	}
+	return errOrNil(err)
+}
+
+func (so *Socket) writeShut() bool {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.shutWrite
+}
+
+func (so *Socket) readShut() bool {
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.shutRead
+}
+
+// Listening is SO_ACCEPTCONN: listen was called and neither shutdown
+// for reading nor connect(AF_UNSPEC) ended it since (gVisor's endpoint
+// stays in its listen state after those).
+func (so *Socket) Listening() bool {
+	if so.Type != unix.SOCK_STREAM || tcp.EndpointState(so.ep.State()) != tcp.StateListen {
+		return false
+	}
+	so.mu.Lock()
+	defer so.mu.Unlock()
+	return so.listening
 }
 
 // Release releases the endpoint at once, without lingering (Close
@@ -553,8 +766,8 @@ func (so *Socket) Release() error {
 		return unix.EBADF
 	}
 	so.closed = true
-	if so.synTimer != nil {
-		so.synTimer.Stop()
+	if x := so.extra.Load(); x != nil && x.synTimer != nil {
+		x.synTimer.Stop()
 	}
 	so.mu.Unlock()
 	if c := so.coal.Load(); c == nil || !c.deferClose() {

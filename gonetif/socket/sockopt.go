@@ -125,6 +125,9 @@ func (so *Socket) membership(add bool, m tcpip.MembershipOption) error {
 }
 
 func (so *Socket) setMulticastIf(val []byte) error {
+	if so.Type == unix.SOCK_STREAM {
+		return unix.EINVAL // Linux: no multicast on a stream
+	}
 	var o tcpip.MulticastInterfaceOption
 	var a [4]byte
 	switch {
@@ -143,6 +146,15 @@ func (so *Socket) setMulticastIf(val []byte) error {
 		if o.NIC == 0 {
 			o.NIC = LocalNIC(so.stack, ipv4.ProtocolNumber, o.InterfaceAddr)
 		}
+	}
+	if so.Family == unix.AF_INET6 && so.ep.SocketOptions().GetV6Only() {
+		// Linux keeps an IPv4 multicast interface on a v6-only socket
+		// (it never sends IPv4, so nothing uses it); gVisor refuses one.
+		if o.InterfaceAddr.Len() != 0 && o.NIC == 0 {
+			return unix.EADDRNOTAVAIL
+		}
+		so.extraOf().v6onlyMulticastIf.Store(&o)
+		return nil
 	}
 	if err := so.ep.SetSockOpt(&o); err != nil {
 		if _, ok := err.(*tcpip.ErrBadLocalAddress); ok {
@@ -181,6 +193,12 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			return unix.ENOPROTOOPT
 		}
 		return nil
+	case unix.IPPROTO_UDP:
+		if so.Protocol != unix.IPPROTO_UDP || name != unix.UDP_CORK {
+			return unix.ENOPROTOOPT
+		}
+		so.setCork(on)
+		return nil
 	case unix.IPPROTO_TCP:
 		if so.Type != unix.SOCK_STREAM {
 			return unix.ENOPROTOOPT
@@ -210,11 +228,14 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			}
 			return errOrNil(so.ep.SetSockOptInt(tcpip.KeepaliveCountOption, v))
 		case unix.TCP_SYNCNT:
+			if v > maxTCPSynCount {
+				return unix.EINVAL // gVisor takes any; Linux stops at 127
+			}
 			if err := so.ep.SetSockOptInt(tcpip.TCPSynCountOption, v); err != nil {
 				return errnoOf(err)
 			}
 			so.mu.Lock()
-			so.synCount = v
+			so.extraOf().synCount = v
 			so.mu.Unlock()
 			return nil
 		case unix.TCP_USER_TIMEOUT:
@@ -271,6 +292,9 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			}
 			return errOrNil(so.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, v))
 		case unix.IPV6_MULTICAST_HOPS:
+			if so.Type == unix.SOCK_STREAM {
+				return unix.ENOPROTOOPT // Linux: no multicast on a stream
+			}
 			if v == -1 {
 				v = 1
 			} else if v < 0 || v > 255 {
@@ -306,7 +330,13 @@ func (so *Socket) Option(level, name int) (OptValue, error) {
 		return o, nil
 	case level == unix.IPPROTO_IP && name == unix.IP_MULTICAST_IF:
 		var m tcpip.MulticastInterfaceOption
-		if err := so.ep.GetSockOpt(&m); err != nil {
+		if so.Type == unix.SOCK_STREAM {
+			// Linux answers INADDR_ANY; gVisor's TCP has no such option.
+			return OptValue{N: 4}, nil
+		}
+		if kept := so.keptV6onlyMulticastIf(); kept != nil && so.ep.SocketOptions().GetV6Only() {
+			m = *kept
+		} else if err := so.ep.GetSockOpt(&m); err != nil {
 			return OptValue{}, errnoOf(err)
 		}
 		var o OptValue
@@ -358,15 +388,12 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 		case unix.SO_BINDTODEVICE:
 			return int(opts.GetBindToDevice()), nil
 		case unix.SO_ACCEPTCONN:
-			if so.Type != unix.SOCK_STREAM {
-				return 0, nil
-			}
-			return boolInt(tcp.EndpointState(so.ep.State()) == tcp.StateListen), nil
+			return boolInt(so.Listening()), nil
 		}
 		return 0, unix.ENOPROTOOPT
 	case unix.IPPROTO_TCP:
 		if so.Type != unix.SOCK_STREAM {
-			return 0, unix.ENOPROTOOPT
+			return 0, so.noSuchLevel()
 		}
 		switch name {
 		case unix.TCP_NODELAY:
@@ -416,7 +443,7 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 		}
 	case unix.IPPROTO_IPV6:
 		if so.Family != unix.AF_INET6 {
-			return 0, unix.ENOPROTOOPT
+			return 0, so.noSuchLevel()
 		}
 		switch name {
 		case unix.IPV6_V6ONLY:
@@ -433,8 +460,29 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 		case unix.IPV6_MULTICAST_LOOP:
 			return boolInt(opts.GetMulticastLoop()), nil
 		}
+	case unix.IPPROTO_UDP:
+		if so.Protocol != unix.IPPROTO_UDP {
+			return 0, so.noSuchLevel()
+		}
+		if name == unix.UDP_CORK {
+			return boolInt(so.corked()), nil
+		}
+	default:
+		return 0, so.noSuchLevel()
 	}
 	return 0, unix.ENOPROTOOPT
+}
+
+// maxTCPSynCount is Linux's MAX_TCP_SYNCNT, the most TCP_SYNCNT takes.
+const maxTCPSynCount = 127
+
+// noSuchLevel is getsockopt's error for a level the socket has not:
+// Linux's IPv4 code answers EOPNOTSUPP, its IPv6 code ENOPROTOOPT.
+func (so *Socket) noSuchLevel() error {
+	if so.Family == unix.AF_INET {
+		return unix.EOPNOTSUPP
+	}
+	return unix.ENOPROTOOPT
 }
 
 // ReceiveQueued is FIONREAD: bytes ready for a stream, the size of the
@@ -490,4 +538,11 @@ func LocalNIC(s *gvstack.Stack, proto tcpip.NetworkProtocolNumber, addr tcpip.Ad
 		return real
 	}
 	return loop
+}
+
+func (so *Socket) keptV6onlyMulticastIf() *tcpip.MulticastInterfaceOption {
+	if x := so.extra.Load(); x != nil {
+		return x.v6onlyMulticastIf.Load()
+	}
+	return nil
 }

@@ -474,3 +474,22 @@ func TestUserLANSharesGateway(t *testing.T) {
 	}()
 	lantest.NoLeak(t, before)
 }
+
+// isVLANName accepts what the pattern ^[A-Za-z0-9_-]+$ did, and nothing
+// else (every byte value, alone and inside a good name).
+func TestVLANNameCharacters(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+		for _, s := range []string{string([]byte{byte(c)}), "lan" + string([]byte{byte(c)}) + "0"} {
+			if got := isVLANName(s); got != want {
+				t.Errorf("isVLANName(%q) = %v, want %v", s, got, want)
+			}
+		}
+	}
+	if isVLANName("") {
+		t.Error("the empty name is accepted")
+	}
+	if !isVLANName("Lab_2-b") {
+		t.Error("Lab_2-b is refused")
+	}
+}

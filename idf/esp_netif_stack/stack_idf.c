@@ -103,7 +103,7 @@ esp_err_t gonetif_idf_event_post(esp_event_base_t base, int32_t id, const void *
         return ESP_ERR_INVALID_STATE;
     }
     esp_err_t err = ESP_OK;
-    pthread_mutex_lock(&ev_lock);
+    gonetif_lock(&ev_lock);
     if (ev_tail - ev_head >= EVENT_QUEUE_LEN) {
         err = ESP_ERR_TIMEOUT;
     } else {
@@ -116,7 +116,7 @@ esp_err_t gonetif_idf_event_post(esp_event_base_t base, int32_t id, const void *
         }
         ev_tail++;
     }
-    pthread_mutex_unlock(&ev_lock);
+    gonetif_unlock(&ev_lock);
     return err;
 }
 
@@ -126,13 +126,13 @@ static void event_task(void *arg)
     for (;;) {
         struct queued_event e;
         int have = 0;
-        pthread_mutex_lock(&ev_lock);
+        gonetif_lock(&ev_lock);
         if (ev_head != ev_tail) {
             e = ev_ring[ev_head % EVENT_QUEUE_LEN];
             ev_head++;
             have = 1;
         }
-        pthread_mutex_unlock(&ev_lock);
+        gonetif_unlock(&ev_lock);
         if (!have) {
             vTaskDelay(1);
             continue;

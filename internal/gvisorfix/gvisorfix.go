@@ -172,6 +172,54 @@ var Edits = append([]Edit{
 			"notifies when a release takes the buffer from full to not full.",
 	},
 	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// TryNewPacketBufferFromPayloader: a datagram's payload read.
+		Anchor:      "\tif _, err := data.WriteFromReader(payloader, int64(payloader.Len())); err != nil {\n",
+		Replacement: "\tif _, err := readPayload(&data, payloader); err != nil { // gonetif overlay: a pooled limit reader\n",
+		Why: "each datagram's payload was read through a new io.LimitedReader (buffer.WriteFromReader " +
+			"makes one when given none): an allocation per datagram sent. gonetif_send.go lends one from a " +
+			"pool; the bytes read and the errors are the same.",
+	},
+	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// newPacketBufferLocked: the datagram's release closure opens; its
+		// body (unchanged) now reads the endpoint and size as parameters.
+		Anchor:      "\t\tOnRelease: func() {\n\t\t\te.sendBufferSizeInUseMu.Lock()\n",
+		Replacement: "\t\tOnRelease: pooledRelease(e, pktSize, func(e *Endpoint, pktSize int64) { // gonetif overlay: a pooled release, no closure per datagram\n\t\t\te.sendBufferSizeInUseMu.Lock()\n",
+		Why:         releaseWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/internal/network/endpoint.go",
+		Anchor:      "\t\t\t\te.waiterQueue.Notify(waiter.WritableEvents)\n\t\t\t}\n\t\t},\n\t})\n}\n",
+		Replacement: "\t\t\t\te.waiterQueue.Notify(waiter.WritableEvents)\n\t\t\t}\n\t\t}), // gonetif overlay: closes pooledRelease\n\t})\n}\n",
+		Why:         releaseWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// newPacketBufferLocked: room for IPv6's experiment option.
+		Anchor:      "\tvar expOptVal uint16\n\tif nic, err := c.e.stack.GetNICByID(c.route.OutgoingNIC()); err == nil && nic.GetExperimentIPOptionEnabled() {\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\tif c.route.NetProto()",
+		Replacement: "\tvar expOptVal uint16\n\tif c.e.ops.GetExperimentOptionValue() != 0 && experimentIPOptionOn(c) { // gonetif overlay: no NIC lookup (the stack's lock) without an option value\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\tif c.route.NetProto()",
+		Why:         experimentWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/internal/network/endpoint.go",
+		// WritePacket: the experiment option's value for the IP header.
+		Anchor:      "\tif nic, err := c.e.stack.GetNICByID(c.route.OutgoingNIC()); err == nil && nic.GetExperimentIPOptionEnabled() {\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\n\terr := c.route.WritePacket(",
+		Replacement: "\tif c.e.ops.GetExperimentOptionValue() != 0 && experimentIPOptionOn(c) { // gonetif overlay: no NIC lookup (the stack's lock) without an option value\n\t\texpOptVal = c.e.ops.GetExperimentOptionValue()\n\t}\n\n\terr := c.route.WritePacket(",
+		Why:         experimentWhy,
+	},
+	{
+		File: "pkg/tcpip/stack/nic.go",
+		// delegatingQueueingDiscipline.WritePacket, the NIC's path to its
+		// link when no queueing discipline was given.
+		Anchor:      "\tvar pkts PacketBufferList\n\tpkts.PushBack(pkt)\n\t_, err := qDisc.LinkWriter.WritePackets(pkts)\n\treturn err\n",
+		Replacement: "\tpkts := lendOneList(pkt) // gonetif overlay: a pooled list of one, not a new one per packet\n\t_, err := qDisc.LinkWriter.WritePackets(*pkts) // gonetif overlay: the lent list\n\treturnOneList(pkts) // gonetif overlay: back to the pool, written\n\treturn err\n",
+		Why: "every packet sent through a NIC without a queueing discipline went to its link in a new " +
+			"one-packet list, whose slice escapes through the link's interface: an allocation per packet " +
+			"(datagrams, TCP segments, ACKs). The list is lent from a pool; links write or take references " +
+			"before they return, so it is free again then.",
+	},
+	{
 		File: "pkg/tcpip/network/ipv4/ipv4.go",
 		// writePacket's OUTPUT hook.
 		Anchor:      "\toutNicName := stk.FindNICNameFromID(e.nic.ID())\n\tif ok := stk.IPTables().CheckOutput(pkt, r, outNicName); !ok {\n",
@@ -199,6 +247,19 @@ var Edits = append([]Edit{
 	},
 }, memoryEdits...)
 
+// experimentWhy is the reason of the edits of the experiment option check.
+const experimentWhy = "each datagram looked up its outgoing NIC twice under the stack's global lock (the NIC " +
+	"table's read lock), to see whether the NIC allows IPv6's experiment option, whose value the socket " +
+	"sets; with no value set (0, the default) the answer is unused, as the value stays 0 either way. The " +
+	"lookup now runs only when the socket has a value, so a datagram no longer waits behind a NIC being " +
+	"added or removed."
+
+// releaseWhy is the reason of the edits of a datagram's release.
+const releaseWhy = "each datagram sent got a new closure as its OnRelease (the endpoint and the size it " +
+	"charged to the send buffer): an allocation per datagram. The closure's body, unchanged, becomes a " +
+	"static func taking both as parameters, and pooledRelease (gonetif_send.go) binds them in a pooled " +
+	"value whose method it hands out; the packet calls it once, as it called the closure."
+
 // nicNameWhy is the reason of the edits that name the outgoing NIC.
 const nicNameWhy = "each locally sent packet looked up its own NIC's name twice (iptables OUTPUT and " +
 	"POSTROUTING) through the stack's global lock and NIC map, though the network endpoint holds that " +
@@ -209,6 +270,20 @@ const nicNameWhy = "each locally sent packet looked up its own NIC's name twice 
 // the life of every idle connection (issue 9, bench/RESULTS.md "10,000
 // connections: where the memory goes").
 var memoryEdits = []Edit{
+	{
+		File: "pkg/log/log.go",
+		// The stack-trace pattern, compiled at start although only
+		// LocalStack uses it.
+		Anchor:      "var stackRegexp = regexp.MustCompile(`(?m)^\\S+\\(.*\\)$\\r?\\n^\\t\\S+:\\d+.*$\\r?\\n`)\n",
+		Replacement: "var stackRegexpOnce sync.Once; var stackRegexpCompiled *regexp.Regexp; func stackRegexp() *regexp.Regexp { stackRegexpOnce.Do(func() { stackRegexpCompiled = regexp.MustCompile(`(?m)^\\S+\\(.*\\)$\\r?\\n^\\t\\S+:\\d+.*$\\r?\\n`) }); return stackRegexpCompiled } // gonetif overlay: compiled when first used\n",
+		Why:         regexpWhy,
+	},
+	{
+		File:        "pkg/log/log.go",
+		Anchor:      "\treturn stackRegexp.ReplaceAllFunc(Stacks(false), func(s []byte) []byte {\n",
+		Replacement: "\treturn stackRegexp().ReplaceAllFunc(Stacks(false), func(s []byte) []byte { // gonetif overlay: compiled when first used\n",
+		Why:         regexpWhy,
+	},
 	{
 		File: "pkg/tcpip/ports/ports.go",
 		// PortManager's nested map of reservations; the flat one for
@@ -331,6 +406,104 @@ var memoryEdits = []Edit{
 		Why:         sackWhy,
 	},
 	{
+		File: "pkg/tcpip/stack/transport_demuxer.go",
+		// endpointsByNIC's table: the type; the edits after it are its uses.
+		Anchor:      "\tendpoints map[tcpip.NICID]*multiPortEndpoint\n}\n",
+		Replacement: "\tendpoints nicEndpoints // gonetif overlay: the first NIC inline, a map only for more (gonetif_nicmap.go)\n}\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tfor _, ep := range epsByNIC.endpoints {\n",
+		Replacement: "\tfor _, ep := range epsByNIC.endpoints.all { // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmpep, ok := epsByNIC.endpoints[pkt.NICID]\n\tif !ok {\n\t\tif mpep, ok = epsByNIC.endpoints[0]; !ok {\n",
+		Replacement: "\tmpep, ok := epsByNIC.endpoints.get(pkt.NICID) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\tif mpep, ok = epsByNIC.endpoints.get(0); !ok { // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmpep, ok := epsByNIC.endpoints[n.ID()]\n\tif !ok {\n\t\tmpep, ok = epsByNIC.endpoints[0]\n",
+		Replacement: "\tmpep, ok := epsByNIC.endpoints.get(n.ID()) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\tmpep, ok = epsByNIC.endpoints.get(0) // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmultiPortEp, ok := epsByNIC.endpoints[bindToDevice]\n\tif !ok {\n\t\tmultiPortEp = &multiPortEndpoint{\n",
+		Replacement: "\tmultiPortEp, ok := epsByNIC.endpoints.get(bindToDevice) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\tmultiPortEp = &multiPortEndpoint{\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\t\tepsByNIC.endpoints[bindToDevice] = multiPortEp\n",
+		Replacement: "\t\tepsByNIC.endpoints.set(bindToDevice, multiPortEp) // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmultiPortEp, ok := epsByNIC.endpoints[bindToDevice]\n\tif !ok {\n\t\treturn nil\n",
+		Replacement: "\tmultiPortEp, ok := epsByNIC.endpoints.get(bindToDevice) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\treturn nil\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmultiPortEp, ok := epsByNIC.endpoints[bindToDevice]\n\tif !ok {\n\t\treturn false\n",
+		Replacement: "\tmultiPortEp, ok := epsByNIC.endpoints.get(bindToDevice) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\treturn false\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\t\tdelete(epsByNIC.endpoints, bindToDevice)\n\t}\n\treturn len(epsByNIC.endpoints) == 0\n",
+		Replacement: "\t\tepsByNIC.endpoints.remove(bindToDevice) // gonetif overlay: nicEndpoints\n\t}\n\treturn epsByNIC.endpoints.len() == 0 // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\t\t\tendpoints: make(map[tcpip.NICID]*multiPortEndpoint),\n",
+		Replacement: "\t\t\t// gonetif overlay: the zero nicEndpoints is empty, no map is made\n",
+		Why:         demuxWhy,
+	},
+	{
+		File:        "pkg/tcpip/stack/transport_demuxer.go",
+		Anchor:      "\tmpep, ok := epsByNIC.endpoints[nicID]\n\tif !ok {\n\t\tif mpep, ok = epsByNIC.endpoints[0]; !ok {\n",
+		Replacement: "\tmpep, ok := epsByNIC.endpoints.get(nicID) // gonetif overlay: nicEndpoints\n\tif !ok {\n\t\tif mpep, ok = epsByNIC.endpoints.get(0); !ok { // gonetif overlay: nicEndpoints\n",
+		Why:         demuxWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// initSender: no map of the write list's segments.
+		Anchor:      "\t\twriteList: protectedWriteList{\n\t\t\tset: make(map[*segment]struct{}),\n\t\t},\n",
+		Replacement: "\t\twriteList: protectedWriteList{\n\t\t\t// gonetif overlay: no set, the list's links are checked (gonetif_writelist.go)\n\t\t},\n",
+		Why:         writeListWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\tif _, ok := wl.set[seg]; !ok {\n\t\tpanic(\"segment not found write list\")\n\t}\n\twl.writeList.Remove(seg)\n\tdelete(wl.set, seg)\n",
+		Replacement: "\tif !wl.holds(seg) { // gonetif overlay: the list's links, not a set\n\t\tpanic(\"segment not found write list\")\n\t}\n\twl.writeList.Remove(seg)\n\t// gonetif overlay: no set to delete from\n",
+		Why:         writeListWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\tif _, ok := wl.set[seg]; ok {\n\t\tpanic(\"segment already in write list\")\n\t}\n\twl.writeList.PushBack(seg)\n\twl.set[seg] = struct{}{}\n",
+		Replacement: "\tif wl.linkedInto(seg) { // gonetif overlay: the list's links, not a set\n\t\tpanic(\"segment already in write list\")\n\t}\n\twl.writeList.PushBack(seg)\n\t// gonetif overlay: no set to add to\n",
+		Why:         writeListWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\tif _, ok := wl.set[seg]; ok {\n\t\tpanic(\"segment already in write list\")\n\t}\n\twl.writeList.InsertAfter(before, seg)\n\twl.set[seg] = struct{}{}\n",
+		Replacement: "\tif wl.linkedInto(seg) { // gonetif overlay: the list's links, not a set\n\t\tpanic(\"segment already in write list\")\n\t}\n\twl.writeList.InsertAfter(before, seg)\n\t// gonetif overlay: no set to add to\n",
+		Why:         writeListWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\tif _, ok := s.writeList.set[seg]; !ok {\n\t\tpanic(\"attempted to send segment not in write list\")\n",
+		Replacement: "\tif !s.writeList.holds(seg) { // gonetif overlay: the list's links, not a set\n\t\tpanic(\"attempted to send segment not in write list\")\n",
+		Why:         writeListWhy,
+	},
+	{
 		File:        "pkg/tcpip/transport/tcp/sack_scoreboard.go",
 		Anchor:      "\ts.ranges = btree.NewG[header.SACKBlock](defaultBtreeDegree, sackBlockLess)\n",
 		Replacement: "\ts.ranges = btree.NewWithFreeListG(defaultBtreeDegree, sackBlockLess, sackNodes) // gonetif overlay: one shared free list\n",
@@ -359,6 +532,19 @@ const (
 		"processor's most of the time, and each collision made the processor skip the endpoint (its " +
 		"TryLock fails) and be woken again. The sender now also keeps whether data is queued unsent in an " +
 		"atomic flag of the endpoint (in padding: no bigger), so handleInline decides without the lock."
+	regexpWhy = "gVisor's log package compiles a stack-trace pattern when the program starts, for LocalStack " +
+		"alone, which gonetif never calls; that one package-level value linked Go's regexp engine and the " +
+		"unicode tables it references into every program (text, tables and their start-up maps). It is " +
+		"compiled on LocalStack's first call instead."
+	demuxWhy = "each connection has its own demuxer entry, whose table of endpoints by bound NIC was a " +
+		"map with one entry (~190 bytes: the map and its 8-slot group). The table keeps its first NIC inline " +
+		"and makes a map only for a second (gonetif_nicmap.go); lookups, the NIC-0 fallback, registration, " +
+		"removal and the emptiness check behave as with the map."
+	writeListWhy = "each sender kept a map of the segments in its write list, a debugging check gVisor marks " +
+		"for removal once its bug is found (~180 bytes per endpoint, and a map insert and delete per segment). " +
+		"The checks now use the list's own links (gonetif_writelist.go): an outgoing segment is only ever " +
+		"linked into its sender's write list, so a segment pushed while linked, or removed or sent while not " +
+		"linked, still panics as before."
 	sackWhy = "each endpoint's SACK scoreboard made its own btree free list with room for 32 nodes (~290 " +
 		"bytes), and a new one on every reset; the scoreboards now share one (gonetif_sack.go), which the " +
 		"btree package allows and locks."
@@ -376,10 +562,16 @@ type NewFile struct {
 var NewFiles = []NewFile{
 	{File: "pkg/tcpip/ports/gonetif_sole.go", Why: portsWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_sack.go", Why: sackWhy},
+	{File: "pkg/tcpip/transport/tcp/gonetif_writelist.go", Why: writeListWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_inline.go",
 		Why: "the inline switch (GONETIF_TCP_INLINE) and handleInline, called by the dispatcher.go edit"},
+	{File: "pkg/tcpip/stack/gonetif_nicmap.go", Why: demuxWhy},
 	{File: "pkg/tcpip/stack/gonetif_queue.go",
 		Why: "queueUnlocked, called by the transport_demuxer.go edit"},
+	{File: "pkg/tcpip/stack/gonetif_onelist.go",
+		Why: "lendOneList and returnOneList, called by the nic.go edit"},
+	{File: "pkg/tcpip/transport/internal/network/gonetif_send.go",
+		Why: "readPayload, pooledRelease and experimentIPOptionOn, called by the endpoint.go edits"},
 }
 
 //go:embed add

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1981,6 +1982,605 @@ static void t_wire(void)
     close(t);
 }
 
+/* ---- fcntl: the file status flags Linux keeps on a socket ---------------- */
+
+static void show_fl(const char *name, int s)
+{
+    errno = 0;
+    int fl = fcntl(s, F_GETFL);
+    char extra[32];
+    snprintf(extra, sizeof(extra), "fl=%#x", fl);
+    res(name, fl < 0 ? -1 : 0, errno, fl < 0 ? NULL : extra);
+}
+
+static void t_fcntl(void)
+{
+    SECTION("fl");
+    static const struct {
+        const char *name;
+        int flags;
+    } sets[] = {
+        {"append", O_APPEND},
+        {"async", O_ASYNC},
+        {"noatime", O_NOATIME},
+        {"direct", O_DIRECT},
+        {"nonblock_append", O_NONBLOCK | O_APPEND},
+        {"ignored_bits", O_CREAT | O_TRUNC | O_EXCL | O_WRONLY | O_CLOEXEC | O_SYNC},
+        {"all_but_direct", ~O_DIRECT},
+        {"zero", 0},
+    };
+    const char *kinds[] = {"tcp", "udp", "tcp6"};
+    char name[64];
+    for (int k = 0; k < 3; k++) {
+        int s = k == 0 ? socket(AF_INET, SOCK_STREAM, 0)
+                : k == 1 ? udp_sock()
+                         : socket(AF_INET6, SOCK_STREAM, 0);
+        snprintf(name, sizeof(name), "%s_getfl_fresh", kinds[k]);
+        show_fl(name, s);
+        for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+            snprintf(name, sizeof(name), "%s_setfl_%s", kinds[k], sets[i].name);
+            CHECK(name, fcntl(s, F_SETFL, sets[i].flags));
+            snprintf(name, sizeof(name), "%s_getfl_after_%s", kinds[k], sets[i].name);
+            show_fl(name, s);
+        }
+        close(s);
+    }
+    /* The kept flags stay through FIONBIO and the data path. */
+    int c, a;
+    local_pair(&c, &a);
+    CHECK("pair_setfl_append_async", fcntl(c, F_SETFL, O_APPEND | O_ASYNC));
+    int on = 1;
+    ioctl(c, FIONBIO, &on);
+    show_fl("pair_getfl_after_fionbio", c);
+    CHECK("pair_send_with_append", send(c, "ap", 2, 0));
+    char buf[8];
+    CHECKDATA("pair_recv_with_append", read_n(a, buf, 2), buf);
+    show_fl("pair_getfl_after_send", c);
+    CHECK("pair_setfl_direct_keeps", fcntl(c, F_SETFL, O_DIRECT | O_APPEND));
+    show_fl("pair_getfl_after_direct", c);
+    close(c);
+    close(a);
+}
+
+/* ---- IPv6 UDP: the destination families a dual-stack socket takes ------- */
+
+static void show_recvfrom6(const char *name, int s)
+{
+    char buf[16];
+    struct sockaddr_storage from;
+    memset(&from, 0, sizeof(from));
+    memset(buf, 0, sizeof(buf));
+    socklen_t fl = sizeof(from);
+    wait_ev(s, POLLIN, 1000);
+    errno = 0;
+    long r = recvfrom(s, buf, sizeof(buf) - 1, MSG_DONTWAIT, SA(from), &fl);
+    char extra[160];
+    snprintf(extra, sizeof(extra), "'%s' %s", buf, r >= 0 ? addr_str(SA(from), fl) : "");
+    res(name, r, errno, r >= 0 ? extra : NULL);
+}
+
+static void t_v6udp(void)
+{
+    SECTION("v6udp");
+    struct sockaddr_in v4 = sin4(PEER_IP, P_ECHO);
+    struct sockaddr_in6 mapped = sin6("::ffff:" PEER_IP, P_ECHO), ll = sin6(PEER_LL, P_ECHO);
+    struct sockaddr_storage unspec;
+    memset(&unspec, 0, sizeof(unspec));
+    unspec.ss_family = AF_UNSPEC;
+    struct sockaddr_storage bogus;
+    memset(&bogus, 0, sizeof(bogus));
+    bogus.ss_family = 12345;
+    for (int v6only = 0; v6only <= 1; v6only++) {
+        char name[64];
+        const char *p = v6only ? "v6only" : "dual";
+        int s = socket(AF_INET6, SOCK_DGRAM, 0);
+        set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, v6only);
+#define NAMED(suffix) (snprintf(name, sizeof(name), "%s_%s", p, suffix), name)
+        CHECK(NAMED("sendto_sockaddr_in"), sendto(s, "a4", 2, 0, SA(v4), sizeof(v4)));
+        show_recvfrom6(NAMED("recvfrom_after_sockaddr_in"), s);
+        CHECK(NAMED("sendto_sockaddr_in_len8"), sendto(s, "a4", 2, 0, SA(v4), 8));
+        CHECK(NAMED("sendto_sockaddr_in_len28"), sendto(s, "b4", 2, 0, SA(v4), sizeof(struct sockaddr_in6)));
+        show_recvfrom6(NAMED("recvfrom_after_len28"), s);
+        CHECK(NAMED("sendto_v4_mapped"), sendto(s, "m4", 2, 0, SA(mapped), sizeof(mapped)));
+        show_recvfrom6(NAMED("recvfrom_after_v4_mapped"), s);
+        CHECK(NAMED("sendto_unspec_unconnected"), sendto(s, "u0", 2, 0, SA(unspec), sizeof(struct sockaddr_in6)));
+        CHECK(NAMED("sendto_unspec_len2"), sendto(s, "u0", 2, 0, SA(unspec), 2));
+        CHECK(NAMED("sendto_len1"), sendto(s, "u0", 2, 0, SA(unspec), 1));
+        CHECK(NAMED("sendto_bogus_family"), sendto(s, "bf", 2, 0, SA(bogus), sizeof(struct sockaddr_in6)));
+        CHECK(NAMED("sendto_v6_len20"), sendto(s, "bf", 2, 0, SA(ll), 20));
+        CHECK(NAMED("sendto_ll"), sendto(s, "l6", 2, 0, SA(ll), sizeof(ll)));
+        show_recvfrom6(NAMED("recvfrom_after_ll"), s);
+        close(s);
+
+        /* Connected to the peer's link-local address: AF_UNSPEC means "no
+         * address", so the datagram goes to the connected peer. */
+        s = socket(AF_INET6, SOCK_DGRAM, 0);
+        set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, v6only);
+        CHECK(NAMED("connect_ll"), connect(s, SA(ll), sizeof(ll)));
+        CHECK(NAMED("connected_sendto_unspec"), sendto(s, "cu", 2, 0, SA(unspec), sizeof(struct sockaddr_in6)));
+        show_recvfrom6(NAMED("connected_recvfrom_after_unspec"), s);
+        CHECK(NAMED("connected_sendto_sockaddr_in"), sendto(s, "c4", 2, 0, SA(v4), sizeof(v4)));
+        show_recvfrom6(NAMED("connected_recvfrom_after_sockaddr_in"), s);
+        close(s);
+
+        /* connect with a sockaddr_in and with a v4-mapped address. */
+        s = socket(AF_INET6, SOCK_DGRAM, 0);
+        set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, v6only);
+        CHECK(NAMED("connect_sockaddr_in"), connect(s, SA(v4), sizeof(v4)));
+        CHECK(NAMED("connect_v4_mapped"), connect(s, SA(mapped), sizeof(mapped)));
+        show_name(NAMED("peername_after_connects"), s, 1);
+        close(s);
+#undef NAMED
+    }
+    /* TCP over IPv6 takes no sockaddr_in, and no v4-mapped peer under
+     * IPV6_V6ONLY. */
+    int t = socket(AF_INET6, SOCK_STREAM, 0);
+    set_int(t, IPPROTO_IPV6, IPV6_V6ONLY, 1);
+    CHECK("tcp_v6only_connect_v4_mapped", connect(t, SA(mapped), sizeof(mapped)));
+    CHECK("tcp_v6only_connect_sockaddr_in", connect(t, SA(v4), sizeof(v4)));
+    close(t);
+    t = socket(AF_INET6, SOCK_STREAM, 0);
+    CHECK("tcp_dual_connect_sockaddr_in", connect(t, SA(v4), sizeof(v4)));
+    close(t);
+    /* A v4 socket given a v6 destination. */
+    int u = udp_sock();
+    CHECK("v4_sendto_sockaddr_in6", sendto(u, "x", 1, 0, SA(mapped), sizeof(mapped)));
+    CHECK("v4_sendto_bogus_family", sendto(u, "x", 1, 0, SA(bogus), sizeof(struct sockaddr_in)));
+    close(u);
+}
+
+/* ---- socket options: each option gonetif answers, on every socket kind --- */
+
+static void t_optsweep(void)
+{
+    SECTION("optall");
+    static const struct {
+        const char *name;
+        int level, opt;
+    } opts[] = {
+        {"so_type", SOL_SOCKET, SO_TYPE},
+        {"so_protocol", SOL_SOCKET, SO_PROTOCOL},
+        {"so_domain", SOL_SOCKET, SO_DOMAIN},
+        {"so_error", SOL_SOCKET, SO_ERROR},
+        {"so_reuseaddr", SOL_SOCKET, SO_REUSEADDR},
+        {"so_reuseport", SOL_SOCKET, SO_REUSEPORT},
+        {"so_keepalive", SOL_SOCKET, SO_KEEPALIVE},
+        {"so_broadcast", SOL_SOCKET, SO_BROADCAST},
+        {"so_acceptconn", SOL_SOCKET, SO_ACCEPTCONN},
+        {"so_linger", SOL_SOCKET, SO_LINGER},
+        {"so_rcvtimeo", SOL_SOCKET, SO_RCVTIMEO},
+        {"so_sndtimeo", SOL_SOCKET, SO_SNDTIMEO},
+        {"so_bindtodevice", SOL_SOCKET, SO_BINDTODEVICE},
+        {"so_unknown", SOL_SOCKET, 999},
+        {"tcp_nodelay", IPPROTO_TCP, TCP_NODELAY},
+        {"tcp_keepidle", IPPROTO_TCP, TCP_KEEPIDLE},
+        {"tcp_keepintvl", IPPROTO_TCP, TCP_KEEPINTVL},
+        {"tcp_keepcnt", IPPROTO_TCP, TCP_KEEPCNT},
+        {"tcp_syncnt", IPPROTO_TCP, TCP_SYNCNT},
+        {"tcp_user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT},
+        {"tcp_unknown", IPPROTO_TCP, 999},
+        {"ip_ttl", IPPROTO_IP, IP_TTL},
+        {"ip_tos", IPPROTO_IP, IP_TOS},
+        {"ip_multicast_ttl", IPPROTO_IP, IP_MULTICAST_TTL},
+        {"ip_multicast_loop", IPPROTO_IP, IP_MULTICAST_LOOP},
+        {"ip_multicast_if", IPPROTO_IP, IP_MULTICAST_IF},
+        {"ip_add_membership", IPPROTO_IP, IP_ADD_MEMBERSHIP},
+        {"ip_unknown", IPPROTO_IP, 999},
+        {"ipv6_v6only", IPPROTO_IPV6, IPV6_V6ONLY},
+        {"ipv6_unicast_hops", IPPROTO_IPV6, IPV6_UNICAST_HOPS},
+        {"ipv6_multicast_hops", IPPROTO_IPV6, IPV6_MULTICAST_HOPS},
+        {"ipv6_multicast_loop", IPPROTO_IPV6, IPV6_MULTICAST_LOOP},
+        {"ipv6_join_group", IPPROTO_IPV6, IPV6_JOIN_GROUP},
+        {"ipv6_unknown", IPPROTO_IPV6, 999},
+        {"level_udp", IPPROTO_UDP, 1},
+        {"level_unknown", 999, 1},
+    };
+    static const struct {
+        const char *name;
+        int family, type;
+    } kinds[] = {
+        {"tcp4", AF_INET, SOCK_STREAM},
+        {"udp4", AF_INET, SOCK_DGRAM},
+        {"tcp6", AF_INET6, SOCK_STREAM},
+        {"udp6", AF_INET6, SOCK_DGRAM},
+    };
+    char name[64];
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        int s = socket(kinds[k].family, kinds[k].type, 0);
+        for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+            snprintf(name, sizeof(name), "get_%s_%s", kinds[k].name, opts[i].name);
+            show_int_opt(name, s, opts[i].level, opts[i].opt);
+        }
+        /* Setting an option at a level the socket does not have. */
+        snprintf(name, sizeof(name), "set_%s_tcp_nodelay", kinds[k].name);
+        CHECK(name, set_int(s, IPPROTO_TCP, TCP_NODELAY, 1));
+        snprintf(name, sizeof(name), "set_%s_ipv6_v6only", kinds[k].name);
+        CHECK(name, set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, 1));
+        snprintf(name, sizeof(name), "set_%s_ipv6_unicast_hops", kinds[k].name);
+        CHECK(name, set_int(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9));
+        snprintf(name, sizeof(name), "set_%s_ip_ttl", kinds[k].name);
+        CHECK(name, set_int(s, IPPROTO_IP, IP_TTL, 9));
+        snprintf(name, sizeof(name), "get_%s_ip_ttl_after_set", kinds[k].name);
+        show_int_opt(name, s, IPPROTO_IP, IP_TTL);
+        struct in_addr mif;
+        inet_pton(AF_INET, DEV_IP, &mif);
+        snprintf(name, sizeof(name), "set_%s_ip_multicast_if", kinds[k].name);
+        CHECK(name, setsockopt(s, IPPROTO_IP, IP_MULTICAST_IF, &mif, sizeof(mif)));
+        snprintf(name, sizeof(name), "get_%s_ip_multicast_if_after_set", kinds[k].name);
+        show_int_opt(name, s, IPPROTO_IP, IP_MULTICAST_IF);
+        snprintf(name, sizeof(name), "set_%s_udp_cork", kinds[k].name);
+        CHECK(name, set_int(s, IPPROTO_UDP, UDP_CORK, 1));
+        snprintf(name, sizeof(name), "get_%s_udp_cork_after_set", kinds[k].name);
+        show_int_opt(name, s, IPPROTO_UDP, UDP_CORK);
+        snprintf(name, sizeof(name), "set_%s_ip_unknown", kinds[k].name);
+        CHECK(name, set_int(s, IPPROTO_IP, 999, 1));
+        snprintf(name, sizeof(name), "set_%s_level_unknown", kinds[k].name);
+        CHECK(name, set_int(s, 999, 1, 1));
+        snprintf(name, sizeof(name), "set_%s_so_unknown", kinds[k].name);
+        CHECK(name, set_int(s, SOL_SOCKET, 999, 1));
+        close(s);
+    }
+    /* Set and read back, with values inside and at the edges of each range. */
+    static const struct {
+        const char *name;
+        int level, opt, v;
+    } sets[] = {
+        {"so_reuseaddr_2", SOL_SOCKET, SO_REUSEADDR, 2},
+        {"so_reuseport_1", SOL_SOCKET, SO_REUSEPORT, 1},
+        {"so_keepalive_7", SOL_SOCKET, SO_KEEPALIVE, 7},
+        {"so_broadcast_1", SOL_SOCKET, SO_BROADCAST, 1},
+        {"tcp_nodelay_3", IPPROTO_TCP, TCP_NODELAY, 3},
+        {"tcp_keepidle_32767", IPPROTO_TCP, TCP_KEEPIDLE, 32767},
+        {"tcp_keepidle_32768", IPPROTO_TCP, TCP_KEEPIDLE, 32768},
+        {"tcp_keepintvl_32768", IPPROTO_TCP, TCP_KEEPINTVL, 32768},
+        {"tcp_keepcnt_127", IPPROTO_TCP, TCP_KEEPCNT, 127},
+        {"tcp_keepcnt_0", IPPROTO_TCP, TCP_KEEPCNT, 0},
+        {"tcp_syncnt_127", IPPROTO_TCP, TCP_SYNCNT, 127},
+        {"tcp_syncnt_128", IPPROTO_TCP, TCP_SYNCNT, 128},
+        {"tcp_user_timeout_1000", IPPROTO_TCP, TCP_USER_TIMEOUT, 1000},
+        {"tcp_user_timeout_minus1", IPPROTO_TCP, TCP_USER_TIMEOUT, -1},
+        {"ip_ttl_255", IPPROTO_IP, IP_TTL, 255},
+        {"ip_ttl_minus2", IPPROTO_IP, IP_TTL, -2},
+        {"ip_tos_0x21", IPPROTO_IP, IP_TOS, 0x21},
+        {"ip_tos_0x1ff", IPPROTO_IP, IP_TOS, 0x1ff},
+        {"ip_multicast_ttl_255", IPPROTO_IP, IP_MULTICAST_TTL, 255},
+        {"ip_multicast_ttl_minus1", IPPROTO_IP, IP_MULTICAST_TTL, -1},
+        {"ip_multicast_ttl_256", IPPROTO_IP, IP_MULTICAST_TTL, 256},
+        {"ip_multicast_loop_5", IPPROTO_IP, IP_MULTICAST_LOOP, 5},
+        {"ipv6_unicast_hops_255", IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255},
+        {"ipv6_unicast_hops_256", IPPROTO_IPV6, IPV6_UNICAST_HOPS, 256},
+        {"ipv6_unicast_hops_minus1", IPPROTO_IPV6, IPV6_UNICAST_HOPS, -1},
+        {"ipv6_multicast_hops_minus1", IPPROTO_IPV6, IPV6_MULTICAST_HOPS, -1},
+        {"ipv6_multicast_hops_256", IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 256},
+        {"ipv6_multicast_loop_2", IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 2},
+        {"ipv6_v6only_9", IPPROTO_IPV6, IPV6_V6ONLY, 9},
+    };
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        int s = socket(kinds[k].family, kinds[k].type, 0);
+        for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+            snprintf(name, sizeof(name), "set_%s_%s", kinds[k].name, sets[i].name);
+            CHECK(name, set_int(s, sets[i].level, sets[i].opt, sets[i].v));
+            snprintf(name, sizeof(name), "get_%s_%s", kinds[k].name, sets[i].name);
+            show_int_opt(name, s, sets[i].level, sets[i].opt);
+        }
+        close(s);
+    }
+    /* The same on a listener, a connected client and an accepted socket. */
+    int port, c, a;
+    int l = listener(&port);
+    local_pair(&c, &a);
+    const int more[] = {l, c, a};
+    const char *mn[] = {"listener", "connected", "accepted"};
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+            snprintf(name, sizeof(name), "get_%s_%s", mn[k], opts[i].name);
+            show_int_opt(name, more[k], opts[i].level, opts[i].opt);
+        }
+    }
+    close(l);
+    close(c);
+    close(a);
+}
+
+/* ---- calls in states they do not belong to ------------------------------ */
+
+static void t_states(void)
+{
+    SECTION("state");
+    char buf[16];
+    struct sockaddr_in echo = sin4(PEER_IP, P_ECHO), any = sin4("0.0.0.0", 0);
+    /* shutdown on sockets that were never connected, each mode. */
+    static const int hows[] = {SHUT_RD, SHUT_WR, SHUT_RDWR};
+    static const char *hn[] = {"rd", "wr", "rdwr"};
+    char name[64];
+    for (int h = 0; h < 3; h++) {
+        int t = socket(AF_INET, SOCK_STREAM, 0);
+        snprintf(name, sizeof(name), "tcp_fresh_shutdown_%s", hn[h]);
+        CHECK(name, shutdown(t, hows[h]));
+        snprintf(name, sizeof(name), "tcp_fresh_shutdown_%s_send", hn[h]);
+        CHECK(name, send(t, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT));
+        snprintf(name, sizeof(name), "tcp_fresh_shutdown_%s_recv", hn[h]);
+        CHECK(name, recv(t, buf, sizeof(buf), MSG_DONTWAIT));
+        snprintf(name, sizeof(name), "tcp_fresh_shutdown_%s_poll", hn[h]);
+        out(name, "%#x", wait_ev(t, POLLIN | POLLOUT, 0));
+        close(t);
+        int u = udp_sock();
+        bind(u, SA(any), sizeof(any));
+        snprintf(name, sizeof(name), "udp_bound_shutdown_%s", hn[h]);
+        CHECK(name, shutdown(u, hows[h]));
+        snprintf(name, sizeof(name), "udp_bound_shutdown_%s_sendto", hn[h]);
+        CHECK(name, sendto(u, "s", 1, 0, SA(echo), sizeof(echo)));
+        snprintf(name, sizeof(name), "udp_bound_shutdown_%s_recv", hn[h]);
+        CHECKDATA(name, (msleep(300), recv(u, buf, sizeof(buf), MSG_DONTWAIT)), buf);
+        close(u);
+        /* a listener */
+        int port;
+        int l = listener(&port);
+        snprintf(name, sizeof(name), "listener_shutdown_%s", hn[h]);
+        CHECK(name, shutdown(l, hows[h]));
+        show_int_opt((snprintf(name, sizeof(name), "listener_shutdown_%s_acceptconn", hn[h]), name), l, SOL_SOCKET,
+                     SO_ACCEPTCONN);
+        snprintf(name, sizeof(name), "listener_shutdown_%s_accept", hn[h]);
+        fcntl(l, F_SETFL, O_NONBLOCK); /* a listener shut for writing still listens */
+        CHECK(name, accept(l, NULL, NULL));
+        snprintf(name, sizeof(name), "listener_shutdown_%s_recv", hn[h]);
+        CHECK(name, recv(l, buf, sizeof(buf), MSG_DONTWAIT));
+        snprintf(name, sizeof(name), "listener_shutdown_%s_listen_again", hn[h]);
+        CHECK(name, listen(l, 4));
+        show_int_opt((snprintf(name, sizeof(name), "listener_shutdown_%s_acceptconn_again", hn[h]), name), l,
+                     SOL_SOCKET, SO_ACCEPTCONN);
+        snprintf(name, sizeof(name), "listener_shutdown_%s_recv_again", hn[h]);
+        CHECK(name, recv(l, buf, sizeof(buf), MSG_DONTWAIT));
+        close(l);
+    }
+    /* A UDP socket shut for reading still takes datagrams. */
+    int u = udp_sock();
+    connect(u, SA(echo), sizeof(echo));
+    CHECK("udp_connected_shutdown_rd", shutdown(u, SHUT_RD));
+    out("udp_connected_shut_rd_poll", "%#x", wait_ev(u, POLLIN | POLLOUT, 0));
+    CHECK("udp_connected_shut_rd_recv_empty", recv(u, buf, sizeof(buf), MSG_DONTWAIT));
+    struct timeval tv = {0, 500000};
+    setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK("udp_connected_shut_rd_recv_blocking", recv(u, buf, sizeof(buf), 0));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    out("udp_connected_shut_rd_recv_blocking_waited", "%s", ms < 250 ? "no" : "yes");
+    CHECK("udp_connected_shut_rd_send", send(u, "q", 1, 0));
+    msleep(300);
+    CHECKDATA("udp_connected_shut_rd_recv_after", recv(u, buf, sizeof(buf), MSG_DONTWAIT), buf);
+    CHECK("udp_connected_shut_rd_then_wr", shutdown(u, SHUT_WR));
+    out("udp_connected_shut_rdwr_poll", "%#x", wait_ev(u, POLLIN | POLLOUT, 0));
+    close(u);
+    u = udp_sock();
+    CHECK("udp_connected_shutdown_wr", (connect(u, SA(echo), sizeof(echo)), shutdown(u, SHUT_WR)));
+    CHECK("udp_connected_send_after_shut_wr", send(u, "x", 1, MSG_NOSIGNAL));
+    CHECK("udp_connected_shutdown_bad_how", shutdown(u, -1));
+    close(u);
+
+    /* connect on a listener, listen on a connected socket, bind twice. */
+    int port;
+    int l = listener(&port);
+    CHECK("listener_connect_peer", connect(l, SA(echo), sizeof(echo)));
+    struct sockaddr_in unspec;
+    memset(&unspec, 0, sizeof(unspec));
+    unspec.sin_family = AF_UNSPEC;
+    CHECK("listener_connect_unspec", connect(l, SA(unspec), sizeof(unspec)));
+    show_int_opt("listener_acceptconn_after_unspec", l, SOL_SOCKET, SO_ACCEPTCONN);
+    fcntl(l, F_SETFL, O_NONBLOCK);
+    CHECK("listener_accept_after_unspec", accept(l, NULL, NULL));
+    CHECK("listener_listen_after_unspec", listen(l, 4));
+    show_int_opt("listener_acceptconn_relisten", l, SOL_SOCKET, SO_ACCEPTCONN);
+    close(l);
+    int c = tcp_to(PEER_IP, P_ECHO);
+    CHECK("connected_listen", listen(c, 4));
+    CHECK("connected_bind", bind(c, SA(any), sizeof(any)));
+    CHECK("connected_connect_again", connect(c, SA(echo), sizeof(echo)));
+    struct sockaddr_in elsewhere = sin4(PEER_IP, P_LEN);
+    CHECK("connected_sendto_addr", sendto(c, "ab", 2, 0, SA(elsewhere), sizeof(elsewhere)));
+    CHECKDATA("connected_recv_after_sendto_addr", read_n(c, buf, 2), buf);
+    struct sockaddr_in6 v6 = sin6(PEER_LL, P_LEN);
+    CHECK("connected_sendto_v6_addr", sendto(c, "cd", 2, 0, SA(v6), sizeof(v6)));
+    CHECKDATA("connected_recv_after_sendto_v6", read_n(c, buf, 2), buf);
+    CHECK("connected_sendto_short_addr", sendto(c, "ef", 2, 0, SA(elsewhere), 4));
+    CHECKDATA("connected_recv_after_short_addr", read_n(c, buf, 2), buf);
+    close(c);
+    int t = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK("unconnected_sendto_addr", sendto(t, "x", 1, MSG_NOSIGNAL, SA(echo), sizeof(echo)));
+    CHECK("bind_once", bind(t, SA(any), sizeof(any)));
+    CHECK("bind_again_other_port", bind(t, SA(echo), sizeof(echo)));
+    close(t);
+    u = udp_sock();
+    CHECK("udp_bind_once", bind(u, SA(any), sizeof(any)));
+    CHECK("udp_bind_twice", bind(u, SA(any), sizeof(any)));
+    CHECK("udp_listen_bound", listen(u, 1));
+    close(u);
+    u = udp_sock();
+    sendto(u, "z", 1, 0, SA(echo), sizeof(echo));
+    CHECK("udp_bind_after_autobind", bind(u, SA(any), sizeof(any)));
+    close(u);
+
+    /* Data calls on a listener. */
+    l = listener(&port);
+    CHECK("listener_send", send(l, "x", 1, MSG_NOSIGNAL));
+    CHECK("listener_sendto", sendto(l, "x", 1, MSG_NOSIGNAL, SA(echo), sizeof(echo)));
+    CHECK("listener_recv", recv(l, buf, sizeof(buf), MSG_DONTWAIT));
+    CHECK("listener_read", (fcntl(l, F_SETFL, O_NONBLOCK), read(l, buf, sizeof(buf))));
+    show_name("listener_peername", l, 1);
+    close(l);
+
+    /* connect(AF_UNSPEC) on a connected stream drops the connection; the
+     * socket may connect again. */
+    c = tcp_to(PEER_IP, P_ECHO);
+    CHECK("connected_connect_unspec", connect(c, SA(unspec), sizeof(unspec)));
+    show_name("connected_peername_after_unspec", c, 1);
+    out("connected_poll_after_unspec", "%#x", wait_ev(c, POLLIN | POLLOUT, 0));
+    CHECK("connected_send_after_unspec", send(c, "x", 1, MSG_NOSIGNAL));
+    CHECK("connected_recv_after_unspec", recv(c, buf, sizeof(buf), MSG_DONTWAIT));
+    CHECK("connected_connect_after_unspec", connect(c, SA(echo), sizeof(echo)));
+    CHECK("connected_send_after_reconnect", send(c, "re", 2, MSG_NOSIGNAL));
+    CHECKDATA("connected_recv_after_reconnect", read_n(c, buf, 2), buf);
+    close(c);
+    t = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK("fresh_connect_unspec", connect(t, SA(unspec), sizeof(unspec)));
+    close(t);
+}
+
+/* ---- ioctl requests a socket answers on Linux --------------------------- */
+
+static void t_ioctls(void)
+{
+    SECTION("ioctl");
+    int c, a;
+    local_pair(&c, &a);
+    int u = udp_sock();
+    int port;
+    int l = listener(&port);
+    static const struct {
+        const char *name;
+        unsigned long req;
+    } reqs[] = {
+        {"fionread", FIONREAD}, {"siocatmark", SIOCATMARK},
+        {"fioasync_on", FIOASYNC}, {"fioclex", FIOCLEX}, {"fionclex", FIONCLEX},
+    };
+    const int fds[] = {c, u, l};
+    const char *kinds[] = {"tcp", "udp", "listener"};
+    char name[64];
+    send(a, "abc", 3, 0);
+    wait_ev(c, POLLIN, 1000);
+    msleep(20);
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+            int v = 1;
+            errno = 0;
+            int r = ioctl(fds[k], reqs[i].req, &v);
+            char extra[32];
+            snprintf(extra, sizeof(extra), "v=%d", v);
+            snprintf(name, sizeof(name), "%s_%s", kinds[k], reqs[i].name);
+            res(name, r, errno, r == 0 ? extra : NULL);
+        }
+        snprintf(name, sizeof(name), "%s_getfl_after_fioasync", kinds[k]);
+        show_fl(name, fds[k]);
+        snprintf(name, sizeof(name), "%s_getfd_after_fionclex", kinds[k]);
+        CHECK(name, fcntl(fds[k], F_GETFD));
+    }
+    close(c);
+    close(a);
+    close(u);
+    close(l);
+}
+
+/* ---- MSG_* flags on TCP and UDP ------------------------------------------ */
+
+static void t_msgflags(void)
+{
+    SECTION("msg");
+    static const struct {
+        const char *name;
+        int flags;
+    } sends[] = {
+        {"dontwait", MSG_DONTWAIT},
+        {"nosignal", MSG_NOSIGNAL},
+        {"more", MSG_MORE},
+        {"eor", MSG_EOR},
+        {"dontroute", MSG_DONTROUTE},
+        {"confirm", MSG_CONFIRM},
+        {"waitall", MSG_WAITALL},
+        {"peek", MSG_PEEK},
+        {"trunc", MSG_TRUNC},
+        {"unknown_bit", 0x1000000},
+    };
+    static const struct {
+        const char *name;
+        int flags;
+    } recvs[] = {
+        {"none", 0},
+        {"peek", MSG_PEEK},
+        {"trunc", MSG_TRUNC},
+        {"waitall", MSG_WAITALL},
+        {"cmsg_cloexec", MSG_CMSG_CLOEXEC},
+        {"errqueue", MSG_ERRQUEUE},
+        {"nosignal", MSG_NOSIGNAL},
+        {"more", MSG_MORE},
+        {"unknown_bit", 0x1000000},
+    };
+    char name[64], buf[16];
+    struct sockaddr_in echo = sin4(PEER_IP, P_ECHO);
+    int c, a;
+    local_pair(&c, &a);
+    int u = udp_sock();
+    connect(u, SA(echo), sizeof(echo));
+    for (size_t i = 0; i < sizeof(sends) / sizeof(sends[0]); i++) {
+        snprintf(name, sizeof(name), "tcp_send_%s", sends[i].name);
+        CHECK(name, send(c, "ab", 2, sends[i].flags));
+        snprintf(name, sizeof(name), "tcp_send_%s_arrived", sends[i].name);
+        CHECKDATA(name, read_n(a, buf, 2), buf);
+        snprintf(name, sizeof(name), "udp_send_%s", sends[i].name);
+        CHECK(name, send(u, "cd", 2, sends[i].flags));
+        if (sends[i].flags == MSG_MORE) {
+            /* Linux holds a MSG_MORE datagram until a send without it. */
+            CHECK("udp_send_after_more", send(u, "ef", 2, 0));
+        }
+        snprintf(name, sizeof(name), "udp_send_%s_echoed", sends[i].name);
+        CHECKDATA(name, (wait_ev(u, POLLIN, 1000), recv(u, buf, sizeof(buf), MSG_DONTWAIT)), buf);
+    }
+    for (size_t i = 0; i < sizeof(recvs) / sizeof(recvs[0]); i++) {
+        send(a, "0123", 4, 0);
+        wait_ev(c, POLLIN, 1000);
+        msleep(20);
+        snprintf(name, sizeof(name), "tcp_recv_%s", recvs[i].name);
+        CHECKDATA(name, recv(c, buf, 2, recvs[i].flags | MSG_DONTWAIT), buf);
+        snprintf(name, sizeof(name), "tcp_recv_%s_rest", recvs[i].name);
+        CHECKDATA(name, recv(c, buf, sizeof(buf), MSG_DONTWAIT), buf);
+        send(u, "4567", 4, 0);
+        wait_ev(u, POLLIN, 1000);
+        snprintf(name, sizeof(name), "udp_recv_%s", recvs[i].name);
+        CHECKDATA(name, recv(u, buf, 2, recvs[i].flags | MSG_DONTWAIT), buf);
+        snprintf(name, sizeof(name), "udp_recv_%s_rest", recvs[i].name);
+        CHECKDATA(name, recv(u, buf, sizeof(buf), MSG_DONTWAIT), buf);
+    }
+    /* recvmsg reports what it did in msg_flags. */
+    send(a, "wxyz", 4, 0);
+    wait_ev(c, POLLIN, 1000);
+    msleep(20);
+    struct msghdr mh;
+    memset(&mh, 0, sizeof(mh));
+    struct iovec iov = {buf, 2};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    errno = 0;
+    long r = recvmsg(c, &mh, MSG_DONTWAIT | MSG_PEEK);
+    char extra[32];
+    snprintf(extra, sizeof(extra), "flags=%#x", mh.msg_flags);
+    res("tcp_recvmsg_peek_flags", r, errno, extra);
+    recv(c, buf, sizeof(buf), MSG_DONTWAIT);
+    /* MSG_TRUNC through recvmsg with two buffers: taken, not copied. */
+    send(a, "klmnop", 6, 0);
+    wait_ev(c, POLLIN, 1000);
+    msleep(20);
+    char p1[3] = "..", p2[3] = "..";
+    struct iovec two[2] = {{p1, 2}, {p2, 2}};
+    mh.msg_iov = two;
+    mh.msg_iovlen = 2;
+    errno = 0;
+    r = recvmsg(c, &mh, MSG_DONTWAIT | MSG_TRUNC);
+    snprintf(extra, sizeof(extra), "'%s' '%s' flags=%#x", p1, p2, mh.msg_flags);
+    res("tcp_recvmsg_trunc_iov2", r, errno, extra);
+    CHECKDATA("tcp_recvmsg_trunc_iov2_rest", recv(c, buf, sizeof(buf), MSG_DONTWAIT), buf);
+    /* MSG_MORE through sendmsg, then a plain send ends the datagram. */
+    struct iovec part = {"gh", 2};
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_iov = &part;
+    mh.msg_iovlen = 1;
+    CHECK("udp_sendmsg_more", sendmsg(u, &mh, MSG_MORE));
+    CHECK("udp_sendmsg_more_end", send(u, "ij", 2, 0));
+    CHECKDATA("udp_sendmsg_more_echoed", (wait_ev(u, POLLIN, 1000), recv(u, buf, sizeof(buf), MSG_DONTWAIT)), buf);
+    close(c);
+    close(a);
+    close(u);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -2006,6 +2606,12 @@ int main(int argc, char **argv)
     t_ipv6();
     t_icmp();
     t_loopback();
+    t_fcntl();
+    t_v6udp();
+    t_optsweep();
+    t_states();
+    t_ioctls();
+    t_msgflags();
     t_wire();
     fprintf(stderr, "%d cases\n", ncases);
     return 0;

@@ -223,7 +223,8 @@ CONF
     wait_listen_udp 67
     start_bg "$TMP/app_out" timeout 90 "$ELF"
     local app_pid=$LAST_PID
-    wait_line "$TMP/app_out" "RESULT tcp_listening" 60 || true
+    wait_for 60 grep -q "RESULT tcp_listening" "$TMP/app_out" ||
+        { cat "$TMP/app_out"; dump_threads "$app_pid"; fail "app: no 'RESULT tcp_listening' within 60 s"; }
     in_ns python3 - >"$TMP/tcp_client" 2>&1 <<'PY' || { cat "$TMP/tcp_client"; fail "host TCP client"; }
 import os, socket
 data = os.urandom(1 << 20)
@@ -255,13 +256,14 @@ PY
     grep -q "^RESULT ip6_global fd00:0005:" "$TMP/app_out" || fail "app: SLAAC"
     grep -q "^from 192.168.5.50 " "$TMP/udp_peer" || fail "app: the UDP peer did not see 192.168.5.50"
     grep -q "^RESULT select pipe ok socket ok" "$TMP/app_out" || fail "app: select"
+    grep -q "^RESULT preempt .* 3 of 3 tasks ended" "$TMP/app_out" || fail "app: preemption stress"
     local line share
     while read -r line; do
         share=$(sed -n 's/.* = \([0-9]*\)%$/\1/p' <<<"$line")
         [ -n "$share" ] && [ "$share" -ge 90 ] || fail "app: tick share below 90 %: $line"
     done < <(grep "^RESULT tick_share" "$TMP/app_out")
     [ "$(grep -c '^RESULT tick_share' "$TMP/app_out")" = 4 ] || fail "app: tick share lines missing"
-    grep "^RESULT \(tick_share\|udp_rtt\)" "$TMP/app_out" | sed "s/^/$VER /" >>"$TMP/times"
+    grep "^RESULT \(tick_share\|udp_rtt\|preempt\)" "$TMP/app_out" | sed "s/^/$VER /" >>"$TMP/times"
 }
 
 # The unchanged http_server/simple: its control socket binds UDP

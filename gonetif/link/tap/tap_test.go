@@ -214,9 +214,11 @@ func TestCloseUnderLoad(t *testing.T) {
 			}
 		}
 	}()
-	ok := netnstest.WaitFor(10*time.Second, 20*time.Millisecond, func() bool {
+	// Flowing both ways is what counts, not how fast: under -race on a
+	// busy machine the stack's sending side moved 9 MB in 10 s (CI).
+	ok := netnstest.WaitFor(20*time.Second, 20*time.Millisecond, func() bool {
 		st := r.ep.Stats()
-		return st.RxBytes > 16<<20 && st.TxBytes > 16<<20
+		return st.RxBytes > 4<<20 && st.TxBytes > 4<<20
 	})
 	if !ok {
 		t.Fatalf("traffic did not flow: %+v", r.ep.Stats())

@@ -4,7 +4,8 @@
  * example_connect and dnsmasq, getaddrinfo through dnsmasq's DNS, UDP both
  * ways with the wait latency, select over a socket and a pipe, a TCP server
  * for a host client, and the tick share a lower-priority task keeps while a
- * higher-priority one is blocked in recv/accept/select/poll. Every result is
+ * higher-priority one is blocked in recv/accept/select/poll, and tasks
+ * switched out by the tick in the middle of socket calls. Every result is
  * one line "RESULT <name> ..." that tests/idf/run.sh checks; "APP DONE" at
  * the end, "APP FAIL <why>" on any error.
  */
@@ -255,6 +256,85 @@ static void select_socket_and_pipe(void)
     close(p[1]);
 }
 
+/* ---- preemption inside gonetif calls -------------------------------------
+ * Two equal-priority tasks make socket calls back to back (FreeRTOS slices
+ * between them every tick, so ticks land mid-call), while a higher-priority
+ * task wakes every tick and makes one call too. A task switched out while it
+ * runs Go code must never leave the others waiting on it forever. */
+
+#define CHURN_TASKS 2
+#define CHURN_MAX_OPS 5000000
+
+static volatile int churn_stop;
+static volatile unsigned churn_ops[CHURN_TASKS], hi_ops;
+static TaskHandle_t stress_parent;
+
+static void churn_task(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    struct sockaddr_in a;
+    for (unsigned n = 0; n < CHURN_MAX_OPS && !churn_stop; n++) {
+        int s = socket(AF_INET, SOCK_DGRAM, 0);
+        socklen_t al = sizeof(a);
+        if (s < 0 || getsockname(s, (struct sockaddr *)&a, &al) != 0 || close(s) != 0) {
+            printf("APP FAIL churn socket calls (errno %d)\n", errno);
+            break;
+        }
+        churn_ops[i]++;
+    }
+    xTaskNotifyGive(stress_parent);
+    vTaskDelete(NULL);
+}
+
+static void hi_task(void *arg)
+{
+    int s = udp_socket(0, 0);
+    struct sockaddr_in a;
+    while (!churn_stop) {
+        socklen_t al = sizeof(a);
+        if (getsockname(s, (struct sockaddr *)&a, &al) == 0) {
+            hi_ops++;
+        }
+        vTaskDelay(1);
+    }
+    close(s);
+    xTaskNotifyGive(stress_parent);
+    vTaskDelete(NULL);
+}
+
+static void preempt_stress(void)
+{
+    stress_parent = xTaskGetCurrentTaskHandle();
+    churn_stop = 0;
+    /* Above the tasks it starts, so that it can start them all and stop
+     * them on time while they never block. */
+    UBaseType_t own = uxTaskPriorityGet(NULL);
+    vTaskPrioritySet(NULL, 10);
+    for (int i = 0; i < CHURN_TASKS; i++) {
+        xTaskCreate(churn_task, "churn", 8192, (void *)(intptr_t)i, 3, NULL);
+    }
+    xTaskCreate(hi_task, "hi", 8192, NULL, 8, NULL);
+    TickType_t t0 = xTaskGetTickCount();
+    vTaskDelay(pdMS_TO_TICKS(3000));
+    churn_stop = 1;
+    int ended = 0;
+    for (int i = 0; i < CHURN_TASKS + 1; i++) {
+        ended += ulTaskNotifyTake(pdFALSE, pdMS_TO_TICKS(5000)) != 0;
+    }
+    TickType_t ticks = xTaskGetTickCount() - t0;
+    vTaskPrioritySet(NULL, own);
+    unsigned churn = 0;
+    for (int i = 0; i < CHURN_TASKS; i++) {
+        churn += churn_ops[i];
+    }
+    printf("RESULT preempt churn %u calls in %u ticks, high-priority task %u calls, %d of %d tasks ended\n",
+           churn * 3, (unsigned)ticks, hi_ops, ended, CHURN_TASKS + 1);
+    fflush(stdout);
+    if (ended != CHURN_TASKS + 1 || churn_ops[0] == 0 || churn_ops[1] == 0 || hi_ops < ticks / 4) {
+        fail("preemption stress");
+    }
+}
+
 /* ---- TCP server for a host client ------------------------------------------ */
 
 static void tcp_server(void)
@@ -375,6 +455,7 @@ void app_main(void)
     tick_share("accept", block_accept);
     tick_share("select", block_select);
     tick_share("poll", block_poll);
+    preempt_stress();
     tcp_server();
     printf(failures ? "APP FAIL %d failures\n" : "APP DONE\n", failures);
     fflush(stdout);
