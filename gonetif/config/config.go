@@ -149,7 +149,7 @@ var Table = []Setting{
 	{Name: AckHoldUS, Kind: Uint, Min: 0, Max: 100000, Default: "0",
 		Doc: "how long (µs) a bare TCP ACK may wait for the connection's next segment to carry it (a delayed ACK, as Linux and lwIP do: request/response sends one frame per trip instead of two, a connection three instead of five); `0` (the default): every ACK is written at once; off because on a TAP it did not speed request/response and cost bulk receive a quarter (bench/RESULTS.md)"},
 	{Name: TCPInline, Kind: Bool, Default: "0",
-		Doc: "`1`: an incoming TCP segment of a connected socket is processed by the goroutine that read it (the TAP reader) instead of being handed to one of gVisor's processor goroutines, one wake-up less per segment; needs the gVisor overlay (\"gVisor fix\"); `0` (the default): gVisor's processors do all TCP work (bench/RESULTS.md)"},
+		Doc: "`1`: an incoming TCP segment of a connected or connecting socket is processed by the goroutine that read it (the TAP reader) instead of being handed to one of gVisor's processor goroutines, one wake-up less per segment (bulk transfer stays on the processors); needs the gVisor overlay (\"gVisor fix\"); `0` (the default): gVisor's processors do all TCP work (bench/RESULTS.md)"},
 }
 
 // Lookup finds a row by name.

@@ -7,12 +7,16 @@ import (
 	"io"
 	"net/netip"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/waiter"
 
 	"gonetif.dev/gonetif"
 	"gonetif.dev/gonetif/internal/hostile"
@@ -230,5 +234,177 @@ func TestTCPInlineLoopback(t *testing.T) {
 		case <-timeout:
 			t.Fatal("loopback traffic stuck for 60 s: inline processing deadlocked")
 		}
+	}
+}
+
+// notifierStack records the stack of the goroutine that first signals one
+// of mask's events on a gVisor waiter queue.
+type notifierStack struct {
+	once  atomic.Bool
+	stack atomic.Value // string
+	done  chan struct{}
+}
+
+func watchNotifier(wq *waiter.Queue, mask waiter.EventMask) *notifierStack {
+	n := &notifierStack{done: make(chan struct{})}
+	e := waiter.NewFunctionEntry(mask, func(waiter.EventMask) {
+		if n.once.Swap(true) {
+			return
+		}
+		buf := make([]byte, 16<<10)
+		n.stack.Store(string(buf[:runtime.Stack(buf, false)]))
+		close(n.done)
+	})
+	wq.EventRegister(&e)
+	return n
+}
+
+// handledBy names who ran the code that signalled: the delivering
+// goroutine (handleInline) or a processor.
+func (n *notifierStack) handledBy(t *testing.T) string {
+	t.Helper()
+	select {
+	case <-n.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5 s")
+	}
+	s := n.stack.Load().(string)
+	switch {
+	case strings.Contains(s, "handleInline"):
+		return "inline"
+	case strings.Contains(s, "(*processor).start"):
+		return "processor"
+	}
+	t.Logf("signalled from:\n%s", s)
+	return "other"
+}
+
+// TestTCPInlineHandshake: with Options.TCPInline the handshake's segments
+// are handled by the delivering goroutine too: the client's SYN-ACK (the
+// connecting endpoint is told it is writable) and the server's final ACK
+// (the listener is told a connection is ready to accept); without it, by a
+// processor.
+func TestTCPInlineHandshake(t *testing.T) {
+	for _, inline := range []bool{false, true} {
+		t.Run(map[bool]string{false: "off", true: "on"}[inline], func(t *testing.T) {
+			client, server, sAddr, _, _ := inlineCable(t, inline)
+			want := map[bool]string{false: "processor", true: "inline"}[inline]
+			var lq waiter.Queue
+			l, err := server.Gvisor().NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, &lq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			if err := l.Bind(tcpip.FullAddress{Port: 83}); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Listen(4); err != nil {
+				t.Fatal(err)
+			}
+			accepted := watchNotifier(&lq, waiter.ReadableEvents)
+			for conn := 0; conn < 3; conn++ {
+				var cq waiter.Queue
+				c, err := client.Gvisor().NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, &cq)
+				if err != nil {
+					t.Fatal(err)
+				}
+				connected := watchNotifier(&cq, waiter.WritableEvents)
+				err = c.Connect(tcpip.FullAddress{Addr: tcpip.AddrFrom4(sAddr.As4()), Port: 83})
+				if _, started := err.(*tcpip.ErrConnectStarted); !started {
+					c.Close()
+					t.Fatalf("connect: %v, want it started", err)
+				}
+				got := connected.handledBy(t)
+				c.Close()
+				if got != want {
+					t.Fatalf("connection %d: the SYN-ACK was handled by %s, want %s", conn, got, want)
+				}
+			}
+			if got := accepted.handledBy(t); got != want {
+				t.Fatalf("the handshake's last ACK was handled by %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+// TestTCPInlineBulkFlag: handleInline tells bulk transfer without the
+// endpoint's lock, from the sender's unsentQueued flag. The flag must be
+// set while written data waits unsent (the server does not read: the
+// window closes) and clear once it has all gone out and been read; if it
+// stuck at false, bulk ACKs would be handled inline, if at true, nothing
+// would. The bulk segments themselves stay on the processor.
+func TestTCPInlineBulkFlag(t *testing.T) {
+	client, server, sAddr, cc, sc := inlineCable(t, true)
+	addr := netip.AddrPortFrom(sAddr, 84)
+	l, err := server.ListenTCP(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	release := make(chan struct{})
+	got := make(chan int64, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			got <- -1
+			return
+		}
+		defer c.Close()
+		<-release
+		n, _ := io.Copy(io.Discard, c)
+		got <- n
+	}()
+	var wq waiter.Queue
+	gep, terr := client.Gvisor().NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+	if terr != nil {
+		t.Fatal(terr)
+	}
+	ep := gep.(*tcp.Endpoint)
+	connected := watchNotifier(&wq, waiter.WritableEvents)
+	if err := gep.Connect(tcpip.FullAddress{Addr: tcpip.AddrFrom4(sAddr.As4()), Port: 84}); err != nil {
+		if _, started := err.(*tcpip.ErrConnectStarted); !started {
+			t.Fatalf("connect: %v", err)
+		}
+	}
+	connected.handledBy(t)
+	if err := gep.LastError(); err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	c := gonet.NewTCPConn(&wq, gep)
+	if ep.UnsentQueued() {
+		t.Fatal("unsentQueued set on a new connection")
+	}
+	const total = 8 << 20
+	wrote := make(chan error, 1)
+	go func() {
+		c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+		_, err := c.Write(make([]byte, total))
+		wrote <- err
+	}()
+	// With the server not reading, the window closes and data waits.
+	deadline := time.Now().Add(5 * time.Second)
+	for !ep.UnsentQueued() {
+		if time.Now().After(deadline) {
+			t.Fatal("unsentQueued never set while the peer's window was closed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	inBulk := sc.inline.Load()
+	close(release)
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if n := <-got; n != total {
+		t.Fatalf("server read %d bytes, want %d", n, total)
+	}
+	if ep.UnsentQueued() {
+		t.Fatal("unsentQueued still set after all data was sent and read")
+	}
+	sIn, sProc := sc.inline.Load()-inBulk, sc.processor.Load()
+	cIn, cProc := cc.inline.Load(), cc.processor.Load()
+	t.Logf("server (bulk receiver): %d segments inline, %d by a processor; client (sender): %d inline, %d by a processor", sIn, sProc, cIn, cProc)
+	if sIn*4 > sProc {
+		t.Fatalf("receiver handled %d bulk segments inline (%d on the processor): full-sized segments must stay on the processor", sIn, sProc)
 	}
 }

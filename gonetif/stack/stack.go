@@ -62,12 +62,12 @@ type Options struct {
 	// net.ipv4.ip_local_port_range. Zero keeps gVisor's default.
 	LocalPortRange [2]uint16
 
-	// TCPInline processes an incoming segment of a connected TCP endpoint
-	// on the goroutine that delivered it (the TAP reader) instead of
-	// handing it to one of gVisor's processor goroutines, saving a
-	// wake-up per segment; handshakes, LISTEN and TIME_WAIT stay on the
-	// processors. It needs the gVisor overlay (README, "gVisor fix"): New
-	// fails with ErrNoInline without it.
+	// TCPInline processes an incoming segment of a connected or
+	// connecting TCP endpoint on the goroutine that delivered it (the TAP
+	// reader) instead of handing it to one of gVisor's processor
+	// goroutines, saving a wake-up per segment; bulk transfer, LISTEN and
+	// TIME_WAIT stay on the processors. It needs the gVisor overlay
+	// (README, "gVisor fix"): New fails with ErrNoInline without it.
 	TCPInline bool
 }
 

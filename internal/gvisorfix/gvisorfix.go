@@ -116,14 +116,37 @@ var Edits = append([]Edit{
 	},
 	{
 		File: "pkg/tcpip/transport/tcp/dispatcher.go",
+		// queuePacket's hand-over of the segment to the endpoint's queue.
+		Anchor:      "\tif !ep.enqueueSegment(s) {\n",
+		Replacement: "\tfull := s.payloadSize() >= fullPayload; if !ep.enqueueSegment(s) { // gonetif overlay: sized while still ours\n",
+		Why: "handleInline (below) leaves full-sized segments to the processor; it must know the size before " +
+			"the segment is queued: once queued, a processor or the reader may take it and consume its data " +
+			"(the race detector caught handleInline reading the size after that).",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/dispatcher.go",
 		// The end of queuePacket: wake a processor only when the segment
 		// was not handled on the delivering goroutine.
 		Anchor:      "\tif !ep.isOwnedByUser() {\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
-		Replacement: "\tif !ep.isOwnedByUser() && !d.handleInline(ep, s) { // gonetif overlay: inline TCP processing when switched on\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
+		Replacement: "\tif !ep.isOwnedByUser() && !d.handleInline(ep, full) { // gonetif overlay: inline TCP processing when switched on\n\t\td.selectProcessor(id).queueEndpoint(ep)\n",
 		Why: "every incoming segment was handed to a processor goroutine, a cross-CPU wake-up per segment " +
 			"(about 1.5 per request/response round trip); with the switch on, a connected endpoint's segment " +
 			"is processed by the goroutine that delivered it, falling back to the processor as before " +
 			"(gonetif_inline.go, handleInline).",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/endpoint.go",
+		// Endpoint's sendTOS, followed by 5 bytes of padding before gso.
+		Anchor:      "\tsendTOS uint8\n\n\tgso stack.GSO\n",
+		Replacement: "\tsendTOS uint8; unsentQueued atomicbitops.Bool `state:\"nosave\"` // gonetif overlay: in padding; set by updateWriteNext, read by handleInline\n\n\tgso stack.GSO\n",
+		Why:         unsentWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// updateWriteNext, which every change of writeNext goes through.
+		Anchor:      "\ts.writeNext = seg\n",
+		Replacement: "\ts.writeNext = seg; if s.ep.unsentQueued.Load() != (seg != nil) { s.ep.unsentQueued.Store(seg != nil) } // gonetif overlay: read by handleInline without ep.mu\n",
+		Why:         unsentWhy,
 	},
 	{
 		File: "pkg/tcpip/stack/transport_demuxer.go",
@@ -503,6 +526,12 @@ const (
 		"8-byte slot move into padding beside other small fields (Go keeps fields in declaration order), " +
 		"making it 1 528 bytes, a 1 536-byte block: 256 bytes less per endpoint. Nothing in gVisor depends " +
 		"on the order (the save/restore code names fields)."
+	unsentWhy = "inline TCP processing (GONETIF_TCP_INLINE) leaves bulk transfer to the processor: an " +
+		"endpoint with unsent data queued. handleInline read that under the endpoint's lock, taken and " +
+		"released once per segment before processing took it again; in bulk transfer that lock is the " +
+		"processor's most of the time, and each collision made the processor skip the endpoint (its " +
+		"TryLock fails) and be woken again. The sender now also keeps whether data is queued unsent in an " +
+		"atomic flag of the endpoint (in padding: no bigger), so handleInline decides without the lock."
 	regexpWhy = "gVisor's log package compiles a stack-trace pattern when the program starts, for LocalStack " +
 		"alone, which gonetif never calls; that one package-level value linked Go's regexp engine and the " +
 		"unicode tables it references into every program (text, tables and their start-up maps). It is " +
