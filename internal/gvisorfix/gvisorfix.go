@@ -106,6 +106,35 @@ var Edits = append([]Edit{
 			"window once, and the episode's end would reduce it again.",
 	},
 	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// retransmitTimerExpired's new recovery point: whether the last
+		// reduction's window was acknowledged is read just before it.
+		Anchor:      "\ts.FastRecovery.Last = s.SndNxt - 1\n\n\tif s.FastRecovery.Active {\n",
+		Replacement: "\trtoCutsSsthresh := s.FastRecovery.Last.LessThan(s.SndUna); s.FastRecovery.Last = s.SndNxt - 1 // gonetif overlay: a new window of data?\n\n\tif s.FastRecovery.Active {\n",
+		Why:         rtoSsthreshWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\ts.state = tcpip.RTORecovery\n\ts.cc.HandleRTOExpired()\n",
+		Replacement: "\ts.state = tcpip.RTORecovery\n\tif rtoCutsSsthresh { s.cc.HandleRTOExpired() } else { s.SndCwnd = 1 } // gonetif overlay: ssthresh cut once per window of data\n",
+		Why:         rtoSsthreshWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// handleRcvdSegment's entry into recovery when RACK marks a
+		// segment lost.
+		Anchor:      "\t\t\ts.cc.HandleLossDetected()\n\t\t\ts.enterRecovery()\n\t\t\tfastRetransmit = true\n",
+		Replacement: "\t\t\tif s.FastRecovery.Last.LessThan(s.SndUna) { s.cc.HandleLossDetected() } // gonetif overlay: ssthresh cut once per window of data\n\t\t\ts.enterRecovery()\n\t\t\tfastRetransmit = true\n",
+		Why:         rackSsthreshWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/rack.go",
+		// reorderTimerExpired's entry into recovery.
+		Anchor:      "\t\trc.snd.cc.HandleLossDetected()\n\t\trc.snd.enterRecovery()\n",
+		Replacement: "\t\tif rc.snd.FastRecovery.Last.LessThan(rc.snd.SndUna) { rc.snd.cc.HandleLossDetected() } // gonetif overlay: ssthresh cut once per window of data\n\t\trc.snd.enterRecovery()\n",
+		Why:         rackSsthreshWhy,
+	},
+	{
 		File: "pkg/tcpip/transport/tcp/dispatcher.go",
 		// The dispatcher's fields: the inline switch (gonetif_inline.go)
 		// joins the hasher's line.
@@ -175,6 +204,25 @@ var Edits = append([]Edit{
 		Why:         nicNameWhy,
 	},
 }, memoryEdits...)
+
+// rtoSsthreshWhy is the reason of the edits of the timeout's window cut.
+const rtoSsthreshWhy = "every retransmission timeout cut the slow-start threshold again (Reno: half the " +
+	"segments in flight, Cubic: beta times the window), also when the window had already been cut for " +
+	"the same data: a timeout in SACK recovery cut it a second time (the recovery had cut it on entry), " +
+	"and each timeout of a back-off chain cut it once more, from the one segment then in flight, down " +
+	"to 2. After the timeout the sender then left slow start at 2 segments and crept up from there. " +
+	"Linux cuts the threshold once per window of data: a timeout while the previous cut's data is " +
+	"still unacknowledged (in recovery, or after an earlier timeout) only collapses the window to one " +
+	"segment. The fix does the same, with the recovery point gVisor already keeps (FastRecovery.Last)."
+
+// rackSsthreshWhy is the reason of the edits of RACK's entries into
+// recovery.
+const rackSsthreshWhy = "when RACK marked a segment lost outside fast recovery, the sender cut the slow-start " +
+	"threshold and entered recovery, also right after a retransmission timeout, while the timeout's " +
+	"window of data was still unacknowledged (the duplicate-ACK entry checks this recovery point, " +
+	"RFC 6582; RACK's two entries did not): a second cut for the same loss, from the small window the " +
+	"timeout had left. Linux enters no new recovery before that window is acknowledged. The fix keeps " +
+	"the entry (the lost segments are resent at once) but cuts only for a new window of data."
 
 // nicNameWhy is the reason of the edits that name the outgoing NIC.
 const nicNameWhy = "each locally sent packet looked up its own NIC's name twice (iptables OUTPUT and " +
