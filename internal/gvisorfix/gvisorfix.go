@@ -135,6 +135,18 @@ var Edits = append([]Edit{
 		Why:         rackSsthreshWhy,
 	},
 	{
+		File: "pkg/tcpip/transport/tcp/cubic.go",
+		// The end of getCwnd, Cubic's window per ACK in congestion
+		// avoidance.
+		Anchor:      "\t\tcwnd += (wtRtt - cwnd) / cwnd\n\t}\n\treturn int(cwnd)\n",
+		Replacement: "\t\tcwnd += (wtRtt - cwnd) / cwnd\n\t}\n\treturn max(int(cwnd), sndCwnd) // gonetif overlay: an ACK never shrinks the window\n",
+		Why: "in congestion avoidance Cubic moved the window towards its curve's value one RTT ahead on every " +
+			"ACK, also when that value was below the window, so ACKs shrank it; from a small window (after a " +
+			"timeout, or a threshold cut to 2) the float dropped below 1 and its truncation left a window of 0, " +
+			"with which the sender never sends again (a 10 MB transfer at 10 % loss stalled until its 60 s " +
+			"write deadline). RFC 8312 and Linux only grow the window on an ACK; below the curve it stays.",
+	},
+	{
 		File: "pkg/tcpip/transport/tcp/dispatcher.go",
 		// The dispatcher's fields: the inline switch (gonetif_inline.go)
 		// joins the hasher's line.

@@ -1,0 +1,107 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"net/netip"
+	"testing"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+
+	"gonetif.dev/gonetif/link/loss"
+	"gonetif.dev/gonetif/link/pair"
+	"gonetif.dev/gonetif/stack"
+)
+
+// TestGvisorCubicNoStall sends 4 MB with Cubic congestion control over an
+// in-memory cable losing 10 % of frames each way (5 ms RTO floor) and
+// wants every byte at the peer within 40 s. The pinned gVisor's Cubic let
+// an ACK shrink the window in congestion avoidance, down to 0 from a small
+// one, and the sender then never sent again (internal/gvisorfix, the
+// cubic.go edit). Built without the overlay (GOFLAGS empty) it is expected
+// to fail: measured, the transfer stalls until the deadline.
+func TestGvisorCubicNoStall(t *testing.T) {
+	p := pair.New(tcpip.LinkAddress("\x02\x00\x00\x00\x06\x01"), tcpip.LinkAddress("\x02\x00\x00\x00\x06\x02"), 0)
+	lossy, err := loss.New(p.A, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := stack.Options{MinRTO: 5 * time.Millisecond}
+	cAddr, sAddr := netip.MustParseAddr("10.7.6.1"), netip.MustParseAddr("10.7.6.2")
+	client, server := cableStacks(t, opts, opts, lossy, p.B, cAddr, sAddr, p.Close)
+	cc := tcpip.CongestionControlOption("cubic")
+	if err := client.Gvisor().SetTransportProtocolOption(tcp.ProtocolNumber, &cc); err != nil {
+		t.Fatalf("cubic: %v", err)
+	}
+	l, err := server.ListenTCP(netip.AddrPortFrom(sAddr, 80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	size := 4 << 20
+	if raceEnabled {
+		size = 1 << 20
+	}
+	payload := make([]byte, size)
+	rand.Read(payload)
+	const limit = 40 * time.Second
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(limit + 5*time.Second))
+		b, _ := io.ReadAll(c)
+		got <- b
+	}()
+
+	// The handshake without loss: a lost SYN's back-off is not the point.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	c, err := client.DialTCP(ctx, netip.AddrPortFrom(sAddr, 80))
+	cancel()
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	setLoss(t, lossy, 10)
+	start := time.Now()
+	c.SetWriteDeadline(start.Add(limit))
+	if _, err := c.Write(payload); err != nil {
+		t.Fatalf("write after %v (%d frames dropped): %v; the client's congestion windows: %v", time.Since(start).Round(time.Millisecond), dropped(lossy), err, sendWindows(client.Gvisor()))
+	}
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-got:
+		if !bytes.Equal(b, payload) {
+			t.Fatalf("peer received %d bytes, want the %d sent", len(b), len(payload))
+		}
+	case <-time.After(limit):
+		t.Fatalf("the peer did not have all %d bytes %v after the write returned; the client's congestion windows: %v", len(payload), limit, sendWindows(client.Gvisor()))
+	}
+	t.Logf("%d MB with Cubic at 10 %% loss each way in %v (%d frames dropped)", size>>20, time.Since(start).Round(time.Millisecond), dropped(lossy))
+}
+
+// sendWindows lists the congestion window of each TCP endpoint of s.
+func sendWindows(s *gvstack.Stack) []uint32 {
+	var cwnds []uint32
+	for _, e := range s.RegisteredEndpoints() {
+		if ep, ok := e.(tcpip.Endpoint); ok {
+			var info tcpip.TCPInfoOption
+			if ep.GetSockOpt(&info) == nil {
+				cwnds = append(cwnds, info.SndCwnd)
+			}
+		}
+	}
+	return cwnds
+}
