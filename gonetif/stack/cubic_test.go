@@ -111,7 +111,8 @@ func sendWindows(s *gvstack.Stack) []uint32 {
 // each way, 5 ms RTO floor) with Reno and with Cubic, alternated, five
 // times each, and wants Cubic's median time within 3x of Reno's: Cubic
 // keeps an estimate of Reno's window and is designed never to be slower
-// (measured with the fix: 1.0-1.75x, once 2.3x on a loaded machine).
+// (measured with the fix: 1.4-2.3x on a loaded machine; Cubic still
+// has about twice Reno's timeouts here).
 // The pinned gVisor's Cubic took 4.8-8.1x Reno's time here (window at 2
 // segments, ~10x Reno's timeouts): its Reno estimate grew per 1 ms of
 // smoothed RTT (timestamp granularity) instead of per ACK
