@@ -107,16 +107,16 @@ func sendWindows(s *gvstack.Stack) []uint32 {
 	return cwnds
 }
 
-// TestGvisorCubicKeepsUpWithReno sends 4 MB over the same lossy cable (10 %
-// each way, 5 ms RTO floor) with Reno and with Cubic, alternated, five
-// times each, and wants Cubic's median time within 3x of Reno's: Cubic
-// keeps an estimate of Reno's window and is designed never to be slower
-// (measured with the fix: 1.4-2.3x on a loaded machine; Cubic still
-// has about twice Reno's timeouts here).
-// The pinned gVisor's Cubic took 4.8-8.1x Reno's time here (window at 2
-// segments, ~10x Reno's timeouts): its Reno estimate grew per 1 ms of
-// smoothed RTT (timestamp granularity) instead of per ACK
-// (internal/gvisorfix, cubicRenoWhy).
+// TestGvisorCubicKeepsUpWithReno sends 4 MB over the same kind of lossy
+// cable (5 % each way, 5 ms RTO floor) with Reno and with Cubic,
+// alternated, five times each, and wants Cubic's median time within 2x of
+// Reno's: Cubic keeps an estimate of Reno's window and is designed never
+// to be slower. The pinned gVisor's Cubic took 3.7-5.5x Reno's time here
+// (~15x its timeouts): its Reno estimate grew per 1 ms of smoothed RTT
+// (timestamp granularity) instead of per ACK (internal/gvisorfix,
+// cubicRenoWhy). Measured with the fix: 0.88-1.23x. At 10 % loss the
+// same comparison swings too much under load to bound (1.4-4.0x with the
+// fix, 4.8-8.1x without).
 func TestGvisorCubicKeepsUpWithReno(t *testing.T) {
 	size := 4 << 20
 	if raceEnabled {
@@ -128,24 +128,24 @@ func TestGvisorCubicKeepsUpWithReno(t *testing.T) {
 	timeouts := map[string]uint64{}
 	for i := 0; i < 5; i++ {
 		for _, cc := range []string{"reno", "cubic"} {
-			took, rtos := lossyTransfer(t, cc, payload)
+			took, rtos := lossyTransfer(t, cc, payload, 5)
 			times[cc] = append(times[cc], took)
 			timeouts[cc] += rtos
 		}
 	}
 	reno, cubic := medianDuration(times["reno"]), medianDuration(times["cubic"])
-	t.Logf("%d KB at 10 %% loss each way: Reno %v (timeouts %d), Cubic %v (timeouts %d), Cubic / Reno %.2f",
+	t.Logf("%d KB at 5 %% loss each way: Reno %v (timeouts %d), Cubic %v (timeouts %d), Cubic / Reno %.2f",
 		size>>10, times["reno"], timeouts["reno"], times["cubic"], timeouts["cubic"], float64(cubic)/float64(reno))
-	if cubic > 3*reno {
-		t.Errorf("Cubic's median %v is more than 3x Reno's %v", cubic, reno)
+	if cubic > 2*reno {
+		t.Errorf("Cubic's median %v is more than 2x Reno's %v", cubic, reno)
 	}
 }
 
 // lossyTransfer sends payload from a client using congestion control cc
-// to a server over an in-memory cable losing 10 % of frames each way
+// to a server over an in-memory cable losing pct % of frames each way
 // (the handshake without loss) and returns the time from the first write
 // to the peer's last byte and the client's retransmission timeouts.
-func lossyTransfer(t *testing.T, cc string, payload []byte) (time.Duration, uint64) {
+func lossyTransfer(t *testing.T, cc string, payload []byte, pct int) (time.Duration, uint64) {
 	t.Helper()
 	p := pair.New(tcpip.LinkAddress("\x02\x00\x00\x00\x06\x01"), tcpip.LinkAddress("\x02\x00\x00\x00\x06\x02"), 0)
 	lossy, err := loss.New(p.A, 0, 0)
@@ -184,7 +184,7 @@ func lossyTransfer(t *testing.T, cc string, payload []byte) (time.Duration, uint
 		t.Fatalf("dial: %v", err)
 	}
 	defer c.Close()
-	setLoss(t, lossy, 10)
+	setLoss(t, lossy, pct)
 	rtos := client.Gvisor().Stats().TCP.Timeouts.Value()
 	start := time.Now()
 	c.SetWriteDeadline(start.Add(limit))
