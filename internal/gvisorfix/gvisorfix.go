@@ -106,6 +106,66 @@ var Edits = append([]Edit{
 			"window once, and the episode's end would reduce it again.",
 	},
 	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// retransmitTimerExpired's new recovery point: whether the last
+		// reduction's window was acknowledged is read just before it.
+		Anchor:      "\ts.FastRecovery.Last = s.SndNxt - 1\n\n\tif s.FastRecovery.Active {\n",
+		Replacement: "\trtoCutsSsthresh := s.FastRecovery.Last.LessThan(s.SndUna); s.FastRecovery.Last = s.SndNxt - 1 // gonetif overlay: a new window of data?\n\n\tif s.FastRecovery.Active {\n",
+		Why:         rtoSsthreshWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\ts.state = tcpip.RTORecovery\n\ts.cc.HandleRTOExpired()\n",
+		Replacement: "\ts.state = tcpip.RTORecovery\n\tif rtoCutsSsthresh { s.cc.HandleRTOExpired() } else { s.SndCwnd = 1 } // gonetif overlay: ssthresh cut once per window of data\n",
+		Why:         rtoSsthreshWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// handleRcvdSegment's entry into recovery when RACK marks a
+		// segment lost.
+		Anchor:      "\t\t\ts.cc.HandleLossDetected()\n\t\t\ts.enterRecovery()\n\t\t\tfastRetransmit = true\n",
+		Replacement: "\t\t\tif s.FastRecovery.Last.LessThan(s.SndUna) { s.cc.HandleLossDetected() } // gonetif overlay: ssthresh cut once per window of data\n\t\t\ts.enterRecovery()\n\t\t\tfastRetransmit = true\n",
+		Why:         rackSsthreshWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/rack.go",
+		// reorderTimerExpired's entry into recovery.
+		Anchor:      "\t\trc.snd.cc.HandleLossDetected()\n\t\trc.snd.enterRecovery()\n",
+		Replacement: "\t\tif rc.snd.FastRecovery.Last.LessThan(rc.snd.SndUna) { rc.snd.cc.HandleLossDetected() } // gonetif overlay: ssthresh cut once per window of data\n\t\trc.snd.enterRecovery()\n",
+		Why:         rackSsthreshWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/cubic.go",
+		// The end of getCwnd, Cubic's window per ACK in congestion
+		// avoidance.
+		Anchor:      "\t\tcwnd += (wtRtt - cwnd) / cwnd\n\t}\n\treturn int(cwnd)\n",
+		Replacement: "\t\tcwnd += (wtRtt - cwnd) / cwnd\n\t}\n\treturn max(int(cwnd), sndCwnd) // gonetif overlay: an ACK never shrinks the window\n",
+		Why: "in congestion avoidance Cubic moved the window towards its curve's value one RTT ahead on every " +
+			"ACK, also when that value was below the window, so ACKs shrank it; from a small window (after a " +
+			"timeout, or a threshold cut to 2) the float dropped below 1 and its truncation left a window of 0, " +
+			"with which the sender never sends again (a 10 MB transfer at 10 % loss stalled until its 60 s " +
+			"write deadline). RFC 8312 and Linux only grow the window on an ACK; below the curve it stays.",
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/cubic.go",
+		// getCwnd's estimate of Reno's window (the TCP-friendly region).
+		Anchor:      "\tc.WEst = c.WMax*c.Beta + (3.0*((1.0-c.Beta)/(1.0+c.Beta)))*(elapsedSeconds/srtt.Seconds())\n",
+		Replacement: "\tc.WEst = c.renoEstimate(sndCwnd, packetsAcked) // gonetif overlay: Reno's estimate counts ACKs (gonetif_cubic.go)\n",
+		Why:         cubicRenoWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/cubic.go",
+		Anchor:      "\tc.numCongestionEvents++\n",
+		Replacement: "\tc.numCongestionEvents++; c.WEst = 0 // gonetif overlay: Reno's estimate restarts from the window after the cut\n",
+		Why:         cubicRenoWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/cubic.go",
+		Anchor:      "\tc.numCongestionEvents = 0\n",
+		Replacement: "\tc.numCongestionEvents = 0; c.WEst = 0 // gonetif overlay: Reno's estimate restarts from the window after the cut\n",
+		Why:         cubicRenoWhy,
+	},
+	{
 		File: "pkg/tcpip/transport/tcp/dispatcher.go",
 		// The dispatcher's fields: the inline switch (gonetif_inline.go)
 		// joins the hasher's line.
@@ -259,6 +319,37 @@ const releaseWhy = "each datagram sent got a new closure as its OnRelease (the e
 	"charged to the send buffer): an allocation per datagram. The closure's body, unchanged, becomes a " +
 	"static func taking both as parameters, and pooledRelease (gonetif_send.go) binds them in a pooled " +
 	"value whose method it hands out; the packet calls it once, as it called the closure."
+
+// rtoSsthreshWhy is the reason of the edits of the timeout's window cut.
+const rtoSsthreshWhy = "every retransmission timeout cut the slow-start threshold again (Reno: half the " +
+	"segments in flight, Cubic: beta times the window), also when the window had already been cut for " +
+	"the same data: a timeout in SACK recovery cut it a second time (the recovery had cut it on entry), " +
+	"and each timeout of a back-off chain cut it once more, from the one segment then in flight, down " +
+	"to 2. After the timeout the sender then left slow start at 2 segments and crept up from there. " +
+	"Linux cuts the threshold once per window of data: a timeout while the previous cut's data is " +
+	"still unacknowledged (in recovery, or after an earlier timeout) only collapses the window to one " +
+	"segment. The fix does the same, with the recovery point gVisor already keeps (FastRecovery.Last)."
+
+// rackSsthreshWhy is the reason of the edits of RACK's entries into
+// recovery.
+const rackSsthreshWhy = "when RACK marked a segment lost outside fast recovery, the sender cut the slow-start " +
+	"threshold and entered recovery, also right after a retransmission timeout, while the timeout's " +
+	"window of data was still unacknowledged (the duplicate-ACK entry checks this recovery point, " +
+	"RFC 6582; RACK's two entries did not): a second cut for the same loss, from the small window the " +
+	"timeout had left. Linux enters no new recovery before that window is acknowledged. The fix keeps " +
+	"the entry (the lost segments are resent at once) but cuts only for a new window of data."
+
+// cubicRenoWhy is the reason of the edits of Cubic's estimate of Reno's
+// window.
+const cubicRenoWhy = "Cubic keeps an estimate of the window Reno would have (the TCP-friendly region) and never " +
+	"uses less. The pinned gVisor grew that estimate with time, by 0.53 segment per smoothed RTT since the " +
+	"last cut, and started it at 0.7 of W_max (less, after fast convergence). Its smoothed RTT comes from " +
+	"millisecond timestamps and stays at 1 ms or more, while a link in one machine answers in 0.05-0.3 ms: " +
+	"Reno, which grows per ACK, opened its window 5-20 times faster, and at 10 % loss Cubic's window sat at " +
+	"2 segments, too few for a lost segment to be found by later ACKs, so timeouts (~80 against Reno's ~8 per " +
+	"4 MB) made it 5-8 times slower. RFC 9438 (4.3) and Linux count ACKs instead: the estimate starts at the " +
+	"window after a cut and grows by 0.53 segment per window of ACKed segments (1, as Reno, once past the " +
+	"window of the last cut), whatever the clock says."
 
 // nicNameWhy is the reason of the edits that name the outgoing NIC.
 const nicNameWhy = "each locally sent packet looked up its own NIC's name twice (iptables OUTPUT and " +
@@ -563,6 +654,8 @@ var NewFiles = []NewFile{
 	{File: "pkg/tcpip/ports/gonetif_sole.go", Why: portsWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_sack.go", Why: sackWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_writelist.go", Why: writeListWhy},
+	{File: "pkg/tcpip/transport/tcp/gonetif_cubic.go",
+		Why: "renoEstimate, Cubic's estimate of Reno's window counted in ACKs, called by the cubic.go edit"},
 	{File: "pkg/tcpip/transport/tcp/gonetif_inline.go",
 		Why: "the inline switch (GONETIF_TCP_INLINE) and handleInline, called by the dispatcher.go edit"},
 	{File: "pkg/tcpip/stack/gonetif_nicmap.go", Why: demuxWhy},
