@@ -4,15 +4,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/header"
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"gonetif.dev/gonetif"
-	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/link/driver"
-	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/socket"
 	"gonetif.dev/gonetif/stack"
 )
@@ -52,23 +48,7 @@ func TestDatagramSendAllocatesNothing(t *testing.T) {
 			defer s.Close()
 			s.Netifs.TxQueue = c.txQueue
 			link := &countLink{LinkEndpoint: driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x01", Transmit: func([]byte) error { return nil }})}
-			n, err := s.AddInterface(netif.Config{Key: "S", Flags: netif.FlagAutoUp,
-				IPInfo: netif.IPInfo{IP: testnet.AddrA, Netmask: testnet.Mask}}, link)
-			if err != nil {
-				t.Fatal(err)
-			}
-			peer := addr(ipB, 5412)
-			if err := s.Gvisor().AddStaticNeighbor(n.NICID(), header.IPv4ProtocolNumber, peer.Addr, "\x02\x00\x00\x00\x00\x02"); err != nil {
-				t.Fatal(err)
-			}
-			so, err := socket.New(s.Gvisor(), unix.AF_INET, unix.SOCK_DGRAM, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer so.Release()
-			if err := so.Connect(peer); err != nil {
-				t.Fatal(err)
-			}
+			so := connectedUDPOver(t, s, link, 5412)
 			msg := make([]byte, 64)
 			send := func() {
 				var call socket.Call

@@ -83,24 +83,33 @@ func sinkSocket(t *testing.T) (*gonetif.Stack, *socket.Socket, *holdLink, *sinkF
 	frames := &sinkFrames{}
 	link := &holdLink{LinkEndpoint: driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x01", Transmit: frames.transmit})}
 	t.Cleanup(link.release)
+	return s, connectedUDPOver(t, s, link, 5411), link, frames
+}
+
+// connectedUDPOver is a UDP socket of s connected to ipB:port through
+// link, s's one interface (testnet.AddrA), with the peer a static
+// neighbour so that every send goes straight to link. It is released when
+// tb ends.
+func connectedUDPOver(tb testing.TB, s *gonetif.Stack, link gvstack.LinkEndpoint, port uint16) *socket.Socket {
+	tb.Helper()
 	n, err := s.AddInterface(netif.Config{Key: "S", Flags: netif.FlagAutoUp,
 		IPInfo: netif.IPInfo{IP: testnet.AddrA, Netmask: testnet.Mask}}, link)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	peer := addr(ipB, 5411)
+	peer := addr(ipB, port)
 	if err := s.Gvisor().AddStaticNeighbor(n.NICID(), header.IPv4ProtocolNumber, peer.Addr, "\x02\x00\x00\x00\x00\x02"); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	so, err := socket.New(s.Gvisor(), unix.AF_INET, unix.SOCK_DGRAM, 0)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { _ = so.Release() })
+	tb.Cleanup(func() { _ = so.Release() })
 	if err := so.Connect(peer); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return s, so, link, frames
+	return so
 }
 
 // TestGvisorDatagramWritableOnlyAfterFull checks the overlay edit of

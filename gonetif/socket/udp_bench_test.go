@@ -4,12 +4,10 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
-	"gvisor.dev/gvisor/pkg/tcpip/header"
 
 	"gonetif.dev/gonetif"
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/link/driver"
-	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/socket"
 	"gonetif.dev/gonetif/stack"
 )
@@ -62,23 +60,7 @@ func BenchmarkUDPSendPath64(b *testing.B) {
 	}
 	defer s.Close()
 	sink := driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x01", Transmit: func([]byte) error { return nil }})
-	n, err := s.AddInterface(netif.Config{Key: "S", Flags: netif.FlagAutoUp,
-		IPInfo: netif.IPInfo{IP: testnet.AddrA, Netmask: testnet.Mask}}, sink)
-	if err != nil {
-		b.Fatal(err)
-	}
-	peer := addr(ipB, 5410)
-	if err := s.Gvisor().AddStaticNeighbor(n.NICID(), header.IPv4ProtocolNumber, peer.Addr, "\x02\x00\x00\x00\x00\x02"); err != nil {
-		b.Fatal(err)
-	}
-	so, err := socket.New(s.Gvisor(), unix.AF_INET, unix.SOCK_DGRAM, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer so.Release()
-	if err := so.Connect(peer); err != nil {
-		b.Fatal(err)
-	}
+	so := connectedUDPOver(b, s, sink, 5410)
 	msg := make([]byte, 64)
 	var c socket.Call
 	for b.Loop() {
