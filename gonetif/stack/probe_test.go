@@ -140,17 +140,5 @@ func (d *dropHole) drop(pkt *gvstack.PacketBuffer) bool {
 }
 
 func (d *dropHole) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.Error) {
-	n := pkts.Len()
-	var keep gvstack.PacketBufferList
-	for _, pkt := range pkts.AsSlice() {
-		if !d.drop(pkt) {
-			keep.PushBack(pkt)
-		}
-	}
-	if keep.Len() > 0 {
-		if _, err := d.Endpoint.WritePackets(keep); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
+	return writeKept(&d.Endpoint, pkts, d.drop)
 }

@@ -201,15 +201,21 @@ func (d *dropOnce) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *
 }
 
 func (d *dropOnce) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.Error) {
+	return writeKept(&d.Endpoint, pkts, func(pkt *gvstack.PacketBuffer) bool { return d.drop(pkt, true) })
+}
+
+// writeKept writes on ep the packets that drop lets through and reports
+// every packet written, as a lossy cable would: the test links' drops.
+func writeKept(ep *nested.Endpoint, pkts gvstack.PacketBufferList, drop func(*gvstack.PacketBuffer) bool) (int, tcpip.Error) {
 	n := pkts.Len()
 	var keep gvstack.PacketBufferList
 	for _, pkt := range pkts.AsSlice() {
-		if !d.drop(pkt, true) {
+		if !drop(pkt) {
 			keep.PushBack(pkt)
 		}
 	}
 	if keep.Len() > 0 {
-		if _, err := d.Endpoint.WritePackets(keep); err != nil {
+		if _, err := ep.WritePackets(keep); err != nil {
 			return 0, err
 		}
 	}
