@@ -3,6 +3,7 @@ package netif_test
 import (
 	"bytes"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ type stuckLink struct {
 	gvstack.LinkEndpoint
 	stuck   atomic.Bool
 	writing chan struct{} // a write is being held
+	mu      sync.Mutex    // release may be replaced while the stack writes (an NDP solicitation)
 	release chan struct{}
 }
 
@@ -33,9 +35,22 @@ func (l *stuckLink) WritePackets(pkts gvstack.PacketBufferList) (int, tcpip.Erro
 		case l.writing <- struct{}{}:
 		default:
 		}
-		<-l.release
+		<-l.releaseChan()
 	}
 	return l.LinkEndpoint.WritePackets(pkts)
+}
+
+func (l *stuckLink) releaseChan() chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.release
+}
+
+// rearm gives the link a new release channel, for another hold.
+func (l *stuckLink) rearm() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.release = make(chan struct{})
 }
 
 // sendThroughStuckLink starts a TCP connect (its SYN is written by the
@@ -73,7 +88,7 @@ func sendThroughStuckLink(t *testing.T, txQueue int, proto string, udpQueue bool
 		t.Fatal(tcpErr)
 	}
 	defer ep.Close()
-	defer close(link.release) // before ep.Close: a held write holds the endpoint
+	defer close(link.releaseChan()) // before ep.Close: a held write holds the endpoint
 	link.stuck.Store(true)
 	sent := make(chan tcpip.Error, 1)
 	go func() {

@@ -57,7 +57,7 @@ func TestUDPQueueGivesUpAfterTheRoomWait(t *testing.T) {
 			released := false
 			defer func() {
 				if !released {
-					close(link.release)
+					close(link.releaseChan())
 				}
 			}()
 			peer := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 9, 2, 2}), Port: 9}
@@ -116,7 +116,7 @@ func TestUDPQueueGivesUpAfterTheRoomWait(t *testing.T) {
 			}
 
 			link.stuck.Store(false)
-			close(link.release)
+			close(link.releaseChan())
 			released = true
 			got := sink.waitFor(dropped)
 			if len(got) != dropped {
@@ -134,7 +134,7 @@ func TestUDPQueueGivesUpAfterTheRoomWait(t *testing.T) {
 			netif.SetUDPStreamGap(20 * time.Microsecond)
 			time.Sleep(10 * time.Millisecond)
 			link2Done := make(chan error, 1)
-			link.release = make(chan struct{})
+			link.rearm()
 			released = false
 			link.stuck.Store(true)
 			go func() { _, err := send(1000); link2Done <- err }()
@@ -149,7 +149,7 @@ func TestUDPQueueGivesUpAfterTheRoomWait(t *testing.T) {
 			case <-time.After(100 * time.Millisecond):
 			}
 			link.stuck.Store(false)
-			close(link.release)
+			close(link.releaseChan())
 			released = true
 			if err := <-link2Done; err != nil {
 				t.Fatalf("lone send: %v", err)
