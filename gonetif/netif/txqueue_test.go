@@ -62,22 +62,7 @@ func sendThroughStuckLink(t *testing.T, txQueue int, proto string, udpQueue bool
 	m.TxQueue = txQueue
 	m.UDPQueue = udpQueue
 	link := &stuckLink{LinkEndpoint: newLink(t).A, writing: make(chan struct{}, 1), release: make(chan struct{})}
-	n, err := m.New(netif.Config{Key: "Q", Flags: netif.FlagAutoUp, IPInfo: netif.IPInfo{
-		IP: netip.MustParseAddr("10.9.0.1"), Netmask: netip.MustParseAddr("255.255.255.0")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Attach(link); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	peer := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 9, 0, 2}), Port: 9}
-	// A known neighbour: the SYN or datagram is the first frame written.
-	if err := m.Stack().AddStaticNeighbor(n.NICID(), header.IPv4ProtocolNumber, peer.Addr, "\x02\x00\x00\x00\x00\x02"); err != nil {
-		t.Fatal(err)
-	}
+	_, peer := startedOn(t, m, "Q", 0, link)
 	var wq waiter.Queue
 	transport := udp.ProtocolNumber
 	if proto == "tcp" {
@@ -169,4 +154,27 @@ func TestTxQueueDefaultIsTheSettingsDefault(t *testing.T) {
 	if !ok || u.Default != "0" || (netif.Manager{}).UDPQueue {
 		t.Fatalf("GONETIF_UDP_QUEUE default %q: want 0, as Manager.UDPQueue's zero value", u.Default)
 	}
+}
+
+// startedOn is a started interface of m at 10.9.net.1/24 on link, and its
+// peer 10.9.net.2:9, a static neighbour: the first frame a send to it
+// writes is the SYN or datagram itself, not ARP.
+func startedOn(t *testing.T, m *netif.Manager, key string, net byte, link gvstack.LinkEndpoint) (*netif.Netif, tcpip.FullAddress) {
+	t.Helper()
+	n, err := m.New(netif.Config{Key: key, Flags: netif.FlagAutoUp, IPInfo: netif.IPInfo{
+		IP: netip.AddrFrom4([4]byte{10, 9, net, 1}), Netmask: netip.MustParseAddr("255.255.255.0")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Attach(link); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	peer := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 9, net, 2}), Port: 9}
+	if err := m.Stack().AddStaticNeighbor(n.NICID(), header.IPv4ProtocolNumber, peer.Addr, "\x02\x00\x00\x00\x00\x02"); err != nil {
+		t.Fatal(err)
+	}
+	return n, peer
 }

@@ -2,13 +2,10 @@ package netif_test
 
 import (
 	"encoding/binary"
-	"net/netip"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/header"
 
 	"gonetif.dev/gonetif/link/driver"
 	"gonetif.dev/gonetif/netif"
@@ -43,27 +40,13 @@ func TestUDPQueueGivesUpAfterTheRoomWait(t *testing.T) {
 			sink := &slowSink{}
 			link := &stuckLink{LinkEndpoint: driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x01", Transmit: sink.transmit}),
 				writing: make(chan struct{}, 1), release: make(chan struct{})}
-			n, err := m.New(netif.Config{Key: "UG", Flags: netif.FlagAutoUp, IPInfo: netif.IPInfo{
-				IP: netip.MustParseAddr("10.9.2.1"), Netmask: netip.MustParseAddr("255.255.255.0")}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := n.Attach(link); err != nil {
-				t.Fatal(err)
-			}
-			if err := n.Start(); err != nil {
-				t.Fatal(err)
-			}
+			_, peer := startedOn(t, m, "UG", 2, link)
 			released := false
 			defer func() {
 				if !released {
 					close(link.releaseChan())
 				}
 			}()
-			peer := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 9, 2, 2}), Port: 9}
-			if err := m.Stack().AddStaticNeighbor(n.NICID(), header.IPv4ProtocolNumber, peer.Addr, "\x02\x00\x00\x00\x00\x02"); err != nil {
-				t.Fatal(err)
-			}
 			so, err := socket.New(m.Stack(), unix.AF_INET, unix.SOCK_DGRAM, 0)
 			if err != nil {
 				t.Fatal(err)

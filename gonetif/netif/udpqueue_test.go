@@ -2,18 +2,15 @@ package netif_test
 
 import (
 	"encoding/binary"
-	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/waiter"
 
 	"gonetif.dev/gonetif/link/driver"
-	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/socket"
 )
 
@@ -73,22 +70,7 @@ func udpQueueRig(t *testing.T, txQueue int, pause time.Duration) (*socket.Socket
 	m.TxQueue, m.UDPQueue = txQueue, true
 	sink := &slowSink{pause: pause}
 	link := driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x01", Transmit: sink.transmit})
-	n, err := m.New(netif.Config{Key: "UQ", Flags: netif.FlagAutoUp, IPInfo: netif.IPInfo{
-		IP: netip.MustParseAddr("10.9.1.1"), Netmask: netip.MustParseAddr("255.255.255.0")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Attach(link); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	peer := tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 9, 1, 2}), Port: 9}
-	// No ARP: datagrams leave at once.
-	if err := m.Stack().AddStaticNeighbor(n.NICID(), header.IPv4ProtocolNumber, peer.Addr, "\x02\x00\x00\x00\x00\x02"); err != nil {
-		t.Fatal(err)
-	}
+	_, peer := startedOn(t, m, "UQ", 1, link)
 	so, err := socket.New(m.Stack(), unix.AF_INET, unix.SOCK_DGRAM, 0)
 	if err != nil {
 		t.Fatal(err)

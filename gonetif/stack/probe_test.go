@@ -116,12 +116,11 @@ func (d *dropHole) arm() {
 }
 
 func (d *dropHole) drop(pkt *gvstack.PacketBuffer) bool {
-	if !d.armed.Load() || pkt.NetworkProtocolNumber != header.IPv4ProtocolNumber {
+	if !d.armed.Load() {
 		return false
 	}
-	seg := header.TCP(pkt.TransportHeader().Slice())
-	ip := header.IPv4(pkt.NetworkHeader().Slice())
-	if len(seg) < header.TCPMinimumSize || int(ip.TotalLength())-int(ip.HeaderLength())-int(seg.DataOffset()) <= 0 {
+	seg, ok := dataSegment(pkt)
+	if !ok {
 		return false
 	}
 	switch d.dropped.Load() {

@@ -221,3 +221,17 @@ func writeKept(ep *nested.Endpoint, pkts gvstack.PacketBufferList, drop func(*gv
 	}
 	return n, nil
 }
+
+// dataSegment is pkt's TCP segment when pkt is an IPv4 TCP segment that
+// carries data (what the loss tests' links choose to drop).
+func dataSegment(pkt *gvstack.PacketBuffer) (header.TCP, bool) {
+	if pkt.NetworkProtocolNumber != header.IPv4ProtocolNumber {
+		return nil, false
+	}
+	seg := header.TCP(pkt.TransportHeader().Slice())
+	ip := header.IPv4(pkt.NetworkHeader().Slice())
+	if len(seg) < header.TCPMinimumSize || int(ip.TotalLength())-int(ip.HeaderLength())-int(seg.DataOffset()) <= 0 {
+		return nil, false
+	}
+	return seg, true
+}
