@@ -20,11 +20,12 @@ import (
 // each SYN's TSval must be later than the one before. A peer that still
 // holds the tuple in TIME_WAIT (it closed first, as bench/run's crr peer
 // does) takes a new SYN only with a newer timestamp (PAWS); otherwise it
-// answers with an ACK, and the connection waits 1 s for its SYN to be
-// resent. gVisor's timestamps start at a random offset per stack (a
-// secret drawn per stack, a clock from the stack's creation), so without
-// the overlay's SetTimestampSecret and the host clock this fails (eight
-// random offsets are in order 1 time in 40 320).
+// answers with an ACK of the old connection, gVisor resets it, and the
+// handshake takes several SYNs and SYN-ACKs. gVisor's timestamps start at
+// a random offset per stack (a secret drawn per stack, a clock from the
+// stack's creation), so without the overlay's SetTimestampSecret and the
+// host clock this fails (eight random offsets are in order 1 time in
+// 40 320).
 func TestTimestampsRiseAcrossStacks(t *testing.T) {
 	local, remote := tcpip.AddrFrom4([4]byte{10, 7, 5, 1}), tcpip.AddrFrom4([4]byte{10, 7, 5, 2})
 	var last uint32

@@ -662,7 +662,7 @@ var NewFiles = []NewFile{
 		Why: "SetTimestampSecret, called by gonetif/stack: one timestamp secret per host boot, so that a new " +
 			"process's SYN to a 4-tuple still in the peer's TIME_WAIT carries a newer TSval than the last " +
 			"process's and passes the peer's PAWS check (a random secret per stack failed it about half the " +
-			"time, and each failure cost a 1 s SYN retransmission)"},
+			"time, and each failure cost an ACK, a reset and three or four more SYNs and SYN-ACKs)"},
 	{File: "pkg/tcpip/stack/gonetif_nicmap.go", Why: demuxWhy},
 	{File: "pkg/tcpip/stack/gonetif_queue.go",
 		Why: "queueUnlocked, called by the transport_demuxer.go edit"},
