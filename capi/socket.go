@@ -62,7 +62,7 @@ func notifier(fd int) func(waiter.EventMask) {
 // register gives so a descriptor, its wait slot and the C side's
 // interface names; the descriptor is close-on-exec only when asked.
 func register(so *socket.Socket, cloexec bool) (int, error) {
-	fd, err := theStack.Sockets.Add(so)
+	fd, err := theStack.Sockets.AddCloexec(so, cloexec)
 	if err != nil {
 		so.Release()
 		return -1, err
@@ -70,9 +70,6 @@ func register(so *socket.Socket, cloexec bool) (int, error) {
 	if fd >= len(waitSlots) {
 		theStack.Sockets.Close(fd)
 		return -1, unix.EMFILE
-	}
-	if !cloexec {
-		unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0)
 	}
 	slot := &waitSlots[fd]
 	so.SetWaitWord((*uint32)(unsafe.Pointer(&slot.seq)))

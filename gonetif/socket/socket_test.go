@@ -253,3 +253,60 @@ func TestTableDescriptors(t *testing.T) {
 		t.Fatalf("len %d after close", tab.Len())
 	}
 }
+
+// TestTableDescriptorCloexec: a number is close-on-exec exactly when asked,
+// each number's flag is its own (the numbers are duplicates of one
+// descriptor), none polls ready, and Close closes the number.
+func TestTableDescriptorCloexec(t *testing.T) {
+	n := testnet.New(t)
+	tab := socket.NewTable()
+	add := func(cloexec bool) int {
+		t.Helper()
+		so, err := socket.New(n.A.Gvisor(), unix.AF_INET, unix.SOCK_STREAM, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd, err := tab.AddCloexec(so, cloexec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fd
+	}
+	flag := func(fd int) int {
+		t.Helper()
+		v, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil {
+			t.Fatalf("F_GETFD %d: %v", fd, err)
+		}
+		return v & unix.FD_CLOEXEC
+	}
+	plain, exec := add(false), add(true)
+	if plain == exec {
+		t.Fatalf("two sockets share descriptor %d", plain)
+	}
+	if flag(plain) != 0 || flag(exec) != unix.FD_CLOEXEC {
+		t.Fatalf("FD_CLOEXEC %d and %d, want 0 and %d", flag(plain), flag(exec), unix.FD_CLOEXEC)
+	}
+	if _, err := unix.FcntlInt(uintptr(plain), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.FcntlInt(uintptr(exec), unix.F_SETFD, 0); err != nil {
+		t.Fatal(err)
+	}
+	if flag(plain) != unix.FD_CLOEXEC || flag(exec) != 0 {
+		t.Fatalf("after swapping: FD_CLOEXEC %d and %d, want %d and 0", flag(plain), flag(exec), unix.FD_CLOEXEC)
+	}
+	// A placeholder never reads as ready: nothing writes its source.
+	fds := []unix.PollFd{{Fd: int32(plain), Events: unix.POLLIN}, {Fd: int32(exec), Events: unix.POLLIN}}
+	if k, err := unix.Poll(fds, 0); err != nil || k != 0 {
+		t.Fatalf("poll on placeholders: %d ready, %v", k, err)
+	}
+	for _, fd := range []int{plain, exec} {
+		if err := tab.Close(fd); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); !errors.Is(err, unix.EBADF) {
+			t.Fatalf("descriptor %d still open after Close: %v", fd, err)
+		}
+	}
+}

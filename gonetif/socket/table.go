@@ -14,8 +14,9 @@ import (
 const MaxDescriptors = 1 << 16
 
 // Table maps descriptor numbers to sockets. Each socket's number is a real
-// host descriptor held open as a placeholder (an eventfd), so the kernel
-// never hands the same number to a file or host socket while ours lives.
+// host descriptor held open as a placeholder (a duplicate of one eventfd,
+// see placeholder), so the kernel never hands the same number to a file
+// or host socket while ours lives.
 type Table struct {
 	// SendCoalesce turns send coalescing on for every stream socket
 	// added (see Socket.SetSendCoalesce); NewTable turns it on. Set it
@@ -34,9 +35,13 @@ type Table struct {
 // NewTable returns an empty table.
 func NewTable() *Table { return &Table{SendCoalesce: true} }
 
-// Add gives so a descriptor number.
-func (t *Table) Add(so *Socket) (int, error) {
-	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+// Add gives so a descriptor number, close-on-exec.
+func (t *Table) Add(so *Socket) (int, error) { return t.AddCloexec(so, true) }
+
+// AddCloexec gives so a descriptor number, with FD_CLOEXEC set on it only
+// when cloexec (socket(2) without SOCK_CLOEXEC leaves it clear).
+func (t *Table) AddCloexec(so *Socket, cloexec bool) (int, error) {
+	fd, err := placeholder(cloexec)
 	if err != nil {
 		return -1, err
 	}
@@ -135,4 +140,31 @@ func stillSending(ep tcpip.Endpoint) bool {
 		return true
 	}
 	return false
+}
+
+// placeholderSource is the one eventfd every socket's number duplicates.
+// A duplicate costs one system call (F_DUPFD) and no new kernel file, and
+// takes FD_CLOEXEC as it is made; an eventfd per socket cost eventfd2,
+// an fcntl when close-on-exec was not wanted, and a file freed on close
+// (docs/DESIGN.md, D3). The source is never written, so every number
+// polls, reads and fstats as an idle eventfd, as before.
+var placeholderSource struct {
+	once sync.Once
+	fd   int
+	err  error
+}
+
+func placeholder(cloexec bool) (int, error) {
+	src := &placeholderSource
+	src.once.Do(func() {
+		src.fd, src.err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	})
+	if src.err != nil {
+		return -1, src.err
+	}
+	cmd := unix.F_DUPFD
+	if cloexec {
+		cmd = unix.F_DUPFD_CLOEXEC
+	}
+	return unix.FcntlInt(uintptr(src.fd), cmd, 0)
 }

@@ -127,6 +127,7 @@ func New(opts Options) (*gvstack.Stack, error) {
 			newTCP, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6,
 		},
 		HandleLocal: true,
+		Clock:       newHostClock(),
 	})
 
 	sendMax, recvMax := opts.SendBufferMax, opts.ReceiveBufferMax
@@ -163,6 +164,12 @@ func New(opts Options) (*gvstack.Stack, error) {
 		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, opt); err != nil {
 			s.Close()
 			return nil, &Error{Op: "set TCP option", Err: err}
+		}
+	}
+	// Before any connection: new connections read the secret unlocked.
+	if secret, ok := hostTimestampSecret(); ok {
+		if ts, ok := s.TransportProtocolInstance(tcp.ProtocolNumber).(timestampSecret); ok {
+			ts.SetTimestampSecret(secret)
 		}
 	}
 	if opts.TCPInline {

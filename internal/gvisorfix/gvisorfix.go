@@ -658,6 +658,11 @@ var NewFiles = []NewFile{
 		Why: "renoEstimate, Cubic's estimate of Reno's window counted in ACKs, called by the cubic.go edit"},
 	{File: "pkg/tcpip/transport/tcp/gonetif_inline.go",
 		Why: "the inline switch (GONETIF_TCP_INLINE) and handleInline, called by the dispatcher.go edit"},
+	{File: "pkg/tcpip/transport/tcp/gonetif_tssecret.go",
+		Why: "SetTimestampSecret, called by gonetif/stack: one timestamp secret per host boot, so that a new " +
+			"process's SYN to a 4-tuple still in the peer's TIME_WAIT carries a newer TSval than the last " +
+			"process's and passes the peer's PAWS check (a random secret per stack failed it about half the " +
+			"time, and each failure cost an ACK, a reset and three or four more SYNs and SYN-ACKs)"},
 	{File: "pkg/tcpip/stack/gonetif_nicmap.go", Why: demuxWhy},
 	{File: "pkg/tcpip/stack/gonetif_queue.go",
 		Why: "queueUnlocked, called by the transport_demuxer.go edit"},
