@@ -5,6 +5,7 @@ import "C"
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -17,6 +18,16 @@ import (
 //export gonetif_port_count_calls
 func gonetif_port_count_calls(fn unsafe.Pointer) {
 	countCallsOnce.Do(func() { runtime.SetCgoTraceback(0, nil, fn, nil) })
+	// Only the FreeRTOS port counts calls. Its tasks must not block in
+	// ppoll(2) outside its tick rules: no run-to-completion receive.
+	freertosPort.Store(true)
+	inlineReceive.Store(false)
+	if rtcSetting.Load() {
+		logf(logWarn, "GONETIF_TCP_RTC=1 is ignored under the FreeRTOS port: blocked tasks wait natively and the TAP reader delivers")
+	}
 }
+
+// freertosPort: gonetif_port_count_calls ran; rtcSetting: GONETIF_TCP_RTC=1.
+var freertosPort, rtcSetting atomic.Bool
 
 var countCallsOnce sync.Once
