@@ -9,7 +9,7 @@ import (
 )
 
 // Run-to-completion receive (GONETIF_TCP_RTC, off by default;
-// docs/DESIGN.md "Run-to-completion receive"). A C caller whose step
+// docs/DESIGN.md D19). A C caller whose step
 // answers ErrWait is told, through Call.PollFd, to wait for the
 // readability of its interface's TAP as well as for its wait word; when
 // it comes back it first reads the TAP's frames itself (ReceiveInline),

@@ -10,18 +10,19 @@ import (
 )
 
 // Caller reads (run-to-completion receive, GONETIF_TCP_RTC; docs/DESIGN.md
-// "Run-to-completion receive"): a thread about to block on a socket of
+// D19): a thread about to block on a socket of
 // this interface waits for the TAP itself and, when frames come, reads and
 // delivers them on its own thread (DrainInline), so with inline TCP
 // processing the segment reaches its socket without waking the reader
 // goroutine, a processor goroutine or the blocked thread.
 //
 // Readers take turns: whoever reads (the reader goroutine or a caller)
-// holds rxMu from readv through delivery, so frames reach the stack in
+// holds mu from readv through delivery, so frames reach the stack in
 // the order the TAP gave them, and one drain goes on until EAGAIN. A
-// reader that finds rxMu taken sets rxPending and leaves; the holder looks
-// at rxPending after it lets go and drains again, so a frame that arrived
-// between the holder's last EAGAIN and its unlock is not left in the queue.
+// caller that finds mu taken waits for it; the reader goroutine instead
+// sets pending and parks, and the holder looks at pending after it lets
+// go and drains again, so a frame that arrived between the holder's last
+// EAGAIN and its unlock is not left in the queue.
 //
 // While callers wait, the reader goroutine stays away: a waiting caller
 // asks it to yield (WaitFd), it closes its netpoller registration, so a
@@ -102,18 +103,17 @@ func (e *Endpoint) awayWhileCallersRead() {
 }
 
 // DrainInline reads and delivers every frame the TAP holds now on the
-// calling goroutine. It returns the number of frames delivered; 0 also
-// when another reader holds the turn (that one delivers them).
+// calling goroutine. It returns the number of frames delivered. A caller
+// that finds another reader draining waits for its turn rather than
+// leave: back in ppoll(2) it would find the TAP still readable and spin
+// until the other one is done.
 func (e *Endpoint) DrainInline() int {
 	if !e.cr.on.Load() {
 		return 0
 	}
 	n := 0
 	for {
-		if !e.cr.mu.TryLock() {
-			e.cr.pending.Store(true)
-			return n
-		}
+		e.cr.mu.Lock()
 		n += e.drainLocked()
 		e.cr.mu.Unlock()
 		if !e.cr.pending.Swap(false) {
