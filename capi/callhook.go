@@ -23,9 +23,13 @@ func gonetif_port_count_calls(fn unsafe.Pointer) {
 	freertosPort.Store(true)
 	inlineReceive.Store(false)
 	if rtcSetting.Load() {
-		logf(logWarn, "GONETIF_TCP_RTC=1 is ignored under the FreeRTOS port: blocked tasks wait natively and the TAP reader delivers")
+		logf(logWarn, "%s", rtcRefused)
 	}
 }
+
+// rtcRefused is the warning when GONETIF_TCP_RTC=1 meets the FreeRTOS port.
+const rtcRefused = "GONETIF_TCP_RTC=1 is ignored under the FreeRTOS port: blocked tasks wait natively " +
+	"and the TAP reader delivers (the inline TCP processing it turns on stays on)"
 
 // freertosPort: gonetif_port_count_calls ran; rtcSetting: GONETIF_TCP_RTC=1.
 var freertosPort, rtcSetting atomic.Bool

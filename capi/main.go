@@ -97,7 +97,7 @@ func ensureStack() (*gonetif.Stack, error) {
 			rtcSetting.Store(true)
 			inlineReceive.Store(!freertosPort.Load())
 			if freertosPort.Load() {
-				logf(logWarn, "GONETIF_TCP_RTC=1 is ignored under the FreeRTOS port: blocked tasks wait natively and the TAP reader delivers")
+				logf(logWarn, "%s", rtcRefused)
 			}
 		}
 	})

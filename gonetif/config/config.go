@@ -152,7 +152,7 @@ var Table = []Setting{
 	{Name: TCPInline, Kind: Bool, Default: "0",
 		Doc: "`1`: an incoming TCP segment of a connected or connecting socket is processed by the goroutine that read it (the TAP reader) instead of being handed to one of gVisor's processor goroutines, one wake-up less per segment (bulk transfer stays on the processors); needs the gVisor overlay (\"gVisor fix\"); `0` (the default): gVisor's processors do all TCP work (bench/RESULTS.md)"},
 	{Name: TCPRTC, Kind: Bool, Default: "0",
-		Doc: "`1`: run-to-completion receive: a C thread about to block on a TCP or connected UDP socket of a TAP interface waits for the TAP itself and reads and processes its frames on its own thread (implies `GONETIF_TCP_INLINE=1`; needs the netpoll reader; not under the FreeRTOS port, which logs and ignores it); `0` (the default): the TAP's reader goroutine reads every frame (bench/RESULTS.md)"},
+		Doc: "`1`: run-to-completion receive: a C thread about to block on a TCP or connected UDP socket of a TAP interface waits for the TAP itself and reads and processes its frames on its own thread (implies `GONETIF_TCP_INLINE=1`; needs the netpoll reader; not under the FreeRTOS port, which logs and ignores it but keeps inline processing on); `0` (the default): the TAP's reader goroutine reads every frame (bench/RESULTS.md)"},
 }
 
 // Lookup finds a row by name.
