@@ -125,13 +125,12 @@ func (e *Endpoint) DrainInline() int {
 // drainLocked reads until EAGAIN (or closing, or an error the reader
 // goroutine will meet and report too). Holds cr.mu.
 func (e *Endpoint) drainLocked() int {
-	e.mu.RLock() // Close does not close fd under us
-	defer e.mu.RUnlock()
 	n := 0
-	for !e.closed && !e.closing.Load() && !e.stopReader.Load() {
-		iov := e.cr.rx.prepare(e.vnet)
-		got, _, errno := unix.RawSyscall(unix.SYS_READV, uintptr(e.fd),
-			uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+	for !e.closing.Load() && !e.stopReader.Load() {
+		got, errno, open := e.readOnce()
+		if !open {
+			return n
+		}
 		if errno == unix.EINTR {
 			continue
 		}
@@ -142,6 +141,22 @@ func (e *Endpoint) drainLocked() int {
 		n++
 	}
 	return n
+}
+
+// readOnce is one readv into cr.rx under mu held shared, so Close does
+// not close fd under it. Not across the delivery: that may write (an
+// ACK), which takes mu shared again, and a Close waiting between the two
+// would deadlock both (TestCallerReadsCloseWhileDraining).
+func (e *Endpoint) readOnce() (n uintptr, errno unix.Errno, open bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.closed {
+		return 0, 0, false
+	}
+	iov := e.cr.rx.prepare(e.vnet)
+	n, _, errno = unix.RawSyscall(unix.SYS_READV, uintptr(e.fd),
+		uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+	return n, errno, true
 }
 
 // readTurn is the netpoll reader's read while caller reads are on: a
