@@ -13,8 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"gvisor.dev/gvisor/pkg/tcpip"
+
 	"gonetif.dev/gonetif"
 	"gonetif.dev/gonetif/config"
+	"gonetif.dev/gonetif/socket"
 	"gonetif.dev/gonetif/stack"
 )
 
@@ -59,7 +62,9 @@ func ensureStack() (*gonetif.Stack, error) {
 			opts.MinRTO = time.Duration(vals.Uint(config.TCPMinRTOMS)) * time.Millisecond
 		}
 		// Inline TCP processing (stack.Options.TCPInline).
-		opts.TCPInline = vals.Bool(config.TCPInline)
+		// Run-to-completion receive needs it: the caller's thread must do
+		// the TCP work of the frames it reads.
+		opts.TCPInline = vals.Bool(config.TCPInline) || vals.Bool(config.TCPRTC)
 		s, err := gonetif.New(opts)
 		if err != nil {
 			initErr = err
@@ -79,6 +84,22 @@ func ensureStack() (*gonetif.Stack, error) {
 		s.Netifs.UDPQueue = vals.Bool(config.UDPQueue)
 		// Small writes buffered while Nagle holds them (socket/coalesce.go).
 		s.Sockets.SendCoalesce = vals.Bool(config.SendCoalesce)
+		// Run-to-completion receive (socket/rtc.go); the TAPs take turns
+		// with callers (tapio reads the same setting).
+		if vals.Bool(config.TCPRTC) {
+			netifs := s.Netifs
+			s.Sockets.InlineReceivers = func(nic tcpip.NICID) socket.InlineReceiver {
+				if r := netifs.InlineReader(nic); r != nil {
+					return r
+				}
+				return nil
+			}
+			rtcSetting.Store(true)
+			inlineReceive.Store(!freertosPort.Load())
+			if freertosPort.Load() {
+				logf(logWarn, "%s", rtcRefused)
+			}
+		}
 	})
 	return theStack, initErr
 }

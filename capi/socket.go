@@ -49,14 +49,32 @@ func notifier(fd int) func(waiter.EventMask) {
 	waiters := (*uint32)(unsafe.Pointer(&slot.waiters))
 	w := watchesOf(fd)
 	return func(waiter.EventMask) {
-		if atomic.LoadUint32(waiters) != 0 {
-			unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(seq)),
-				futexWakePrivate, math.MaxInt32, 0, 0, 0)
+		if n := atomic.LoadUint32(waiters); n != 0 {
+			if n%C.GONETIF_POLL_WAITER != 0 {
+				unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(seq)),
+					futexWakePrivate, math.MaxInt32, 0, 0, 0)
+			}
+			if n >= C.GONETIF_POLL_WAITER {
+				wakePollWaiters(fd)
+			}
 		}
 		if w.n.Load() != 0 {
 			w.wake()
 		}
 	}
+}
+
+// inlineReceive: GONETIF_TCP_RTC is on and the port waits in ppoll(2)
+// (not under FreeRTOS, see gonetif_port_count_calls).
+var inlineReceive atomic.Bool
+
+// wakePollWaiters wakes the threads that wait for descriptor fd in
+// ppoll(2) (gonetif_port_wait_fds): the descriptor is the socket's
+// placeholder eventfd, which they read to reset.
+func wakePollWaiters(fd int) {
+	var one [8]byte
+	one[0] = 1 // host-endian counter; any non-zero value wakes
+	unix.Write(fd, one[:])
 }
 
 // register gives so a descriptor, its wait slot and the C side's
@@ -100,9 +118,14 @@ func gonetif_sock_call(c *C.struct_gonetif_call) C.ssize_t {
 	if err != nil {
 		return result(0, err)
 	}
-	call := socket.Call{Deadline: int64(c.deadline_ns), Done: int(c.done), Phase: int(c.phase)}
+	call := socket.Call{Deadline: int64(c.deadline_ns), Done: int(c.done), Phase: int(c.phase), PollFd: int(c.poll_fd)}
+	so.ReceiveInline(&call)
 	n, err := runOp(so, c, &call)
 	if err == socket.ErrWait {
+		if inlineReceive.Load() {
+			so.OfferInlineReceive(&call)
+		}
+		c.poll_fd = C.int32_t(call.PollFd)
 		c.deadline_ns, c.done, c.phase = C.int64_t(call.Deadline), C.uint64_t(call.Done), C.int32_t(call.Phase)
 		c.seq = C.uint32_t(call.Seq)
 		c.until_us = C.int64_t((call.Until + 999) / 1000) // never early

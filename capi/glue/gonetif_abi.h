@@ -99,7 +99,17 @@ struct gonetif_call {
     uint32_t seq;
     int64_t until_us;
     int32_t sigpipe;
+    /* With WAIT: > 0 asks C to wait for the readability of descriptor
+     * poll_fd - 1 (the interface's TAP) too, and for the socket's own
+     * descriptor (Go writes it when a caller waits so); C then calls again
+     * with poll_fd unchanged and Go reads the TAP first (GONETIF_TCP_RTC,
+     * run-to-completion receive). 0: the plain wait. */
+    int32_t poll_fd;
 };
+
+/* A waiter of that kind counts this much in its slot's waiters, so Go
+ * knows to write the socket's descriptor, not only to wake the futex. */
+#define GONETIF_POLL_WAITER (1u << 16)
 
 /* Calls from Go into C, registered once by gonetif_abi_init. */
 struct gonetif_abi_callbacks {

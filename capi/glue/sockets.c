@@ -23,7 +23,11 @@ static ssize_t call_go(struct gonetif_call *c)
     ssize_t r;
     while ((r = gonetif_sock_call(c)) == GONETIF_CALL_WAIT) {
         struct gonetif_wait_slot *slot = &gonetif_slots[c->fd];
-        gonetif_port_wait(&slot->seq, &slot->waiters, c->seq, c->until_us);
+        if (c->poll_fd > 0) {
+            gonetif_port_wait_fds(&slot->seq, &slot->waiters, c->seq, c->until_us, c->poll_fd - 1, c->fd);
+        } else {
+            gonetif_port_wait(&slot->seq, &slot->waiters, c->seq, c->until_us);
+        }
     }
     if (c->sigpipe) {
         raise(SIGPIPE); /* under IDF redirected: lwIP raises none */

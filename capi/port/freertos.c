@@ -108,6 +108,16 @@ int gonetif_port_wait(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t 
     }
 }
 
+/* Run-to-completion receive would have a task block in ppoll(2), outside
+ * the tick rules above: Go never asks for it under this port (it logs that
+ * GONETIF_TCP_RTC is ignored), and if asked the task waits as usual. */
+int gonetif_port_wait_fds(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t deadline_us, int fd_a, int fd_b)
+{
+    (void)fd_a;
+    (void)fd_b;
+    return gonetif_port_wait(word, waiters, seen, deadline_us);
+}
+
 /* ---- no task switch in the middle of a call into gonetif ---------------
  * IDF v5.5 and v6.0 switch tasks inside their SIGALRM handler, on whatever
  * task thread the tick lands. A task switched out in the middle of Go code

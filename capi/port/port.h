@@ -14,6 +14,11 @@
  * spuriously), -1 on timeout. */
 int gonetif_port_wait(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t deadline_us);
 
+/* As gonetif_port_wait, and also until fd_a is readable or fd_b (an
+ * eventfd, read here to reset it) is; counts GONETIF_POLL_WAITER in
+ * *waiters. The FreeRTOS port waits as gonetif_port_wait. */
+int gonetif_port_wait_fds(uint32_t *word, uint32_t *waiters, uint32_t seen, int64_t deadline_us, int fd_a, int fd_b);
+
 /* FreeRTOS port: how long a blocked task first waits natively before it
  * sleeps tick by tick (microseconds; < 0 only reads it). Returns the
  * previous value. */

@@ -84,6 +84,7 @@ const (
 	AckHoldUS      = "GONETIF_ACK_HOLD_US"
 	UDPQueue       = "GONETIF_UDP_QUEUE"
 	TCPInline      = "GONETIF_TCP_INLINE"
+	TCPRTC         = "GONETIF_TCP_RTC"
 )
 
 // Link kinds (values of GONETIF_LINK).
@@ -150,6 +151,8 @@ var Table = []Setting{
 		Doc: "how long (µs) a bare TCP ACK may wait for the connection's next segment to carry it (a delayed ACK, as Linux and lwIP do: request/response sends one frame per trip instead of two, a connection three instead of five); `0` (the default): every ACK is written at once; off because on a TAP it did not speed request/response and cost bulk receive a quarter (bench/RESULTS.md)"},
 	{Name: TCPInline, Kind: Bool, Default: "0",
 		Doc: "`1`: an incoming TCP segment of a connected or connecting socket is processed by the goroutine that read it (the TAP reader) instead of being handed to one of gVisor's processor goroutines, one wake-up less per segment (bulk transfer stays on the processors); needs the gVisor overlay (\"gVisor fix\"); `0` (the default): gVisor's processors do all TCP work (bench/RESULTS.md)"},
+	{Name: TCPRTC, Kind: Bool, Default: "0",
+		Doc: "`1`: run-to-completion receive: a C thread about to block on a TCP or connected UDP socket of a TAP interface waits for the TAP itself and reads and processes its frames on its own thread (implies `GONETIF_TCP_INLINE=1`; needs the netpoll reader; not under the FreeRTOS port, which logs and ignores it but keeps inline processing on); `0` (the default): the TAP's reader goroutine reads every frame (bench/RESULTS.md)"},
 }
 
 // Lookup finds a row by name.

@@ -516,6 +516,31 @@ func (m *Manager) ByNIC(id tcpip.NICID) *Netif {
 	return nil
 }
 
+// InlineReader is a link a blocked caller may read itself
+// (socket.InlineReceiver; a TAP endpoint with caller reads on).
+type InlineReader interface {
+	WaitFd() int
+	DrainInline() int
+}
+
+// InlineReader returns the link of NIC id when it is an InlineReader
+// (run-to-completion receive, GONETIF_TCP_RTC), else nil. Only a link
+// without layers on it qualifies: a capture, loss or delay layer sits
+// between the TAP and the stack.
+func (m *Manager) InlineReader(id tcpip.NICID) InlineReader {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range m.netifs {
+		if n.nic == id && id != 0 {
+			if r, ok := n.link.(InlineReader); ok {
+				return r
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // SetDefault forces the default interface; nil returns to route_prio.
 func (m *Manager) SetDefault(n *Netif) {
 	m.mu.Lock()

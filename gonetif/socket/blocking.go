@@ -37,6 +37,9 @@ type Call struct {
 	// The wait asked for with ErrWait.
 	Seq   uint32 // wait while the wait word still holds this value
 	Until int64  // monotonic ns (CLOCK_MONOTONIC); 0: no limit
+	// Wait for this descriptor's readability too (its number + 1; 0:
+	// none), then call ReceiveInline before the step (rtc.go).
+	PollFd int
 }
 
 // BrokenPipe is the error of a send on a stream that can no longer send

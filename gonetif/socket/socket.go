@@ -85,6 +85,8 @@ type socketExtra struct {
 	// Under the socket's mu.
 	synCount int // TCP_SYNCNT as set; gVisor's active open ignores it
 	synTimer *time.Timer
+	// Run-to-completion receive (rtc.go); nil: off.
+	receivers atomic.Pointer[InlineReceivers]
 }
 
 // extraOf is the socket's socketExtra, made if it has none yet.

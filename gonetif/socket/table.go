@@ -22,6 +22,9 @@ type Table struct {
 	// added (see Socket.SetSendCoalesce); NewTable turns it on. Set it
 	// before use.
 	SendCoalesce bool
+	// InlineReceivers, when set, turns run-to-completion receive on for
+	// every socket added (Socket.SetInlineReceivers). Set it before use.
+	InlineReceivers InlineReceivers
 
 	slots [MaxDescriptors]atomic.Pointer[Socket]
 	open  atomic.Int64
@@ -51,6 +54,9 @@ func (t *Table) AddCloexec(so *Socket, cloexec bool) (int, error) {
 	}
 	if t.SendCoalesce {
 		so.SetSendCoalesce(true)
+	}
+	if t.InlineReceivers != nil {
+		so.SetInlineReceivers(t.InlineReceivers)
 	}
 	t.slots[fd].Store(so)
 	t.open.Add(1)

@@ -94,7 +94,9 @@ func openTAP(cfg Config, mac tcpip.LinkAddress) (stack.LinkEndpoint, error) {
 
 		PollThread: cfg.PollThread,
 		USO:        cfg.USO,
-		Warnf:      cfg.Logf,
+
+		CallerReads: cfg.CallerReads,
+		Warnf:       cfg.Logf,
 	})
 	if err != nil {
 		return nil, &Error{Op: "open", Err: err, hint: settingHint(err, cfg)}

@@ -45,6 +45,7 @@ const (
 	EnvDevice   = config.TUNDevice  // TUN/TAP clone device, default /dev/net/tun
 	EnvNetpoll  = config.TAPNetpoll // 0: poll(2) reader thread instead of Go's netpoller
 	EnvUDPQueue = config.UDPQueue   // 1: merge queued UDP datagrams of a flow (USO)
+	EnvRTC      = config.TCPRTC     // 1: a blocked caller reads the TAP itself
 	EnvLink     = config.Link       // link kind(s), comma separated: tap, user, user:NAME, vlan:PATH, vlan:NAME
 	EnvHostFwd  = config.HostFwd    // user link: port forwards, QEMU hostfwd syntax
 	EnvUserNet  = config.UserNet    // user link: network (10.0.2.0/24), or gateway/prefix (192.168.5.1/24)
@@ -70,6 +71,7 @@ type Config struct {
 	Device          string           // clone device, "" → /dev/net/tun
 	PollThread      bool             // read with a poll(2) thread instead of Go's netpoller
 	USO             bool             // TAP: merge UDP datagrams of a flow written in one batch (tap.Options.USO)
+	CallerReads     bool             // TAP: a blocked caller reads the TAP itself (tap.Options.CallerReads)
 	Link            string           // "" or "tap", "user", "user:NAME", "vlan:PATH", "vlan:NAME" (see link.go)
 
 	// AppInLoss and AppOutLoss are the loss percentages the app was
@@ -141,7 +143,7 @@ func FromEnv(base Config, index int) (Config, error) {
 // driver of the process (0-based). A malformed setting is an error: a
 // typo must not silently run with defaults.
 func FromValues(base Config, v *config.Values, index int) (Config, error) {
-	for _, name := range []string{EnvTAP, EnvMAC, EnvMTU, EnvPlain, EnvNetNS, EnvInLoss, EnvOutLoss, EnvPCAP, EnvDevice, EnvNetpoll, EnvUDPQueue,
+	for _, name := range []string{EnvTAP, EnvMAC, EnvMTU, EnvPlain, EnvNetNS, EnvInLoss, EnvOutLoss, EnvPCAP, EnvDevice, EnvNetpoll, EnvUDPQueue, EnvRTC,
 		EnvLink, EnvHostFwd, EnvUserNet, EnvInDelay, EnvOutDelay} {
 		if err := v.Err(name); err != nil {
 			return base, &Error{Op: "settings", Err: fmt.Errorf("%w: %v", unix.EINVAL, err)}
@@ -178,6 +180,7 @@ func FromValues(base Config, v *config.Values, index int) (Config, error) {
 	cfg.Plain = cfg.Plain || v.Bool(EnvPlain)
 	cfg.PollThread = cfg.PollThread || !v.Bool(EnvNetpoll)
 	cfg.USO = cfg.USO || v.Bool(EnvUDPQueue)
+	cfg.CallerReads = cfg.CallerReads || v.Bool(EnvRTC)
 	if cfg.NetNS == "" {
 		cfg.NetNS = v.Text(EnvNetNS)
 	}

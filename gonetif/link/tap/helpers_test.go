@@ -37,12 +37,13 @@ const (
 var stackAddr = tcpip.AddrFrom4([4]byte{10, 77, 0, 2})
 var hostAddr = tcpip.AddrFrom4([4]byte{10, 77, 0, 1})
 
-// newStack builds a gVisor stack with ep as NIC 1 and stackIP on it.
-func newStack(tb testing.TB, ep stack.LinkEndpoint) *stack.Stack {
+// newStack builds a gVisor stack with ep as NIC 1 and stackIP on it (TCP
+// and ICMP, and the extra transports given).
+func newStack(tb testing.TB, ep stack.LinkEndpoint, extra ...stack.TransportProtocolFactory) *stack.Stack {
 	tb.Helper()
 	s := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, icmp.NewProtocol4},
+		TransportProtocols: append([]stack.TransportProtocolFactory{tcp.NewProtocol, icmp.NewProtocol4}, extra...),
 	})
 	buf := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 4 << 20, Max: 8 << 20}
 	if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, &buf); err != nil {

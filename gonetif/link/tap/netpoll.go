@@ -3,6 +3,7 @@ package tap
 import (
 	"errors"
 	"os"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -25,29 +26,51 @@ import (
 func (e *Endpoint) readLoopNetpoll(exited chan struct{}) {
 	failed := false
 	defer func() { e.readerExited(failed, exited) }()
+	var rx rxState
+	defer rx.release()
+	for !e.closing.Load() && !e.stopReader.Load() {
+		if !e.pollUntilYield(&rx) {
+			e.stats.rxErrors.Add(1)
+			failed = true
+			return
+		}
+		// Callers wait for the TAP themselves (rtc.go): stay out of the
+		// netpoller, so no frame wakes this goroutine, until they are gone.
+		e.awayWhileCallersRead()
+	}
+}
+
+// pollUntilYield reads and delivers frames on its own registration with
+// the netpoller until the endpoint stops or callers ask for the TAP
+// (rtc.go); closing the registration on return takes the TAP out of the
+// netpoller. False on a failure (the interface went away).
+func (e *Endpoint) pollUntilYield(rx *rxState) bool {
 	nfd, err := unix.FcntlInt(uintptr(e.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
-		e.stats.rxErrors.Add(1)
-		failed = true
-		return
+		return false
 	}
 	f := os.NewFile(uintptr(nfd), "tap:"+e.name) // non-blocking: goes to the netpoller
 	defer f.Close()
 	rc, err := f.SyscallConn()
 	if err != nil {
-		e.stats.rxErrors.Add(1)
-		failed = true
-		return
+		return false
 	}
 	e.pollFile.Store(f)
 	defer e.pollFile.Store(nil)
+	if e.cr.yield.Load() {
+		return true // asked before the file was there to be woken
+	}
 
-	var rx rxState
-	defer rx.release()
 	for !e.closing.Load() && !e.stopReader.Load() {
 		var n uintptr
 		var errno unix.Errno
+		shared := e.cr.on.Load() // callers may read too (rtc.go)
 		err := rc.Read(func(fd uintptr) bool {
+			if shared {
+				var ok bool
+				n, errno, ok = e.readTurn(fd)
+				return ok
+			}
 			iov := rx.prepare(e.vnet)
 			n, _, errno = unix.RawSyscall(unix.SYS_READV, fd,
 				uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
@@ -55,19 +78,25 @@ func (e *Endpoint) readLoopNetpoll(exited chan struct{}) {
 		})
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			continue // wake(): the loop condition decides
+			if e.cr.yield.Load() {
+				return true
+			}
+			_ = f.SetReadDeadline(time.Time{}) // a yield asked and withdrawn
+			continue                           // wake(): the loop condition decides
 		case err != nil:
-			e.stats.rxErrors.Add(1)
-			failed = true
-			return
+			return false
 		case errno == unix.EINTR:
 			continue
 		case errno != 0:
 			// EBADFD or EIO: the interface was deleted under us.
-			e.stats.rxErrors.Add(1)
-			failed = true
-			return
+			return false
 		}
-		e.deliver(&rx, int(n))
+		if shared {
+			e.deliver(&e.cr.rx, int(n))
+			e.endTurn()
+			continue
+		}
+		e.deliver(rx, int(n))
 	}
+	return true
 }

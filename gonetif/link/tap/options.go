@@ -74,6 +74,11 @@ type Options struct {
 	// when Plain. Needs a kernel whose TAP takes gso_type UDP_L4 (6.2+);
 	// batches only come from a queue (netif.Manager.UDPQueue).
 	USO bool
+	// CallerReads lets a thread about to block on a socket of this
+	// interface read and deliver the TAP's frames itself (rtc.go,
+	// GONETIF_TCP_RTC); needs the netpoll reader (ignored with
+	// PollThread).
+	CallerReads bool
 	// Warnf receives warnings about the link (no carrier: the host side
 	// of the TAP is down, and when it is back). Nil: none.
 	Warnf func(format string, args ...any)

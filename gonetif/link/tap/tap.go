@@ -92,6 +92,8 @@ type Endpoint struct {
 
 	// noCarrier is set while writes fail because the host side of the
 	// TAP is down (EIO); warnf reports each change once.
+	cr callerReads // GONETIF_TCP_RTC (rtc.go)
+
 	noCarrier atomic.Bool
 	warnf     func(format string, args ...any)
 }
@@ -133,8 +135,10 @@ func Open(opts Options) (*Endpoint, error) {
 		e.warn("TAP %s: no carrier: its host side is down, nothing passes until `ip link set %s up`", e.name, e.name)
 	}
 	e.mtu.Store(opts.MTU)
+	e.SetCallerReads(opts.CallerReads)
 	mac := opts.MAC
 	e.addr.Store(&mac)
+	e.cr.back = make(chan struct{}, 1)
 	e.txPool.New = func() any { return &txScratch{iov: make([]unix.Iovec, 0, 8)} }
 	return e, nil
 }
@@ -402,6 +406,10 @@ func (e *Endpoint) wake() {
 	var one [8]byte
 	one[0] = 1 // eventfd counters are host-endian; any non-zero value wakes
 	_, _ = unix.Write(e.evfd, one[:])
+	select {
+	case e.cr.back <- struct{}{}: // a reader away for callers (rtc.go)
+	default:
+	}
 	if f := e.pollFile.Load(); f != nil {
 		_ = f.SetReadDeadline(time.Unix(1, 0)) // a past deadline wakes the netpoll reader
 	}
@@ -488,4 +496,7 @@ func (e *Endpoint) Close() {
 func (e *Endpoint) release() {
 	unix.Close(e.fd)
 	unix.Close(e.evfd)
+	e.cr.mu.Lock()
+	e.cr.rx.release()
+	e.cr.mu.Unlock()
 }
