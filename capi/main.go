@@ -79,6 +79,9 @@ func ensureStack() (*gonetif.Stack, error) {
 		s.Netifs.UDPQueue = vals.Bool(config.UDPQueue)
 		// Small writes buffered while Nagle holds them (socket/coalesce.go).
 		s.Sockets.SendCoalesce = vals.Bool(config.SendCoalesce)
+		if vals.Bool(config.UDPFastPath) { // socket/udpfast.go
+			s.Sockets.UDPFastPath = s.Netifs.FrameOut
+		}
 	})
 	return theStack, initErr
 }

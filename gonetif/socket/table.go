@@ -21,6 +21,10 @@ type Table struct {
 	// added (see Socket.SetSendCoalesce); NewTable turns it on. Set it
 	// before use.
 	SendCoalesce bool
+	// UDPFastPath, when set, turns the UDP fast path on for every UDP
+	// socket added (Socket.SetUDPFastPath; GONETIF_UDP_FASTPATH). Set it
+	// before use.
+	UDPFastPath FrameOuts
 
 	slots [MaxDescriptors]atomic.Pointer[Socket]
 	open  atomic.Int64
@@ -46,6 +50,9 @@ func (t *Table) Add(so *Socket) (int, error) {
 	}
 	if t.SendCoalesce {
 		so.SetSendCoalesce(true)
+	}
+	if t.UDPFastPath != nil {
+		so.SetUDPFastPath(t.UDPFastPath)
 	}
 	t.slots[fd].Store(so)
 	t.open.Add(1)
