@@ -2,12 +2,14 @@ package socket_test
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 
 	"gonetif.dev/gonetif"
@@ -244,5 +246,75 @@ func TestUDPFastPathFollowsChanges(t *testing.T) {
 	}
 	if err := sendErr(); err != unix.EPIPE {
 		t.Errorf("send after SHUT_WR: %v, want EPIPE", err)
+	}
+}
+
+// portUnreachable is the ICMP error a peer sends back for frame (an
+// Ethernet frame of ours carrying a UDP datagram to a closed port).
+func portUnreachable(frame []byte) []byte {
+	orig := header.IPv4(frame[header.EthernetMinimumSize:])
+	quoted := frame[header.EthernetMinimumSize : header.EthernetMinimumSize+header.IPv4MinimumSize+header.UDPMinimumSize]
+	icmp := header.ICMPv4(make([]byte, header.ICMPv4MinimumSize+len(quoted)))
+	icmp.SetType(header.ICMPv4DstUnreachable)
+	icmp.SetCode(header.ICMPv4PortUnreachable)
+	copy(icmp[header.ICMPv4MinimumSize:], quoted)
+	icmp.SetChecksum(^checksum.Checksum(icmp, 0))
+	out := make([]byte, header.EthernetMinimumSize+header.IPv4MinimumSize+len(icmp))
+	header.Ethernet(out).Encode(&header.EthernetFields{SrcAddr: header.Ethernet(frame).DestinationAddress(),
+		DstAddr: header.Ethernet(frame).SourceAddress(), Type: header.IPv4ProtocolNumber})
+	ip := header.IPv4(out[header.EthernetMinimumSize:])
+	ip.Encode(&header.IPv4Fields{TotalLength: uint16(header.IPv4MinimumSize + len(icmp)), TTL: 64,
+		Protocol: uint8(header.ICMPv4ProtocolNumber), SrcAddr: orig.DestinationAddress(), DstAddr: orig.SourceAddress()})
+	ip.SetChecksum(^ip.CalculateChecksum())
+	copy(out[header.EthernetMinimumSize+header.IPv4MinimumSize:], icmp)
+	return out
+}
+
+// TestUDPFastPathReportsICMPErrors checks that a port unreachable for a
+// datagram of the fast path makes the next send fail with ECONNREFUSED,
+// once, as without the fast path.
+func TestUDPFastPathReportsICMPErrors(t *testing.T) {
+	defer socket.SetUDPFastRefresh(socket.SetUDPFastRefresh(int64(time.Minute)))
+	for _, fast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fast=%v", fast), func(t *testing.T) {
+			s, err := gonetif.New(stack.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(s.Close)
+			log := &frameLog{}
+			link := driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x01", Transmit: log.transmit})
+			so := connectedUDPOver(t, s, link, 5414)
+			if fast {
+				so.SetUDPFastPath(s.Netifs.FrameOut)
+			}
+			msg := make([]byte, 64)
+			for i := 0; i < 3; i++ {
+				if _, err := so.Send(msg, nil, socket.SendFlags{}); err != nil {
+					t.Fatalf("send %d: %v", i, err)
+				}
+			}
+			if fast && socket.UDPFastSent(so) != 2 {
+				t.Fatalf("fast path sent %d of 3, want 2", socket.UDPFastSent(so))
+			}
+			frames := log.take()
+			if !link.Receive(portUnreachable(frames[len(frames)-1])) {
+				t.Fatal("the ICMP error was not taken")
+			}
+			var got error
+			deadline := time.Now().Add(2 * time.Second)
+			for got == nil && time.Now().Before(deadline) {
+				_, got = so.Send(msg, nil, socket.SendFlags{})
+				if got == nil {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			if got != unix.ECONNREFUSED {
+				t.Fatalf("send after a port unreachable: %v, want ECONNREFUSED", got)
+			}
+			if _, err := so.Send(msg, nil, socket.SendFlags{}); err != nil {
+				t.Errorf("the send after the reported error: %v, want success", err)
+			}
+		})
 	}
 }
