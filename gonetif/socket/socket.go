@@ -772,6 +772,7 @@ func (so *Socket) Listening() bool {
 // Release releases the endpoint at once, without lingering (Close
 // lingers first). Waiters are woken so they see EBADF.
 func (so *Socket) Release() error {
+	defer so.udpFastChanged() // a send racing the close goes gVisor's way
 	so.mu.Lock()
 	if so.closed {
 		so.mu.Unlock()
