@@ -38,7 +38,7 @@ func TestDatagramSendAllocatesNothing(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name    string
-		txQueue int // netif.Manager.TxQueue: UDP is written inline through it
+		txQueue int  // netif.Manager.TxQueue: UDP is written inline through it
 		fast    bool // the UDP fast path (GONETIF_UDP_FASTPATH)
 	}{{"plain", 0, false}, {"TX queue", 16, false}, {"fast path", 0, true}, {"fast path, TX queue", 16, true}} {
 		t.Run(c.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 
 	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/link/capture"
 	"gonetif.dev/gonetif/link/driver"
 	"gonetif.dev/gonetif/socket"
 	"gonetif.dev/gonetif/stack"
@@ -316,5 +317,61 @@ func TestUDPFastPathReportsICMPErrors(t *testing.T) {
 				t.Errorf("the send after the reported error: %v, want success", err)
 			}
 		})
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the capture's flush timer.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) count(marker []byte) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Count(l.b.Bytes(), marker)
+}
+
+// TestUDPFastPathFramesAreCaptured checks that a packet capture on the
+// interface's link records the fast path's datagrams, every one.
+func TestUDPFastPathFramesAreCaptured(t *testing.T) {
+	defer socket.SetUDPFastRefresh(socket.SetUDPFastRefresh(int64(time.Minute)))
+	s, err := gonetif.New(stack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	log := &frameLog{}
+	pcap := &lockedBuffer{}
+	link, err := capture.NewWriter(driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x01", Transmit: log.transmit}), pcap, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := connectedUDPOver(t, s, link, 5415)
+	so.SetUDPFastPath(s.Netifs.FrameOut)
+	marker := []byte("gonetif fast path marker")
+	const k = 20
+	for i := 0; i < k; i++ {
+		if _, err := so.Send(marker, nil, socket.SendFlags{}); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if got := socket.UDPFastSent(so); got != k-1 {
+		t.Fatalf("fast path sent %d of %d, want %d", got, k, k-1)
+	}
+	if err := link.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := pcap.count(marker); got != k {
+		t.Errorf("the capture holds %d of the %d datagrams", got, k)
+	}
+	if got := len(log.take()); got != k {
+		t.Errorf("the link below the capture got %d of %d", got, k)
 	}
 }
