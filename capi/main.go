@@ -100,6 +100,9 @@ func ensureStack() (*gonetif.Stack, error) {
 				logf(logWarn, "%s", rtcRefused)
 			}
 		}
+		if vals.Bool(config.UDPFastPath) { // socket/udpfast.go
+			s.Sockets.UDPFastPath = s.Netifs.FrameOut
+		}
 	})
 	return theStack, initErr
 }

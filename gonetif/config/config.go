@@ -83,6 +83,7 @@ const (
 	SendCoalesce   = "GONETIF_SEND_COALESCE"
 	AckHoldUS      = "GONETIF_ACK_HOLD_US"
 	UDPQueue       = "GONETIF_UDP_QUEUE"
+	UDPFastPath    = "GONETIF_UDP_FASTPATH"
 	TCPInline      = "GONETIF_TCP_INLINE"
 	TCPRTC         = "GONETIF_TCP_RTC"
 )
@@ -145,6 +146,8 @@ var Table = []Setting{
 		Doc: "TCP frames per interface queued for a writer goroutine, so the sending thread does not do the TAP write; `0` (the default): the sender writes each frame itself; a switch for now: it speeds connection churn and bulk send but not reliably request/response (bench/RESULTS.md)"},
 	{Name: UDPQueue, Kind: Bool, Default: "0",
 		Doc: "`1`: UDP frames also go to the writer of `GONETIF_TX_QUEUE` (which must be > 0), and on a TAP with offloads datagrams of one flow and size queued together leave as one UDP segmentation offload frame (kernel 6.2+); `0` (the default): the sender writes each datagram itself (bench/RESULTS.md)"},
+	{Name: UDPFastPath, Kind: Bool, Default: "0",
+		Doc: "`1`: a connected IPv4 UDP socket with plain options builds its datagrams' headers from a snapshot of its route, neighbour and options and writes them to the interface past gVisor's per-datagram route work (the snapshot is retaken after any socket or interface change and every millisecond; anything else goes gVisor's way); `0` (the default): every datagram goes through gVisor (bench/RESULTS.md)"},
 	{Name: SendCoalesce, Kind: Bool, Default: "1",
 		Doc: "`1` (the default): small TCP writes made while Nagle would hold them are buffered per socket and handed to the stack in batches (64-byte writes 6-8x faster, bench/RESULTS.md); `0`: each send goes to the stack as it comes"},
 	{Name: AckHoldUS, Kind: Uint, Min: 0, Max: 100000, Default: "0",

@@ -101,6 +101,7 @@ type Netif struct {
 	routePrio int
 	hostname  string
 	mac       tcpip.LinkAddress
+	qdisc     gvstack.QueueingDiscipline // what the NIC writes through (FrameOut)
 
 	dhcpStatus  DHCPStatus
 	dhcpc       *dhcp.Client
@@ -133,7 +134,8 @@ type Manager struct {
 	onEvent       func(Event)
 	onLog         func(string)
 	dns           [DNSMax]netip.Addr
-	loopback      bool // AddLoopback ran
+	loopback      bool          // AddLoopback ran
+	gen           atomic.Uint64 // see changed
 
 	// LostIPDelay is how long after esp_netif_action_disconnected lost-IP
 	// is raised if no address came back (0: DefaultLostIPDelay). Set it
@@ -619,6 +621,7 @@ func (m *Manager) updateRoutesLocked() {
 		}
 	}
 	m.stack.SetRouteTable(append(subnets, defaults...))
+	m.changed()
 }
 
 func ipv4Subnet(info IPInfo) (tcpip.Subnet, bool) {
@@ -694,6 +697,11 @@ func (n *Netif) Start() error {
 		}
 		opts.QDisc = newAckHold(next, m.AckHold)
 	}
+	n.qdisc = opts.QDisc
+	if n.qdisc == nil {
+		n.qdisc = directQDisc{n.link} // what gVisor does without one
+	}
+	m.changed()
 	if err := m.stack.CreateNICWithOptions(id, n.link, opts); err != nil {
 		m.mu.Unlock()
 		return newError(ErrInitFailed, n.cfg.Key, "start", tcpipError{err})
@@ -736,8 +744,9 @@ func (n *Netif) Stop() error {
 	wasUp := n.state == StateUp
 	// gVisor closes the link with the NIC: a restart needs a new attach.
 	link := n.link
+	m.changed()
 	_ = m.stack.RemoveNIC(n.nic)
-	n.nic, n.state, n.link, n.ip6Routes, n.ll6Reported = 0, StateCreated, nil, nil, false
+	n.nic, n.state, n.link, n.ip6Routes, n.ll6Reported, n.qdisc = 0, StateCreated, nil, nil, false, nil
 	m.updateRoutesLocked()
 	m.mu.Unlock()
 	// gVisor closes the link without waiting for it; wait here (outside our
@@ -769,6 +778,7 @@ func (n *Netif) Up() error {
 		return newError(ErrIfNotReady, n.cfg.Key, "up", tcpipError{err})
 	}
 	n.state = StateUp
+	m.changed()
 	m.updateRoutesLocked()
 	n.announceLocked()
 	m.mu.Unlock()
@@ -784,6 +794,7 @@ func (n *Netif) Down() error {
 		m.mu.Unlock()
 		return nil
 	}
+	m.changed()
 	_ = m.stack.DisableNIC(n.nic)
 	n.state = StateStarted
 	m.updateRoutesLocked()
@@ -997,6 +1008,7 @@ func (n *Netif) SetMAC(mac net.HardwareAddr) error {
 	n.m.mu.Lock()
 	defer n.m.mu.Unlock()
 	n.mac = tcpip.LinkAddress(mac)
+	n.m.changed()
 	if n.nic != 0 {
 		if err := n.m.stack.SetNICAddress(n.nic, n.mac); err != nil {
 			return newError(ErrIfNotReady, n.cfg.Key, "set mac", tcpipError{err})
@@ -1056,6 +1068,7 @@ func (n *Netif) SetMTU(mtu uint32) error {
 	n.m.mu.Lock()
 	defer n.m.mu.Unlock()
 	n.cfg.MTU = mtu
+	n.m.changed()
 	if n.nic != 0 {
 		if err := n.m.stack.SetNICMTU(n.nic, mtu); err != nil {
 			return newError(ErrInvalidParams, n.cfg.Key, "set mtu", tcpipError{err})

@@ -22,7 +22,10 @@ type DeviceNames interface {
 
 // SetDeviceNames installs how SO_BINDTODEVICE names interfaces (nil: the
 // stack's NIC names).
-func (so *Socket) SetDeviceNames(d DeviceNames) { so.devNames.Store(&d) }
+func (so *Socket) SetDeviceNames(d DeviceNames) {
+	so.devNames.Store(&d)
+	so.udpFastChanged()
+}
 
 func (so *Socket) deviceNames() DeviceNames {
 	if d := so.devNames.Load(); d != nil && *d != nil {

@@ -84,3 +84,18 @@ func DescribeSender(so *Socket) string {
 	return fmt.Sprintf("%d bytes unacknowledged, %d packets counted in flight, timer armed: %v, state %v",
 		u, o, armed, tcp.EndpointState(so.ep.State()))
 }
+
+// UDPFastSent is how many datagrams so's UDP fast path sent.
+func UDPFastSent(so *Socket) uint64 {
+	if f := so.udpFastOf(); f != nil {
+		return f.sent.Load()
+	}
+	return 0
+}
+
+// SetUDPFastRefresh sets how long a UDP fast path snapshot lasts; it
+// returns the old value.
+func SetUDPFastRefresh(ns int64) (old int64) {
+	old, udpFastRefresh = udpFastRefresh, ns
+	return old
+}

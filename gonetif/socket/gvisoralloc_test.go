@@ -38,8 +38,9 @@ func TestDatagramSendAllocatesNothing(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name    string
-		txQueue int // netif.Manager.TxQueue: UDP is written inline through it
-	}{{"plain", 0}, {"TX queue", 16}} {
+		txQueue int  // netif.Manager.TxQueue: UDP is written inline through it
+		fast    bool // the UDP fast path (GONETIF_UDP_FASTPATH)
+	}{{"plain", 0, false}, {"TX queue", 16, false}, {"fast path", 0, true}, {"fast path, TX queue", 16, true}} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := gonetif.New(stack.Options{})
 			if err != nil {
@@ -49,6 +50,9 @@ func TestDatagramSendAllocatesNothing(t *testing.T) {
 			s.Netifs.TxQueue = c.txQueue
 			link := &countLink{LinkEndpoint: driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x01", Transmit: func([]byte) error { return nil }})}
 			so := connectedUDPOver(t, s, link, 5412)
+			if c.fast {
+				so.SetUDPFastPath(s.Netifs.FrameOut)
+			}
 			msg := make([]byte, 64)
 			send := func() {
 				var call socket.Call

@@ -83,7 +83,8 @@ type socketExtra struct {
 	// IP_MULTICAST_IF of an IPV6_V6ONLY socket, kept only to read back.
 	v6onlyMulticastIf atomic.Pointer[tcpip.MulticastInterfaceOption]
 	// Under the socket's mu.
-	synCount int // TCP_SYNCNT as set; gVisor's active open ignores it
+	udpFast  atomic.Pointer[udpFast] // the UDP fast path, when on (udpfast.go)
+	synCount int                     // TCP_SYNCNT as set; gVisor's active open ignores it
 	synTimer *time.Timer
 	// Run-to-completion receive (rtc.go); nil: off.
 	receivers atomic.Pointer[InlineReceivers]
@@ -200,6 +201,7 @@ func (so *Socket) Endpoint() (tcpip.Endpoint, *waiter.Queue) { return so.ep, so.
 
 // Bind assigns a local address.
 func (so *Socket) Bind(addr tcpip.FullAddress) error {
+	defer so.udpFastChanged()
 	err := so.ep.Bind(addr)
 	switch err.(type) {
 	case *tcpip.ErrNoPortAvailable:
@@ -242,6 +244,7 @@ func (so *Socket) foreignAddr(a tcpip.Address) bool {
 // error), later ones EISCONN. An AF_UNSPEC address (Unspec) dissolves a
 // datagram socket's association.
 func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
+	defer so.udpFastChanged()
 	if err := so.needScope(addr); err != nil {
 		return err
 	}
@@ -333,6 +336,7 @@ func (so *Socket) renewLocked() error {
 // a listener stops listening, a connected stream drops its connection
 // (as Linux's tcp_disconnect).
 func (so *Socket) Disconnect() error {
+	defer so.udpFastChanged()
 	if so.Type == unix.SOCK_STREAM {
 		if _, err := so.ep.GetRemoteAddress(); err == nil {
 			return so.dropConnection()
@@ -639,6 +643,13 @@ func (so *Socket) sendOnce(b []byte, to *tcpip.FullAddress, flags SendFlags) (in
 			return 0, e
 		}
 	}
+	if to == nil && !flags.More {
+		if f := so.udpFastOf(); f != nil {
+			if n, err, handled := so.sendUDPFast(f, b); handled {
+				return n, err
+			}
+		}
+	}
 	if c := so.coal.Load(); c != nil {
 		if n, err, handled := c.send(b); handled {
 			return n, err
@@ -660,6 +671,7 @@ func (so *Socket) sendOnce(b []byte, to *tcpip.FullAddress, flags SendFlags) (in
 
 // Shutdown closes one or both directions (SHUT_RD, SHUT_WR, SHUT_RDWR).
 func (so *Socket) Shutdown(how int) error {
+	defer so.udpFastChanged()
 	var flags tcpip.ShutdownFlags
 	switch how {
 	case unix.SHUT_RD:
@@ -762,6 +774,7 @@ func (so *Socket) Listening() bool {
 // Release releases the endpoint at once, without lingering (Close
 // lingers first). Waiters are woken so they see EBADF.
 func (so *Socket) Release() error {
+	defer so.udpFastChanged() // a send racing the close goes gVisor's way
 	so.mu.Lock()
 	if so.closed {
 		so.mu.Unlock()

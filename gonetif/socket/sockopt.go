@@ -44,6 +44,7 @@ func ipCharOption(name int) bool {
 // timeval for SO_RCVTIMEO/SO_SNDTIMEO, an interface name for
 // SO_BINDTODEVICE (SetOptionInt takes its index).
 func (so *Socket) SetOption(level, name int, val []byte) error {
+	defer so.udpFastChanged()
 	if level == unix.SOL_SOCKET {
 		if handled, err := so.setSocketLevelWaitOption(name, val); handled {
 			return err
@@ -167,6 +168,7 @@ func (so *Socket) setMulticastIf(val []byte) error {
 
 // SetOptionInt sets an integer socket option given by its Linux level and name.
 func (so *Socket) SetOptionInt(level, name, v int) error {
+	defer so.udpFastChanged()
 	opts := so.ep.SocketOptions()
 	on := v != 0
 	switch level {

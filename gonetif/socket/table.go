@@ -25,6 +25,10 @@ type Table struct {
 	// InlineReceivers, when set, turns run-to-completion receive on for
 	// every socket added (Socket.SetInlineReceivers). Set it before use.
 	InlineReceivers InlineReceivers
+	// UDPFastPath, when set, turns the UDP fast path on for every UDP
+	// socket added (Socket.SetUDPFastPath; GONETIF_UDP_FASTPATH). Set it
+	// before use.
+	UDPFastPath FrameOuts
 
 	slots [MaxDescriptors]atomic.Pointer[Socket]
 	open  atomic.Int64
@@ -57,6 +61,9 @@ func (t *Table) AddCloexec(so *Socket, cloexec bool) (int, error) {
 	}
 	if t.InlineReceivers != nil {
 		so.SetInlineReceivers(t.InlineReceivers)
+	}
+	if t.UDPFastPath != nil {
+		so.SetUDPFastPath(t.UDPFastPath)
 	}
 	t.slots[fd].Store(so)
 	t.open.Add(1)

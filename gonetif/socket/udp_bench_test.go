@@ -53,7 +53,15 @@ func BenchmarkUDPSend64(b *testing.B) {
 // write.
 //
 //	go test ./gonetif/socket -run '^$' -bench UDPSendPath -benchmem
-func BenchmarkUDPSendPath64(b *testing.B) {
+func BenchmarkUDPSendPath64(b *testing.B) { benchUDPSendPath64(b, false) }
+
+// BenchmarkUDPFastPath64 is BenchmarkUDPSendPath64 with the UDP fast path
+// on (GONETIF_UDP_FASTPATH).
+//
+//	go test ./gonetif/socket -run '^$' -bench UDPFastPath -benchmem
+func BenchmarkUDPFastPath64(b *testing.B) { benchUDPSendPath64(b, true) }
+
+func benchUDPSendPath64(b *testing.B, fast bool) {
 	s, err := gonetif.New(stack.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -61,6 +69,9 @@ func BenchmarkUDPSendPath64(b *testing.B) {
 	defer s.Close()
 	sink := driver.New(driver.Options{MAC: "\x02\x00\x00\x00\x00\x01", Transmit: func([]byte) error { return nil }})
 	so := connectedUDPOver(b, s, sink, 5410)
+	if fast {
+		so.SetUDPFastPath(s.Netifs.FrameOut)
+	}
 	msg := make([]byte, 64)
 	var c socket.Call
 	for b.Loop() {
