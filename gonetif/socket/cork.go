@@ -62,7 +62,7 @@ func (so *Socket) corkSend(b []byte, to *tcpip.FullAddress, more bool) (int, err
 	defer c.mu.Unlock()
 	if !c.pending {
 		if to == nil {
-			if _, err := so.ep.GetRemoteAddress(); err != nil {
+			if _, err := so.endpoint().GetRemoteAddress(); err != nil {
 				return 0, unix.EDESTADDRREQ
 			}
 		} else {
@@ -103,7 +103,7 @@ func (so *Socket) corkFlushLocked(c *corkState) error {
 		return nil
 	}
 	r := bytes.NewReader(c.data)
-	_, err := so.ep.Write(r, tcpip.WriteOptions{To: c.to})
+	_, err := so.endpoint().Write(r, tcpip.WriteOptions{To: c.to})
 	if err != nil {
 		e := errnoOf(err)
 		if e != unix.EAGAIN {
