@@ -50,6 +50,22 @@ command -v ninja >/dev/null || skip_or_fail "ninja missing"
 ARCHIVE=${GNT_GO_ARCHIVE:-$GNT_BIN/libgonetif_go.a}
 [ -f "$ARCHIVE" ] || fail "no Go archive at $ARCHIVE (run scripts/build first)"
 
+# check_packed_relocs APP: where the linker packs relative relocations
+# (as the component asks), $ELF has DT_RELR and few RELA entries left.
+check_packed_relocs() {
+    local cc
+    cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$WORK/$1/build/CMakeCache.txt")
+    echo 'int main(void) { return 0; }' | "${cc:-cc}" -x c - -Wl,-z,pack-relative-relocs -o "$TMP/relr_probe" 2>/dev/null || {
+        echo "$VER $1: the linker has no -z pack-relative-relocs; RELA kept"
+        return
+    }
+    readelf -d "$ELF" | grep -q "(RELR)" || fail "$1: no DT_RELR in $ELF (-z pack-relative-relocs missing)"
+    local rela
+    rela=$(readelf -r "$ELF" | awk '/^Relocation section .\.rela\.dyn/ {print $(NF-1)}')
+    [ "${rela:-0}" -lt 5000 ] || fail "$1: $rela RELA relocations left in $ELF, want < 5000 when packed"
+    echo "$VER $1: DT_RELR, ${rela:-0} RELA relocations"
+}
+
 # prepare APP SRC_SUBDIR EXTRA_SDKCONFIG: a copy of IDF's example with the
 # user's documented change, built; prints the build seconds to $TMP/times.
 prepare() {
@@ -75,6 +91,7 @@ prepare() {
     ELF=$(ls "$dir"/build/*.elf 2>/dev/null | head -1)
     [ -x "$ELF" ] || fail "$app: no .elf in $dir/build"
     echo "$VER $app build $((SECONDS - t0)) s" | tee -a "$TMP/times"
+    check_packed_relocs "$app"
 }
 
 STATIC="CONFIG_EXAMPLE_IPV4=y\nCONFIG_EXAMPLE_IPV4_ADDR=\"192.168.5.1\"\nCONFIG_EXAMPLE_PORT=3333\n"
