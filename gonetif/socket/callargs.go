@@ -99,6 +99,8 @@ const (
 	IoctlFIONREAD   = 0x541b
 	IoctlFIOASYNC   = 0x5452
 	IoctlSIOCATMARK = 0x8905
+	// SIOCOUTQ (TIOCOUTQ); SIOCINQ is FIONREAD.
+	IoctlSIOCOUTQ = 0x5411
 	// FIOCLEX and FIONCLEX set the descriptor's close-on-exec flag, not
 	// the socket's: capi runs them on the placeholder descriptor.
 	IoctlFIOCLEX  = 0x5451
@@ -107,12 +109,16 @@ const (
 
 // Ioctl is ioctl(2) with an int argument (arg nil for NULL): FIONBIO
 // sets O_NONBLOCK from *arg, FIOASYNC O_ASYNC; FIONREAD stores the bytes
-// queued to read, SIOCATMARK (streams only) 0, as no urgent data is ever
-// kept; any other request is ENOTTY.
+// queued to read, SIOCOUTQ those queued to send (SendQueued), SIOCATMARK
+// (streams only) 0, as no urgent data is ever kept; any other request is
+// ENOTTY, and so are FIONREAD and SIOCOUTQ on an ICMP socket (Linux's
+// ping sockets answer neither).
 func (so *Socket) Ioctl(request uint64, arg *int32) error {
 	switch {
+	case (request == IoctlFIONREAD || request == IoctlSIOCOUTQ) && so.pingSocket():
+		return unix.ENOTTY
 	case request == IoctlFIONBIO || request == IoctlFIONREAD || request == IoctlFIOASYNC ||
-		request == IoctlSIOCATMARK && so.Type == unix.SOCK_STREAM:
+		request == IoctlSIOCOUTQ || request == IoctlSIOCATMARK && so.Type == unix.SOCK_STREAM:
 		if arg == nil {
 			return unix.EFAULT
 		}
@@ -138,7 +144,11 @@ func (so *Socket) Ioctl(request uint64, arg *int32) error {
 		*arg = 0
 		return nil
 	}
-	v, err := so.ReceiveQueued()
+	queued := so.ReceiveQueued
+	if request == IoctlSIOCOUTQ {
+		queued = so.SendQueued
+	}
+	v, err := queued()
 	if err != nil {
 		return err
 	}

@@ -449,3 +449,14 @@ func (c *coalescer) full() bool {
 	c.refused = true
 	return true
 }
+
+// bufferedBytes: bytes accepted and not yet handed to gVisor (a batch
+// being written is gVisor's already, or about to be).
+func (c *coalescer) bufferedBytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		return 0
+	}
+	return len(*c.pending)
+}

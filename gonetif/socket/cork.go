@@ -42,6 +42,20 @@ func (so *Socket) corked() bool {
 	return x.cork.on
 }
 
+// corkedBytes is the payload gathered for the next datagram.
+func (so *Socket) corkedBytes() int {
+	x := so.extra.Load()
+	if x == nil {
+		return 0
+	}
+	x.cork.mu.Lock()
+	defer x.cork.mu.Unlock()
+	if !x.cork.pending {
+		return 0
+	}
+	return len(x.cork.data)
+}
+
 // corking: this send goes through the cork (a UDP socket only).
 func (so *Socket) corking(more bool) bool {
 	if so.Protocol != unix.IPPROTO_UDP || so.Type != unix.SOCK_DGRAM {

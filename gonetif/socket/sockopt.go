@@ -495,6 +495,38 @@ func (so *Socket) ReceiveQueued() (int, error) {
 	return v, errOrNil(err)
 }
 
+// SendQueued is SIOCOUTQ: for a stream the bytes written and not yet
+// acknowledged, sent or not (none during the handshake; a listener is
+// EINVAL), counting those send coalescing still holds; for a datagram
+// socket the payload UDP_CORK or MSG_MORE holds back (Linux counts the
+// memory of its buffers, a little more), as gVisor hands each datagram to
+// the interface at once.
+func (so *Socket) SendQueued() (int, error) {
+	if so.Type != unix.SOCK_STREAM {
+		return so.corkedBytes(), nil
+	}
+	ep := so.endpoint()
+	switch tcp.EndpointState(ep.State()) {
+	case tcp.StateListen:
+		return 0, unix.EINVAL
+	case tcp.StateSynSent, tcp.StateSynRecv:
+		return 0, nil
+	}
+	v, err := ep.GetSockOptInt(tcpip.SendQueueSizeOption)
+	if err != nil {
+		return 0, errnoOf(err)
+	}
+	if c := so.coal.Load(); c != nil {
+		v += c.bufferedBytes()
+	}
+	return v, nil
+}
+
+// pingSocket: an ICMP datagram socket (Linux's ping socket).
+func (so *Socket) pingSocket() bool {
+	return so.Type == unix.SOCK_DGRAM && (so.Protocol == unix.IPPROTO_ICMP || so.Protocol == unix.IPPROTO_ICMPV6)
+}
+
 func clampBuf(v int) int {
 	switch {
 	case v < 2048:

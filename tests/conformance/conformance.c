@@ -34,6 +34,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* <linux/sockios.h>'s, without its kernel headers. */
+#ifndef SIOCINQ
+#define SIOCINQ FIONREAD
+#endif
+#ifndef SIOCOUTQ
+#define SIOCOUTQ TIOCOUTQ
+#endif
+
 #ifdef GONETIF_TARGET
 #include "esp_netif.h"
 #include "lwip/sockets.h"
@@ -2441,7 +2449,7 @@ static void t_ioctls(void)
         const char *name;
         unsigned long req;
     } reqs[] = {
-        {"fionread", FIONREAD}, {"siocatmark", SIOCATMARK},
+        {"fionread", FIONREAD}, {"siocinq", SIOCINQ}, {"siocoutq", SIOCOUTQ}, {"siocatmark", SIOCATMARK},
         {"fioasync_on", FIOASYNC}, {"fioclex", FIOCLEX}, {"fionclex", FIONCLEX},
     };
     const int fds[] = {c, u, l};
@@ -2465,6 +2473,47 @@ static void t_ioctls(void)
         snprintf(name, sizeof(name), "%s_getfd_after_fionclex", kinds[k]);
         CHECK(name, fcntl(fds[k], F_GETFD));
     }
+    /* SIOCOUTQ counts what the peer has not acknowledged: some while a
+     * peer that does not read has its window full, none once it read it
+     * all. The amounts depend on buffer sizes: only the sign is compared. */
+    static char chunk[16384];
+    int on = 1, v = -1, sent = 0;
+    ioctl(c, FIONBIO, &on);
+    for (int i = 0, refused = 0; i < 4000 && refused < 5; i++) {
+        ssize_t r = send(c, chunk, sizeof(chunk), 0);
+        if (r > 0) {
+            sent += (int)r;
+            refused = 0;
+        } else {
+            refused++;
+            msleep(20);
+        }
+    }
+    errno = 0;
+    int r = ioctl(c, SIOCOUTQ, &v);
+    res("tcp_siocoutq_unread", r, errno, r == 0 ? (v > 0 && v <= sent ? "some" : "none or too many") : NULL);
+    char *sink = malloc(65536);
+    for (int got = 0, rounds = 0; sink && got < sent && rounds < 4000; rounds++) {
+        if (wait_ev(a, POLLIN, 2000) <= 0) {
+            break;
+        }
+        ssize_t n = recv(a, sink, 65536, 0);
+        if (n <= 0) {
+            break;
+        }
+        got += (int)n;
+    }
+    free(sink);
+    for (int i = 0; i < 100; i++) {
+        v = -1;
+        if (ioctl(c, SIOCOUTQ, &v) != 0 || v == 0) {
+            break;
+        }
+        msleep(10);
+    }
+    errno = 0;
+    r = ioctl(c, SIOCOUTQ, &v);
+    res("tcp_siocoutq_all_read", r, errno, r == 0 ? (v == 0 ? "none" : "some") : NULL);
     close(c);
     close(a);
     close(u);
