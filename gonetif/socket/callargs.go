@@ -2,6 +2,7 @@ package socket
 
 import (
 	"encoding/binary"
+	"math"
 
 	"golang.org/x/sys/unix"
 )
@@ -61,18 +62,25 @@ func (so *Socket) OptionArg(level, name int, room uint32) ([]byte, error) {
 }
 
 // keptStatusFlags are the file status flags Linux's F_SETFL stores on a
-// socket besides O_NONBLOCK; they change nothing here but F_GETFL shows
-// them back. (O_ASYNC sends no SIGIO: without F_SETOWN, which is EINVAL
-// here, Linux sends none either.)
+// socket besides O_NONBLOCK. O_APPEND and O_NOATIME change nothing here
+// but F_GETFL shows them back; O_ASYNC sends SIGIO to the F_SETOWN owner.
 const keptStatusFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_NOATIME
 
-// Fcntl is fcntl's F_GETFL and F_SETFL: a socket is O_RDWR; F_SETFL sets
-// O_NONBLOCK and the keptStatusFlags, ignores the other bits as Linux
-// does, and refuses O_DIRECT (a socket has no direct I/O) with EINVAL,
-// changing nothing. Other commands are EINVAL (F_GETFD and F_SETFD
-// belong to the descriptor, not the socket).
+// Fcntl is fcntl's F_GETFL, F_SETFL, F_SETOWN and F_GETOWN: a socket is
+// O_RDWR; F_SETFL sets O_NONBLOCK and the keptStatusFlags, ignores the
+// other bits as Linux does, and refuses O_DIRECT (a socket has no direct
+// I/O) with EINVAL, changing nothing. Other commands are EINVAL (F_GETFD
+// and F_SETFD belong to the descriptor, not the socket; F_SETSIG and
+// F_SETOWN_EX are not kept).
 func (so *Socket) Fcntl(cmd, val int) (int, error) {
 	switch cmd {
+	case unix.F_SETOWN:
+		return 0, so.setOwner(val)
+	case unix.F_GETOWN:
+		if x := so.extra.Load(); x != nil {
+			return int(x.owner.Load()), nil
+		}
+		return 0, nil
 	case unix.F_GETFL:
 		fl := unix.O_RDWR
 		if x := so.extra.Load(); x != nil {
@@ -91,6 +99,35 @@ func (so *Socket) Fcntl(cmd, val int) (int, error) {
 		return 0, nil
 	}
 	return 0, unix.EINVAL
+}
+
+// setOwner is F_SETOWN: who > 0 is a process, who < 0 the process group
+// -who, 0 none. As Linux: one that does not exist is ESRCH, INT_MIN EINVAL.
+func (so *Socket) setOwner(who int) error {
+	if who == math.MinInt32 || who != int(int32(who)) {
+		return unix.EINVAL
+	}
+	if who != 0 {
+		// Signal 0 only looks the target up; EPERM means it exists.
+		if err := unix.Kill(who, 0); err == unix.ESRCH {
+			return unix.ESRCH
+		}
+	}
+	so.extraOf().owner.Store(int32(who))
+	return nil
+}
+
+// signalOwner sends SIGIO to the F_SETOWN owner when O_ASYNC is on, on
+// each readiness change. Linux sends it as data, a connection, an error
+// or the peer's FIN arrives, and for room to write after a send found
+// none; here room to write signals whenever gVisor reports it.
+func (x *socketExtra) signalOwner() {
+	if x.statusFlags.Load()&unix.O_ASYNC == 0 {
+		return
+	}
+	if who := x.owner.Load(); who != 0 {
+		unix.Kill(int(who), unix.SIGIO)
+	}
 }
 
 // Socket ioctl requests on Linux; x/sys does not name them.

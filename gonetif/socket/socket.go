@@ -97,6 +97,8 @@ type socketExtra struct {
 	cork        corkState     // UDP_CORK and MSG_MORE (cork.go)
 	// IP_MULTICAST_IF of an IPV6_V6ONLY socket, kept only to read back.
 	v6onlyMulticastIf atomic.Pointer[tcpip.MulticastInterfaceOption]
+	// F_SETOWN's process (> 0) or process group (< 0) for SIGIO; 0: none.
+	owner atomic.Int32
 	// Under the socket's mu.
 	synCount int // TCP_SYNCNT as set; gVisor's active open ignores it
 	synTimer *time.Timer
@@ -190,6 +192,9 @@ func (so *Socket) onEvent(m waiter.EventMask) {
 	so.bumpWord()
 	if fn := so.notify.Load(); fn != nil {
 		(*fn)(m)
+	}
+	if x := so.extra.Load(); x != nil {
+		x.signalOwner()
 	}
 }
 
