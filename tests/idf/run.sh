@@ -266,6 +266,12 @@ PY
     grep -q "^RESULT tcp_server peer 192.168.5.1 echoed 1048576 bytes" "$TMP/app_out" || fail "app: TCP server"
     grep -q "^RESULT dhcp 192.168.5.50 gw 192.168.5.1" "$TMP/app_out" || fail "app: DHCP address"
     grep -q "^RESULT got_ip_events 1" "$TMP/app_out" || fail "app: GOT_IP event"
+    # IDF master hands IP events to the event task from its tick hook: idle,
+    # it hardly wakes (it woke every tick when it polled). v5.5/v6.0 poll.
+    local wakeups
+    wakeups=$(sed -n 's/^RESULT event_task_idle \([0-9]*\) wake-ups.*/\1/p' "$TMP/app_out")
+    [ -n "$wakeups" ] || fail "app: no event_task_idle line"
+    [ "$VER" != master ] || [ "$wakeups" -le 5 ] || fail "app: the IP event task woke $wakeups times in 1 s idle, want <= 5"
     grep -q "DHCPACK(tap0) 192.168.5.50" "$TMP/dnsmasq" || { cat "$TMP/dnsmasq"; fail "app: dnsmasq gave no lease"; }
     grep -q "^RESULT dns peer.gonetif.test 192.168.5.1" "$TMP/app_out" || fail "app: getaddrinfo"
     grep -q "query\[A\] peer.gonetif.test from 192.168.5.50" "$TMP/dnsmasq" || fail "app: DNS query not from the app"
@@ -280,7 +286,7 @@ PY
         [ -n "$share" ] && [ "$share" -ge 90 ] || fail "app: tick share below 90 %: $line"
     done < <(grep "^RESULT tick_share" "$TMP/app_out")
     [ "$(grep -c '^RESULT tick_share' "$TMP/app_out")" = 4 ] || fail "app: tick share lines missing"
-    grep "^RESULT \(tick_share\|udp_rtt\|preempt\)" "$TMP/app_out" | sed "s/^/$VER /" >>"$TMP/times"
+    grep "^RESULT \(tick_share\|udp_rtt\|preempt\|event_task_idle\)" "$TMP/app_out" | sed "s/^/$VER /" >>"$TMP/times"
 }
 
 # The unchanged http_server/simple: its control socket binds UDP
