@@ -163,8 +163,14 @@ static void event_task(void *arg)
         }
         gonetif_unlock(&ev_lock);
         if (!have) {
-            /* Woken by the tick hook's hand-off; 1 s bounds a wait regardless. */
-            ulTaskNotifyTake(pdTRUE, ev_tick_gives ? pdMS_TO_TICKS(1000) : 1);
+            if (ev_tick_gives) {
+                /* Woken by the tick hook's hand-off; 1 s bounds a wait regardless. */
+                ulTaskNotifyTake(pdTRUE, pdMS_TO_TICKS(1000));
+            } else {
+                /* As before. (ulTaskNotifyTake with a 1-tick timeout here once
+                 * left IDF master's scheduler with every task blocked.) */
+                vTaskDelay(1);
+            }
             __atomic_add_fetch(&ev_wakeups, 1, __ATOMIC_SEQ_CST);
             continue;
         }
