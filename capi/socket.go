@@ -204,7 +204,14 @@ func runOp(so *socket.Socket, c *C.struct_gonetif_call, call *socket.Call) (int,
 			// The placeholder descriptor carries FD_CLOEXEC for the socket.
 			return unix.FcntlInt(uintptr(c.fd), cmd, int(c.flags))
 		}
-		return so.Fcntl(int(c.level), int(c.flags))
+		v, err := so.Fcntl(int(c.level), int(c.flags))
+		if c.level == unix.F_GETOWN && err == nil {
+			// A process group owner is negative, which the return value
+			// would read as an errno: the answer goes back in flags.
+			c.flags = C.int32_t(v)
+			return 0, nil
+		}
+		return v, err
 	case C.GONETIF_OP_IOCTL:
 		if req := uint64(c.len); req == socket.IoctlFIOCLEX || req == socket.IoctlFIONCLEX {
 			// Close-on-exec is the placeholder descriptor's, as FD_CLOEXEC.

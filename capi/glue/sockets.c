@@ -236,7 +236,9 @@ int lwip_fcntl(int s, int cmd, int val)
         return (int)syscall(SYS_fcntl, s, cmd, (long)val);
     }
     struct gonetif_call c = {.op = GONETIF_OP_FCNTL, .fd = s, .level = cmd, .flags = val};
-    return (int)call_go(&c);
+    int r = (int)call_go(&c);
+    /* F_GETOWN's answer comes back in flags: a process group is negative. */
+    return cmd == F_GETOWN && r == 0 ? c.flags : r;
 }
 
 int lwip_ioctl(int s, long cmd, void *argp)

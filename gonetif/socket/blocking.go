@@ -223,7 +223,7 @@ func (so *Socket) LingerStep(c *Call) error {
 	seq := so.seqNow()
 	now := MonoNow()
 	if c.Phase == 0 {
-		l := so.ep.SocketOptions().GetLinger()
+		l := so.endpoint().SocketOptions().GetLinger()
 		if so.Type != unix.SOCK_STREAM || !l.Enabled || l.Timeout <= 0 || !so.FinPending() {
 			return nil
 		}

@@ -2,6 +2,7 @@ package socket
 
 import (
 	"encoding/binary"
+	"math"
 
 	"golang.org/x/sys/unix"
 )
@@ -61,18 +62,25 @@ func (so *Socket) OptionArg(level, name int, room uint32) ([]byte, error) {
 }
 
 // keptStatusFlags are the file status flags Linux's F_SETFL stores on a
-// socket besides O_NONBLOCK; they change nothing here but F_GETFL shows
-// them back. (O_ASYNC sends no SIGIO: without F_SETOWN, which is EINVAL
-// here, Linux sends none either.)
+// socket besides O_NONBLOCK. O_APPEND and O_NOATIME change nothing here
+// but F_GETFL shows them back; O_ASYNC sends SIGIO to the F_SETOWN owner.
 const keptStatusFlags = unix.O_APPEND | unix.O_ASYNC | unix.O_NOATIME
 
-// Fcntl is fcntl's F_GETFL and F_SETFL: a socket is O_RDWR; F_SETFL sets
-// O_NONBLOCK and the keptStatusFlags, ignores the other bits as Linux
-// does, and refuses O_DIRECT (a socket has no direct I/O) with EINVAL,
-// changing nothing. Other commands are EINVAL (F_GETFD and F_SETFD
-// belong to the descriptor, not the socket).
+// Fcntl is fcntl's F_GETFL, F_SETFL, F_SETOWN and F_GETOWN: a socket is
+// O_RDWR; F_SETFL sets O_NONBLOCK and the keptStatusFlags, ignores the
+// other bits as Linux does, and refuses O_DIRECT (a socket has no direct
+// I/O) with EINVAL, changing nothing. Other commands are EINVAL (F_GETFD
+// and F_SETFD belong to the descriptor, not the socket; F_SETSIG and
+// F_SETOWN_EX are not kept).
 func (so *Socket) Fcntl(cmd, val int) (int, error) {
 	switch cmd {
+	case unix.F_SETOWN:
+		return 0, so.setOwner(val)
+	case unix.F_GETOWN:
+		if x := so.extra.Load(); x != nil {
+			return int(x.owner.Load()), nil
+		}
+		return 0, nil
 	case unix.F_GETFL:
 		fl := unix.O_RDWR
 		if x := so.extra.Load(); x != nil {
@@ -93,12 +101,43 @@ func (so *Socket) Fcntl(cmd, val int) (int, error) {
 	return 0, unix.EINVAL
 }
 
+// setOwner is F_SETOWN: who > 0 is a process, who < 0 the process group
+// -who, 0 none. As Linux: one that does not exist is ESRCH, INT_MIN EINVAL.
+func (so *Socket) setOwner(who int) error {
+	if who == math.MinInt32 || who != int(int32(who)) {
+		return unix.EINVAL
+	}
+	if who != 0 {
+		// Signal 0 only looks the target up; EPERM means it exists.
+		if err := unix.Kill(who, 0); err == unix.ESRCH {
+			return unix.ESRCH
+		}
+	}
+	so.extraOf().owner.Store(int32(who))
+	return nil
+}
+
+// signalOwner sends SIGIO to the F_SETOWN owner when O_ASYNC is on, on
+// each readiness change. Linux sends it as data, a connection, an error
+// or the peer's FIN arrives, and for room to write after a send found
+// none; here room to write signals whenever gVisor reports it.
+func (x *socketExtra) signalOwner() {
+	if x.statusFlags.Load()&unix.O_ASYNC == 0 {
+		return
+	}
+	if who := x.owner.Load(); who != 0 {
+		unix.Kill(int(who), unix.SIGIO)
+	}
+}
+
 // Socket ioctl requests on Linux; x/sys does not name them.
 const (
 	IoctlFIONBIO    = 0x5421
 	IoctlFIONREAD   = 0x541b
 	IoctlFIOASYNC   = 0x5452
 	IoctlSIOCATMARK = 0x8905
+	// SIOCOUTQ (TIOCOUTQ); SIOCINQ is FIONREAD.
+	IoctlSIOCOUTQ = 0x5411
 	// FIOCLEX and FIONCLEX set the descriptor's close-on-exec flag, not
 	// the socket's: capi runs them on the placeholder descriptor.
 	IoctlFIOCLEX  = 0x5451
@@ -107,12 +146,16 @@ const (
 
 // Ioctl is ioctl(2) with an int argument (arg nil for NULL): FIONBIO
 // sets O_NONBLOCK from *arg, FIOASYNC O_ASYNC; FIONREAD stores the bytes
-// queued to read, SIOCATMARK (streams only) 0, as no urgent data is ever
-// kept; any other request is ENOTTY.
+// queued to read, SIOCOUTQ those queued to send (SendQueued), SIOCATMARK
+// (streams only) 0, as no urgent data is ever kept; any other request is
+// ENOTTY, and so are FIONREAD and SIOCOUTQ on an ICMP socket (Linux's
+// ping sockets answer neither).
 func (so *Socket) Ioctl(request uint64, arg *int32) error {
 	switch {
+	case (request == IoctlFIONREAD || request == IoctlSIOCOUTQ) && so.pingSocket():
+		return unix.ENOTTY
 	case request == IoctlFIONBIO || request == IoctlFIONREAD || request == IoctlFIOASYNC ||
-		request == IoctlSIOCATMARK && so.Type == unix.SOCK_STREAM:
+		request == IoctlSIOCOUTQ || request == IoctlSIOCATMARK && so.Type == unix.SOCK_STREAM:
 		if arg == nil {
 			return unix.EFAULT
 		}
@@ -138,7 +181,11 @@ func (so *Socket) Ioctl(request uint64, arg *int32) error {
 		*arg = 0
 		return nil
 	}
-	v, err := so.ReceiveQueued()
+	queued := so.ReceiveQueued
+	if request == IoctlSIOCOUTQ {
+		queued = so.SendQueued
+	}
+	v, err := queued()
 	if err != nil {
 		return err
 	}

@@ -174,7 +174,7 @@ func TestFcntlIoctlAccept4MatchKernel(t *testing.T) {
 	if _, err := so.Fcntl(unix.F_GETLK, 0); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("F_GETLK: %v, want EINVAL", err)
 	}
-	for _, req := range []uint64{socket.IoctlFIONBIO, socket.IoctlFIONREAD, socket.IoctlFIOASYNC,
+	for _, req := range []uint64{socket.IoctlFIONBIO, socket.IoctlFIONREAD, socket.IoctlSIOCOUTQ, socket.IoctlFIOASYNC,
 		socket.IoctlSIOCATMARK, unix.TCGETS} {
 		for _, withArg := range []bool{true, false} {
 			v, kv := int32(1), int32(1)

@@ -102,7 +102,7 @@ func (so *Socket) SendCoalesce() bool {
 // bound is the buffer's size: at most a quarter of SO_SNDBUF, so that a
 // small send buffer keeps about the room it has without coalescing.
 func (c *coalescer) bound() int {
-	lim := int(c.so.ep.SocketOptions().GetSendBufferSize() / 4)
+	lim := int(c.so.endpoint().SocketOptions().GetSendBufferSize() / 4)
 	return max(min(lim, coalesceMax), 512)
 }
 
@@ -129,7 +129,7 @@ func (c *coalescer) takeErrorLocked() error {
 func (c *coalescer) send(b []byte) (n int, err error, handled bool) {
 	small := len(b) < coalesceSmall
 	wasSmall := c.prevSmall.Swap(small)
-	start := wasSmall && small && !c.off.Load() && c.so.ep.SocketOptions().GetDelayOption() && canSend(c.so.ep)
+	start := wasSmall && small && !c.off.Load() && c.so.endpoint().SocketOptions().GetDelayOption() && canSend(c.so.endpoint())
 	if !start && !c.busy.Load() {
 		return 0, nil, false
 	}
@@ -197,7 +197,7 @@ func (c *coalescer) writeBatchLocked() (stalled bool) {
 	}
 	r := readerPool.Get().(*bytes.Reader)
 	r.Reset(*p)
-	n, werr := c.so.ep.Write(r, tcpip.WriteOptions{})
+	n, werr := c.so.endpoint().Write(r, tcpip.WriteOptions{})
 	r.Reset(nil)
 	readerPool.Put(r)
 	rest := (*p)[n:]
@@ -308,7 +308,7 @@ func (c *coalescer) run() {
 				c.pending = nil
 			}
 			c.mu.Unlock()
-			c.so.ep.Abort()
+			c.so.endpoint().Abort()
 		}
 	}
 }
@@ -327,10 +327,10 @@ func (c *coalescer) finishLocked() {
 		(*h)()
 	}
 	if shut != 0 {
-		c.so.ep.Shutdown(shut)
+		c.so.endpoint().Shutdown(shut)
 	}
 	if closeEP {
-		c.so.ep.Close()
+		c.so.endpoint().Close()
 	}
 	if wake {
 		c.so.wakeWriters()
@@ -404,7 +404,7 @@ func (c *coalescer) deferShutdown(flags tcpip.ShutdownFlags) bool {
 	// Set whether deferred or not: a send racing with the caller's own
 	// Shutdown must not start a new batch behind it. Not before a
 	// connection exists: there shutdown fails and changes nothing.
-	if canSend(c.so.ep) {
+	if canSend(c.so.endpoint()) {
 		c.wshut = true
 	}
 	if !left || !c.running {
@@ -448,4 +448,15 @@ func (c *coalescer) full() bool {
 	}
 	c.refused = true
 	return true
+}
+
+// bufferedBytes: bytes accepted and not yet handed to gVisor (a batch
+// being written is gVisor's already, or about to be).
+func (c *coalescer) bufferedBytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		return 0
+	}
+	return len(*c.pending)
 }

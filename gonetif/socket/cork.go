@@ -42,6 +42,20 @@ func (so *Socket) corked() bool {
 	return x.cork.on
 }
 
+// corkedBytes is the payload gathered for the next datagram.
+func (so *Socket) corkedBytes() int {
+	x := so.extra.Load()
+	if x == nil {
+		return 0
+	}
+	x.cork.mu.Lock()
+	defer x.cork.mu.Unlock()
+	if !x.cork.pending {
+		return 0
+	}
+	return len(x.cork.data)
+}
+
 // corking: this send goes through the cork (a UDP socket only).
 func (so *Socket) corking(more bool) bool {
 	if so.Protocol != unix.IPPROTO_UDP || so.Type != unix.SOCK_DGRAM {
@@ -62,7 +76,7 @@ func (so *Socket) corkSend(b []byte, to *tcpip.FullAddress, more bool) (int, err
 	defer c.mu.Unlock()
 	if !c.pending {
 		if to == nil {
-			if _, err := so.ep.GetRemoteAddress(); err != nil {
+			if _, err := so.endpoint().GetRemoteAddress(); err != nil {
 				return 0, unix.EDESTADDRREQ
 			}
 		} else {
@@ -103,7 +117,7 @@ func (so *Socket) corkFlushLocked(c *corkState) error {
 		return nil
 	}
 	r := bytes.NewReader(c.data)
-	_, err := so.ep.Write(r, tcpip.WriteOptions{To: c.to})
+	_, err := so.endpoint().Write(r, tcpip.WriteOptions{To: c.to})
 	if err != nil {
 		e := errnoOf(err)
 		if e != unix.EAGAIN {

@@ -118,7 +118,7 @@ func (so *Socket) socketLevelWaitOption(name int) (o OptValue, handled bool, err
 		o.N = sizeofTimeval
 		return o, true, nil
 	case unix.SO_BINDTODEVICE:
-		index := int(so.ep.SocketOptions().GetBindToDevice())
+		index := int(so.endpoint().SocketOptions().GetBindToDevice())
 		if index == 0 {
 			return o, true, nil // no device: an empty answer
 		}

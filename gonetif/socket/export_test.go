@@ -51,14 +51,14 @@ func SetFinishHook(fn func()) {
 
 // EndpointWritable says whether gVisor's own send buffer has room,
 // whatever the coalescer holds.
-func EndpointWritable(so *Socket) bool { return so.ep.Readiness(EventOut) != 0 }
+func EndpointWritable(so *Socket) bool { return so.endpoint().Readiness(EventOut) != 0 }
 
 // SenderState is gVisor's view of so's unacknowledged data: bytes (and
 // FIN) sent but not acknowledged, the packets the sender counts as in
 // flight, and whether its retransmission or probe timer is armed. Read
 // by reflection (tests only); ok is false if gVisor's fields moved.
 func SenderState(so *Socket) (unacked uint32, outstanding int64, timerArmed, ok bool) {
-	e, isTCP := so.ep.(*tcp.Endpoint)
+	e, isTCP := so.endpoint().(*tcp.Endpoint)
 	if !isTCP {
 		return 0, 0, false, false
 	}
@@ -82,7 +82,7 @@ func DescribeSender(so *Socket) string {
 		return "sender state unreadable"
 	}
 	return fmt.Sprintf("%d bytes unacknowledged, %d packets counted in flight, timer armed: %v, state %v",
-		u, o, armed, tcp.EndpointState(so.ep.State()))
+		u, o, armed, tcp.EndpointState(so.endpoint().State()))
 }
 
 // UDPFastSent is how many datagrams so's UDP fast path sent.

@@ -13,7 +13,7 @@ import (
 func (so *Socket) Poll(events uint32) uint32 {
 	want := waiter.EventMask(events) | EventErr | EventHUp
 	if so.Type != unix.SOCK_STREAM {
-		r := so.ep.Readiness(want | waiter.ReadableEvents | waiter.WritableEvents)
+		r := so.endpoint().Readiness(want | waiter.ReadableEvents | waiter.WritableEvents)
 		if so.udpReadShut.Load() {
 			// Linux's datagram_poll: readable once shut for reading,
 			// hung up once shut both ways.
@@ -24,10 +24,10 @@ func (so *Socket) Poll(events uint32) uint32 {
 		}
 		return uint32(r & want)
 	}
-	st := tcp.EndpointState(so.ep.State())
+	st := tcp.EndpointState(so.endpoint().State())
 	switch st {
 	case tcp.StateListen:
-		return uint32(so.ep.Readiness(waiter.ReadableEvents) & want)
+		return uint32(so.endpoint().Readiness(waiter.ReadableEvents) & want)
 	case tcp.StateSynSent, tcp.StateSynRecv, tcp.StateConnecting:
 		return 0
 	}
@@ -53,7 +53,7 @@ func (so *Socket) Poll(events uint32) uint32 {
 	if rcvShut {
 		r |= waiter.ReadableEvents | waiter.EventRdHUp
 	}
-	r |= so.ep.Readiness(waiter.ReadableEvents | waiter.WritableEvents)
+	r |= so.endpoint().Readiness(waiter.ReadableEvents | waiter.WritableEvents)
 	if c := so.coal.Load(); c != nil && c.full() {
 		r &^= waiter.WritableEvents
 	}

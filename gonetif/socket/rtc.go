@@ -57,7 +57,7 @@ func (so *Socket) receiver() InlineReceiver {
 	if so.Type != unix.SOCK_STREAM && so.Type != unix.SOCK_DGRAM {
 		return nil
 	}
-	info, ok := so.ep.Info().(*gvstack.TransportEndpointInfo)
+	info, ok := so.endpoint().Info().(*gvstack.TransportEndpointInfo)
 	if !ok {
 		return nil
 	}

@@ -141,7 +141,7 @@ func SendTarget(sockFamily, sockType int, a AddrArg) (*tcpip.FullAddress, error)
 func (so *Socket) SendTargetArg(a AddrArg) (*tcpip.FullAddress, error) {
 	var v6 *v6Rules
 	if so.Family == unix.AF_INET6 && so.Protocol == unix.IPPROTO_UDP {
-		v6 = &v6Rules{v6only: so.ep.SocketOptions().GetV6Only()}
+		v6 = &v6Rules{v6only: so.endpoint().SocketOptions().GetV6Only()}
 	}
 	return sendTarget(so.Family, so.Type, v6, a)
 }
@@ -263,7 +263,7 @@ func (so *Socket) connectTarget(a AddrArg) (tcpip.FullAddress, bool, error) {
 		return ConnectAddress(so.Family, a)
 	}
 	if b, err := a.bytes(); err == nil && family(b) == unix.AF_INET {
-		if so.ep.SocketOptions().GetV6Only() {
+		if so.endpoint().SocketOptions().GetV6Only() {
 			return tcpip.FullAddress{}, false, unix.EAFNOSUPPORT
 		}
 		full, err := parseFamily(unix.AF_INET, b)
@@ -277,7 +277,7 @@ func (so *Socket) connectTarget(a AddrArg) (tcpip.FullAddress, bool, error) {
 // under IPV6_V6ONLY with ENETUNREACH (gVisor answers EHOSTUNREACH).
 func (so *Socket) v6onlyRefuses(to tcpip.FullAddress) bool {
 	return so.Family == unix.AF_INET6 && (so.Protocol == unix.IPPROTO_UDP || so.Protocol == unix.IPPROTO_TCP) &&
-		isV4Mapped(to.Addr) && so.ep.SocketOptions().GetV6Only()
+		isV4Mapped(to.Addr) && so.endpoint().SocketOptions().GetV6Only()
 }
 
 // AddrOut is where a call reports an address: Buf the caller's buffer

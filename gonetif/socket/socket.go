@@ -43,7 +43,7 @@ const sockMax = 11
 type Socket struct {
 	Family, Type, Protocol int
 
-	ep       tcpip.Endpoint
+	ep       endpointSlot // replaced under mu by renewLocked, read without it
 	wq       *waiter.Queue
 	stack    *gvstack.Stack
 	netProto tcpip.NetworkProtocolNumber
@@ -75,6 +75,21 @@ type Socket struct {
 	connectErr unix.Errno
 }
 
+// endpointSlot holds a socket's gVisor endpoint. A stream socket whose
+// connection failed or was dropped gets a new one (renewLocked) while
+// sends, receives and polls run without mu, so the interface value is
+// swapped atomically: atomic.Value is as wide as the interface and
+// stores a pointer without allocating. Every endpoint of one socket has
+// the same concrete type (renewLocked makes TCP endpoints only for
+// stream sockets), as atomic.Value requires.
+type endpointSlot struct{ v atomic.Value }
+
+func (s *endpointSlot) store(ep tcpip.Endpoint) { s.v.Store(ep) }
+
+// endpoint is the socket's current gVisor endpoint. A caller that uses it
+// more than once in a step loads it once, so the step acts on one endpoint.
+func (so *Socket) endpoint() tcpip.Endpoint { return so.ep.v.Load().(tcpip.Endpoint) }
+
 // socketExtra holds what few sockets ever set, made on first use so that
 // every other socket stays a size class smaller (TestSocketSizeClasses).
 type socketExtra struct {
@@ -82,6 +97,8 @@ type socketExtra struct {
 	cork        corkState     // UDP_CORK and MSG_MORE (cork.go)
 	// IP_MULTICAST_IF of an IPV6_V6ONLY socket, kept only to read back.
 	v6onlyMulticastIf atomic.Pointer[tcpip.MulticastInterfaceOption]
+	// F_SETOWN's process (> 0) or process group (< 0) for SIGIO; 0: none.
+	owner atomic.Int32
 	// Under the socket's mu.
 	udpFast  atomic.Pointer[udpFast] // the UDP fast path, when on (udpfast.go)
 	synCount int                     // TCP_SYNCNT as set; gVisor's active open ignores it
@@ -166,7 +183,8 @@ func New(s *gvstack.Stack, domain, typ, protocol int) (*Socket, error) {
 }
 
 func wrap(ep tcpip.Endpoint, wq *waiter.Queue, family, typ, protocol int) *Socket {
-	so := &Socket{Family: family, Type: typ, Protocol: protocol, ep: ep, wq: wq}
+	so := &Socket{Family: family, Type: typ, Protocol: protocol, wq: wq}
+	so.ep.store(ep)
 	so.SetWaitWord(nil)
 	so.entry = waiter.NewFunctionEntry(allEvents, so.onEvent)
 	wq.EventRegister(&so.entry)
@@ -177,6 +195,9 @@ func (so *Socket) onEvent(m waiter.EventMask) {
 	so.bumpWord()
 	if fn := so.notify.Load(); fn != nil {
 		(*fn)(m)
+	}
+	if x := so.extra.Load(); x != nil {
+		x.signalOwner()
 	}
 }
 
@@ -197,12 +218,12 @@ func (so *Socket) SetNotify(fn func(waiter.EventMask)) {
 }
 
 // Endpoint exposes the gVisor endpoint, e.g. to wrap it with gonet.
-func (so *Socket) Endpoint() (tcpip.Endpoint, *waiter.Queue) { return so.ep, so.wq }
+func (so *Socket) Endpoint() (tcpip.Endpoint, *waiter.Queue) { return so.endpoint(), so.wq }
 
 // Bind assigns a local address.
 func (so *Socket) Bind(addr tcpip.FullAddress) error {
 	defer so.udpFastChanged()
-	err := so.ep.Bind(addr)
+	err := so.endpoint().Bind(addr)
 	switch err.(type) {
 	case *tcpip.ErrNoPortAvailable:
 		return unix.EADDRINUSE // Linux: no free port to bind to
@@ -257,41 +278,41 @@ func (so *Socket) connectOnce(addr tcpip.FullAddress) error {
 	// a connect from a device that is not the default one would leave by
 	// the wrong interface. Name the device in the address instead.
 	if addr.NIC == 0 {
-		if dev := so.ep.SocketOptions().GetBindToDevice(); dev != 0 {
+		if dev := so.endpoint().SocketOptions().GetBindToDevice(); dev != 0 {
 			addr.NIC = tcpip.NICID(dev)
 		}
 	}
 	if so.inProgress {
-		if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0 {
+		if so.connecting && so.endpoint().Readiness(EventOut|EventErr|EventHUp) == 0 {
 			return unix.EALREADY
 		}
 		return so.settleLocked()
 	}
 	so.takeDroppedLocked() // Linux clears the error when it connects anew
 	if so.Type == unix.SOCK_STREAM {
-		if _, err := so.ep.GetRemoteAddress(); err == nil {
+		if _, err := so.endpoint().GetRemoteAddress(); err == nil {
 			return unix.EISCONN
 		}
-		if tcp.EndpointState(so.ep.State()) == tcp.StateListen {
+		if tcp.EndpointState(so.endpoint().State()) == tcp.StateListen {
 			return unix.EISCONN // Linux: only a closed socket may connect
 		}
-		if tcp.EndpointState(so.ep.State()) == tcp.StateError {
+		if tcp.EndpointState(so.endpoint().State()) == tcp.StateError {
 			if err := so.renewLocked(); err != nil {
 				return err
 			}
 		}
 	}
-	err := so.ep.Connect(addr)
+	err := so.endpoint().Connect(addr)
 	if _, started := err.(*tcpip.ErrConnectStarted); started {
 		so.connecting = true
 		so.inProgress = true
 		if x := so.extra.Load(); x != nil && x.synCount > 0 && x.synCount < 30 {
 			// Linux gives up after the SYN and synCount retries, the
 			// timeout doubling from 1 s.
-			ep, n := so.ep, x.synCount
+			ep, n := so.endpoint(), x.synCount
 			x.synTimer = time.AfterFunc(time.Duration(1<<(n+1)-1)*time.Second, func() {
 				so.mu.Lock()
-				expired := so.ep == ep && so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0
+				expired := so.endpoint() == ep && so.connecting && so.endpoint().Readiness(EventOut|EventErr|EventHUp) == 0
 				so.synExpired = so.synExpired || expired
 				so.mu.Unlock()
 				if expired {
@@ -317,7 +338,7 @@ func (so *Socket) renewLocked() error {
 	if err != nil {
 		return errnoOf(err)
 	}
-	oldOpts, newOpts := so.ep.SocketOptions(), ep.SocketOptions()
+	oldOpts, newOpts := so.endpoint().SocketOptions(), ep.SocketOptions()
 	newOpts.SetReuseAddress(oldOpts.GetReuseAddress())
 	newOpts.SetReusePort(oldOpts.GetReusePort())
 	newOpts.SetKeepAlive(oldOpts.GetKeepAlive())
@@ -325,8 +346,8 @@ func (so *Socket) renewLocked() error {
 	newOpts.SetLinger(oldOpts.GetLinger())
 	newOpts.SetV6Only(oldOpts.GetV6Only())
 	newOpts.SetBindToDevice(oldOpts.GetBindToDevice())
-	old := so.ep
-	so.ep = ep
+	old := so.endpoint()
+	so.ep.store(ep)
 	so.errTaken = false
 	old.Close()
 	return nil
@@ -338,11 +359,11 @@ func (so *Socket) renewLocked() error {
 func (so *Socket) Disconnect() error {
 	defer so.udpFastChanged()
 	if so.Type == unix.SOCK_STREAM {
-		if _, err := so.ep.GetRemoteAddress(); err == nil {
+		if _, err := so.endpoint().GetRemoteAddress(); err == nil {
 			return so.dropConnection()
 		}
 		if so.Listening() {
-			if err := so.ep.Shutdown(tcpip.ShutdownRead); err != nil {
+			if err := so.endpoint().Shutdown(tcpip.ShutdownRead); err != nil {
 				return errnoOf(err)
 			}
 			so.mu.Lock()
@@ -351,7 +372,7 @@ func (so *Socket) Disconnect() error {
 		}
 		return nil
 	}
-	return errOrNil(so.ep.Disconnect())
+	return errOrNil(so.endpoint().Disconnect())
 }
 
 // dropConnection is Disconnect on a connected stream: the peer gets a
@@ -362,7 +383,7 @@ func (so *Socket) dropConnection() error {
 	if c := so.coal.Load(); c != nil {
 		c.reset()
 	}
-	so.ep.Abort()
+	so.endpoint().Abort()
 	so.mu.Lock()
 	defer so.mu.Unlock()
 	if err := so.renewLocked(); err != nil {
@@ -399,7 +420,7 @@ func (so *Socket) settleLocked() error {
 		so.connectErr = 0
 		return err
 	}
-	if _, err := so.ep.GetRemoteAddress(); err == nil {
+	if _, err := so.endpoint().GetRemoteAddress(); err == nil {
 		return nil
 	}
 	// The error was already taken through SO_ERROR.
@@ -412,7 +433,7 @@ func (so *Socket) settleLocked() error {
 func (so *Socket) ConnectResult() error {
 	so.mu.Lock()
 	defer so.mu.Unlock()
-	if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) == 0 {
+	if so.connecting && so.endpoint().Readiness(EventOut|EventErr|EventHUp) == 0 {
 		return unix.EINPROGRESS
 	}
 	return so.settleLocked()
@@ -439,8 +460,8 @@ func (so *Socket) finishConnectLocked() {
 // takeError reads and clears the endpoint's error. gVisor keeps a hard
 // error and a soft one, often the same; Linux has one, read once.
 func (so *Socket) takeError() unix.Errno {
-	first := so.ep.LastError()
-	second := so.ep.LastError()
+	first := so.endpoint().LastError()
+	second := so.endpoint().LastError()
 	if first == nil {
 		first = second
 	}
@@ -458,7 +479,7 @@ func (so *Socket) PendingError() unix.Errno {
 	if e := so.takeDroppedLocked(); e != 0 {
 		return e
 	}
-	if so.connecting && so.ep.Readiness(EventOut|EventErr|EventHUp) != 0 {
+	if so.connecting && so.endpoint().Readiness(EventOut|EventErr|EventHUp) != 0 {
 		so.finishConnectLocked()
 	}
 	if err := so.connectErr; err != 0 {
@@ -479,7 +500,7 @@ func (so *Socket) Listen(backlog int) error {
 	if backlog > 4096 {
 		backlog = 4096
 	}
-	if err := so.ep.Listen(backlog); err != nil {
+	if err := so.endpoint().Listen(backlog); err != nil {
 		return errnoOf(err)
 	}
 	so.mu.Lock()
@@ -494,7 +515,7 @@ func (so *Socket) acceptOnce() (*Socket, tcpip.FullAddress, error) {
 		return nil, tcpip.FullAddress{}, unix.EOPNOTSUPP
 	}
 	var peer tcpip.FullAddress
-	ep, wq, err := so.ep.Accept(&peer)
+	ep, wq, err := so.endpoint().Accept(&peer)
 	if err != nil {
 		if _, ok := err.(*tcpip.ErrInvalidEndpointState); ok {
 			return nil, peer, unix.EINVAL // not listening, as on Linux
@@ -569,7 +590,7 @@ func (so *Socket) recvOnce(b []byte, flags RecvFlags) (RecvResult, error) {
 		// Linux takes the datagram and copies nothing of it.
 		dst = discard{}
 	}
-	res, err := so.ep.Read(dst, opts)
+	res, err := so.endpoint().Read(dst, opts)
 	if err != nil {
 		switch err.(type) {
 		case *tcpip.ErrClosedForReceive:
@@ -657,7 +678,7 @@ func (so *Socket) sendOnce(b []byte, to *tcpip.FullAddress, flags SendFlags) (in
 	}
 	r := readerPool.Get().(*bytes.Reader)
 	r.Reset(b)
-	n, err := so.ep.Write(r, tcpip.WriteOptions{To: to, More: flags.More})
+	n, err := so.endpoint().Write(r, tcpip.WriteOptions{To: to, More: flags.More})
 	r.Reset(nil)
 	readerPool.Put(r)
 	if err != nil {
@@ -687,7 +708,7 @@ func (so *Socket) Shutdown(how int) error {
 		// Buffered bytes go first; the flusher sends the FIN after them.
 		var err tcpip.Error
 		if flags&tcpip.ShutdownRead != 0 {
-			err = so.ep.Shutdown(tcpip.ShutdownRead)
+			err = so.endpoint().Shutdown(tcpip.ShutdownRead)
 		}
 		so.mu.Lock()
 		so.shutRead = so.shutRead || flags&tcpip.ShutdownRead != 0
@@ -703,7 +724,7 @@ func (so *Socket) Shutdown(how int) error {
 		return so.shutdownUDP(flags)
 	}
 	listener := so.Listening()
-	err := so.ep.Shutdown(flags)
+	err := so.endpoint().Shutdown(flags)
 	_, unconnected := err.(*tcpip.ErrNotConnected)
 	switch {
 	case listener:
@@ -732,8 +753,8 @@ func (so *Socket) Shutdown(how int) error {
 func (so *Socket) shutdownUDP(flags tcpip.ShutdownFlags) error {
 	var err tcpip.Error
 	if flags&tcpip.ShutdownWrite != 0 {
-		err = so.ep.Shutdown(tcpip.ShutdownWrite)
-	} else if _, e := so.ep.GetRemoteAddress(); e != nil {
+		err = so.endpoint().Shutdown(tcpip.ShutdownWrite)
+	} else if _, e := so.endpoint().GetRemoteAddress(); e != nil {
 		err = &tcpip.ErrNotConnected{}
 	}
 	so.mu.Lock()
@@ -763,7 +784,7 @@ func (so *Socket) readShut() bool {
 // for reading nor connect(AF_UNSPEC) ended it since (gVisor's endpoint
 // stays in its listen state after those).
 func (so *Socket) Listening() bool {
-	if so.Type != unix.SOCK_STREAM || tcp.EndpointState(so.ep.State()) != tcp.StateListen {
+	if so.Type != unix.SOCK_STREAM || tcp.EndpointState(so.endpoint().State()) != tcp.StateListen {
 		return false
 	}
 	so.mu.Lock()
@@ -786,7 +807,7 @@ func (so *Socket) Release() error {
 	}
 	so.mu.Unlock()
 	if c := so.coal.Load(); c == nil || !c.deferClose() {
-		so.ep.Close()
+		so.endpoint().Close()
 	}
 	so.wq.Notify(allEvents) // through the queue: Go waiters listen there too
 	so.wq.EventUnregister(&so.entry)
@@ -800,7 +821,7 @@ func (so *Socket) FinPending() bool {
 	if so.Type != unix.SOCK_STREAM {
 		return false
 	}
-	switch tcp.EndpointState(so.ep.State()) {
+	switch tcp.EndpointState(so.endpoint().State()) {
 	case tcp.StateEstablished, tcp.StateCloseWait, tcp.StateFinWait1, tcp.StateClosing, tcp.StateLastAck:
 		return true
 	}
@@ -842,13 +863,13 @@ func (so *Socket) Wait(mask waiter.EventMask, deadline time.Time) error {
 
 // LocalAddr returns the bound address (getsockname).
 func (so *Socket) LocalAddr() (tcpip.FullAddress, error) {
-	a, err := so.ep.GetLocalAddress()
+	a, err := so.endpoint().GetLocalAddress()
 	return a, errOrNil(err)
 }
 
 // RemoteAddr returns the peer address (getpeername).
 func (so *Socket) RemoteAddr() (tcpip.FullAddress, error) {
-	a, err := so.ep.GetRemoteAddress()
+	a, err := so.endpoint().GetRemoteAddress()
 	if err != nil {
 		return a, unix.ENOTCONN
 	}
@@ -868,7 +889,7 @@ func (so *Socket) needScope(full tcpip.FullAddress) error {
 	if full.Addr.Len() != 16 || full.NIC != 0 {
 		return nil
 	}
-	if a := full.Addr.As16(); a[0] == 0xfe && a[1]&0xc0 == 0x80 && so.ep.SocketOptions().GetBindToDevice() == 0 {
+	if a := full.Addr.As16(); a[0] == 0xfe && a[1]&0xc0 == 0x80 && so.endpoint().SocketOptions().GetBindToDevice() == 0 {
 		return unix.EINVAL
 	}
 	return nil

@@ -60,7 +60,7 @@ func (so *Socket) SetOption(level, name int, val []byte) error {
 		if secs < 0 {
 			secs = 0
 		}
-		so.ep.SocketOptions().SetLinger(tcpip.LingerOption{Enabled: on, Timeout: time.Duration(secs) * time.Second})
+		so.endpoint().SocketOptions().SetLinger(tcpip.LingerOption{Enabled: on, Timeout: time.Duration(secs) * time.Second})
 		return nil
 	case level == unix.IPPROTO_IP && name == unix.IP_MULTICAST_IF:
 		return so.setMulticastIf(val)
@@ -114,10 +114,10 @@ func (so *Socket) membership(add bool, m tcpip.MembershipOption) error {
 	var err tcpip.Error
 	if add {
 		o := tcpip.AddMembershipOption(m)
-		err = so.ep.SetSockOpt(&o)
+		err = so.endpoint().SetSockOpt(&o)
 	} else {
 		o := tcpip.RemoveMembershipOption(m)
-		err = so.ep.SetSockOpt(&o)
+		err = so.endpoint().SetSockOpt(&o)
 	}
 	if _, ok := err.(*tcpip.ErrUnknownNICID); ok {
 		return unix.ENODEV
@@ -148,7 +148,7 @@ func (so *Socket) setMulticastIf(val []byte) error {
 			o.NIC = LocalNIC(so.stack, ipv4.ProtocolNumber, o.InterfaceAddr)
 		}
 	}
-	if so.Family == unix.AF_INET6 && so.ep.SocketOptions().GetV6Only() {
+	if so.Family == unix.AF_INET6 && so.endpoint().SocketOptions().GetV6Only() {
 		// Linux keeps an IPv4 multicast interface on a v6-only socket
 		// (it never sends IPv4, so nothing uses it); gVisor refuses one.
 		if o.InterfaceAddr.Len() != 0 && o.NIC == 0 {
@@ -157,7 +157,7 @@ func (so *Socket) setMulticastIf(val []byte) error {
 		so.extraOf().v6onlyMulticastIf.Store(&o)
 		return nil
 	}
-	if err := so.ep.SetSockOpt(&o); err != nil {
+	if err := so.endpoint().SetSockOpt(&o); err != nil {
 		if _, ok := err.(*tcpip.ErrBadLocalAddress); ok {
 			return unix.EADDRNOTAVAIL
 		}
@@ -169,7 +169,7 @@ func (so *Socket) setMulticastIf(val []byte) error {
 // SetOptionInt sets an integer socket option given by its Linux level and name.
 func (so *Socket) SetOptionInt(level, name, v int) error {
 	defer so.udpFastChanged()
-	opts := so.ep.SocketOptions()
+	opts := so.endpoint().SocketOptions()
 	on := v != 0
 	switch level {
 	case unix.SOL_SOCKET:
@@ -223,17 +223,17 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 				o := tcpip.KeepaliveIntervalOption(time.Duration(v) * time.Second)
 				opt = &o
 			}
-			return errOrNil(so.ep.SetSockOpt(opt))
+			return errOrNil(so.endpoint().SetSockOpt(opt))
 		case unix.TCP_KEEPCNT:
 			if v < 1 || v > 127 {
 				return unix.EINVAL
 			}
-			return errOrNil(so.ep.SetSockOptInt(tcpip.KeepaliveCountOption, v))
+			return errOrNil(so.endpoint().SetSockOptInt(tcpip.KeepaliveCountOption, v))
 		case unix.TCP_SYNCNT:
 			if v > maxTCPSynCount {
 				return unix.EINVAL // gVisor takes any; Linux stops at 127
 			}
-			if err := so.ep.SetSockOptInt(tcpip.TCPSynCountOption, v); err != nil {
+			if err := so.endpoint().SetSockOptInt(tcpip.TCPSynCountOption, v); err != nil {
 				return errnoOf(err)
 			}
 			so.mu.Lock()
@@ -245,7 +245,7 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 				return unix.EINVAL
 			}
 			o := tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)
-			return errOrNil(so.ep.SetSockOpt(&o))
+			return errOrNil(so.endpoint().SetSockOpt(&o))
 		default:
 			return unix.ENOPROTOOPT
 		}
@@ -258,9 +258,9 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			} else if v < 1 || v > 255 {
 				return unix.EINVAL
 			}
-			return errOrNil(so.ep.SetSockOptInt(tcpip.IPv4TTLOption, v))
+			return errOrNil(so.endpoint().SetSockOptInt(tcpip.IPv4TTLOption, v))
 		case unix.IP_TOS:
-			return errOrNil(so.ep.SetSockOptInt(tcpip.IPv4TOSOption, v&0xff))
+			return errOrNil(so.endpoint().SetSockOptInt(tcpip.IPv4TOSOption, v&0xff))
 		case unix.IP_MULTICAST_TTL:
 			if so.Type == unix.SOCK_STREAM {
 				return unix.EINVAL
@@ -270,7 +270,7 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			} else if v < 0 || v > 255 {
 				return unix.EINVAL
 			}
-			return errOrNil(so.ep.SetSockOptInt(tcpip.MulticastTTLOption, v))
+			return errOrNil(so.endpoint().SetSockOptInt(tcpip.MulticastTTLOption, v))
 		case unix.IP_MULTICAST_LOOP:
 			opts.SetMulticastLoop(on)
 			return nil
@@ -283,7 +283,7 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 		switch name {
 		case unix.IPV6_V6ONLY:
 			// Linux refuses once bound.
-			if a, err := so.ep.GetLocalAddress(); err == nil && a.Port != 0 {
+			if a, err := so.endpoint().GetLocalAddress(); err == nil && a.Port != 0 {
 				return unix.EINVAL
 			}
 			opts.SetV6Only(on)
@@ -292,7 +292,7 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			if v < -1 || v > 255 {
 				return unix.EINVAL
 			}
-			return errOrNil(so.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, v))
+			return errOrNil(so.endpoint().SetSockOptInt(tcpip.IPv6HopLimitOption, v))
 		case unix.IPV6_MULTICAST_HOPS:
 			if so.Type == unix.SOCK_STREAM {
 				return unix.ENOPROTOOPT // Linux: no multicast on a stream
@@ -302,7 +302,7 @@ func (so *Socket) SetOptionInt(level, name, v int) error {
 			} else if v < 0 || v > 255 {
 				return unix.EINVAL
 			}
-			return errOrNil(so.ep.SetSockOptInt(tcpip.MulticastTTLOption, v))
+			return errOrNil(so.endpoint().SetSockOptInt(tcpip.MulticastTTLOption, v))
 		case unix.IPV6_MULTICAST_LOOP:
 			if v != 0 && v != 1 {
 				return unix.EINVAL
@@ -324,7 +324,7 @@ func (so *Socket) Option(level, name int) (OptValue, error) {
 	}
 	switch {
 	case level == unix.SOL_SOCKET && name == unix.SO_LINGER:
-		l := so.ep.SocketOptions().GetLinger()
+		l := so.endpoint().SocketOptions().GetLinger()
 		var o OptValue
 		binary.NativeEndian.PutUint32(o.B[:], uint32(boolInt(l.Enabled)))
 		binary.NativeEndian.PutUint32(o.B[4:], uint32(l.Timeout/time.Second))
@@ -336,9 +336,9 @@ func (so *Socket) Option(level, name int) (OptValue, error) {
 			// Linux answers INADDR_ANY; gVisor's TCP has no such option.
 			return OptValue{N: 4}, nil
 		}
-		if kept := so.keptV6onlyMulticastIf(); kept != nil && so.ep.SocketOptions().GetV6Only() {
+		if kept := so.keptV6onlyMulticastIf(); kept != nil && so.endpoint().SocketOptions().GetV6Only() {
 			m = *kept
-		} else if err := so.ep.GetSockOpt(&m); err != nil {
+		} else if err := so.endpoint().GetSockOpt(&m); err != nil {
 			return OptValue{}, errnoOf(err)
 		}
 		var o OptValue
@@ -360,7 +360,7 @@ func (so *Socket) Option(level, name int) (OptValue, error) {
 
 // OptionInt reads an integer socket option given by its Linux level and name.
 func (so *Socket) OptionInt(level, name int) (int, error) {
-	opts := so.ep.SocketOptions()
+	opts := so.endpoint().SocketOptions()
 	switch level {
 	case unix.SOL_SOCKET:
 		switch name {
@@ -402,25 +402,25 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 			return boolInt(!opts.GetDelayOption()), nil
 		case unix.TCP_KEEPIDLE:
 			var o tcpip.KeepaliveIdleOption
-			if err := so.ep.GetSockOpt(&o); err != nil {
+			if err := so.endpoint().GetSockOpt(&o); err != nil {
 				return 0, errnoOf(err)
 			}
 			return int(time.Duration(o) / time.Second), nil
 		case unix.TCP_KEEPINTVL:
 			var o tcpip.KeepaliveIntervalOption
-			if err := so.ep.GetSockOpt(&o); err != nil {
+			if err := so.endpoint().GetSockOpt(&o); err != nil {
 				return 0, errnoOf(err)
 			}
 			return int(time.Duration(o) / time.Second), nil
 		case unix.TCP_KEEPCNT:
-			v, err := so.ep.GetSockOptInt(tcpip.KeepaliveCountOption)
+			v, err := so.endpoint().GetSockOptInt(tcpip.KeepaliveCountOption)
 			return v, errOrNil(err)
 		case unix.TCP_SYNCNT:
-			v, err := so.ep.GetSockOptInt(tcpip.TCPSynCountOption)
+			v, err := so.endpoint().GetSockOptInt(tcpip.TCPSynCountOption)
 			return v, errOrNil(err)
 		case unix.TCP_USER_TIMEOUT:
 			var o tcpip.TCPUserTimeoutOption
-			if err := so.ep.GetSockOpt(&o); err != nil {
+			if err := so.endpoint().GetSockOpt(&o); err != nil {
 				return 0, errnoOf(err)
 			}
 			return int(time.Duration(o) / time.Millisecond), nil
@@ -429,16 +429,16 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 	case unix.IPPROTO_IP:
 		switch name {
 		case unix.IP_TTL:
-			v, err := so.ep.GetSockOptInt(tcpip.IPv4TTLOption)
+			v, err := so.endpoint().GetSockOptInt(tcpip.IPv4TTLOption)
 			if err == nil && v == 0 {
 				v = 64
 			}
 			return v, errOrNil(err)
 		case unix.IP_TOS:
-			v, err := so.ep.GetSockOptInt(tcpip.IPv4TOSOption)
+			v, err := so.endpoint().GetSockOptInt(tcpip.IPv4TOSOption)
 			return v, errOrNil(err)
 		case unix.IP_MULTICAST_TTL:
-			v, err := so.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+			v, err := so.endpoint().GetSockOptInt(tcpip.MulticastTTLOption)
 			return v, errOrNil(err)
 		case unix.IP_MULTICAST_LOOP:
 			return boolInt(opts.GetMulticastLoop()), nil
@@ -451,13 +451,13 @@ func (so *Socket) OptionInt(level, name int) (int, error) {
 		case unix.IPV6_V6ONLY:
 			return boolInt(opts.GetV6Only()), nil
 		case unix.IPV6_UNICAST_HOPS:
-			v, err := so.ep.GetSockOptInt(tcpip.IPv6HopLimitOption)
+			v, err := so.endpoint().GetSockOptInt(tcpip.IPv6HopLimitOption)
 			if err == nil && v < 0 {
 				v = 64
 			}
 			return v, errOrNil(err)
 		case unix.IPV6_MULTICAST_HOPS:
-			v, err := so.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+			v, err := so.endpoint().GetSockOptInt(tcpip.MulticastTTLOption)
 			return v, errOrNil(err)
 		case unix.IPV6_MULTICAST_LOOP:
 			return boolInt(opts.GetMulticastLoop()), nil
@@ -490,11 +490,43 @@ func (so *Socket) noSuchLevel() error {
 // ReceiveQueued is FIONREAD: bytes ready for a stream, the size of the
 // next datagram otherwise.
 func (so *Socket) ReceiveQueued() (int, error) {
-	if so.Type == unix.SOCK_STREAM && tcp.EndpointState(so.ep.State()) == tcp.StateListen {
+	if so.Type == unix.SOCK_STREAM && tcp.EndpointState(so.endpoint().State()) == tcp.StateListen {
 		return 0, unix.EINVAL
 	}
-	v, err := so.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
+	v, err := so.endpoint().GetSockOptInt(tcpip.ReceiveQueueSizeOption)
 	return v, errOrNil(err)
+}
+
+// SendQueued is SIOCOUTQ: for a stream the bytes written and not yet
+// acknowledged, sent or not (none during the handshake; a listener is
+// EINVAL), counting those send coalescing still holds; for a datagram
+// socket the payload UDP_CORK or MSG_MORE holds back (Linux counts the
+// memory of its buffers, a little more), as gVisor hands each datagram to
+// the interface at once.
+func (so *Socket) SendQueued() (int, error) {
+	if so.Type != unix.SOCK_STREAM {
+		return so.corkedBytes(), nil
+	}
+	ep := so.endpoint()
+	switch tcp.EndpointState(ep.State()) {
+	case tcp.StateListen:
+		return 0, unix.EINVAL
+	case tcp.StateSynSent, tcp.StateSynRecv:
+		return 0, nil
+	}
+	v, err := ep.GetSockOptInt(tcpip.SendQueueSizeOption)
+	if err != nil {
+		return 0, errnoOf(err)
+	}
+	if c := so.coal.Load(); c != nil {
+		v += c.bufferedBytes()
+	}
+	return v, nil
+}
+
+// pingSocket: an ICMP datagram socket (Linux's ping socket).
+func (so *Socket) pingSocket() bool {
+	return so.Type == unix.SOCK_DGRAM && (so.Protocol == unix.IPPROTO_ICMP || so.Protocol == unix.IPPROTO_ICMPV6)
 }
 
 func clampBuf(v int) int {

@@ -92,7 +92,7 @@ func (t *Table) Close(fd int) error {
 	}
 	t.open.Add(-1)
 	err := so.Release() // callers linger first (Socket.LingerStep)
-	if so.Type == unix.SOCK_STREAM && stillSending(so.ep) {
+	if so.Type == unix.SOCK_STREAM && stillSending(so.endpoint()) {
 		t.closingMu.Lock()
 		// Forget finished ones now and then, so the list stays small in a
 		// long-running process.
@@ -100,7 +100,7 @@ func (t *Table) Close(fd int) error {
 			t.pruneLocked()
 			t.pruneAt = 2*len(t.closing) + 64
 		}
-		t.closing = append(t.closing, so.ep)
+		t.closing = append(t.closing, so.endpoint())
 		t.closingMu.Unlock()
 	}
 	// The number may be reused only once the socket is gone.

@@ -103,7 +103,7 @@ func (so *Socket) sendUDPFast(f *udpFast, b []byte) (n int, err error, handled b
 	if len(b) > s.maxData {
 		return 0, nil, false // gVisor fragments or refuses
 	}
-	if e := so.ep.LastError(); e != nil {
+	if e := so.endpoint().LastError(); e != nil {
 		return 0, errnoOf(e), true // an ICMP error, as gVisor's send reports it
 	}
 	pkt := gvstack.NewPacketBuffer(gvstack.PacketBufferOptions{
@@ -167,21 +167,21 @@ func (so *Socket) udpFastSnapshot(f *udpFast, now int64) *udpFastSnap {
 	if shut || closed {
 		return nil
 	}
-	remote, e1 := so.ep.GetRemoteAddress()
-	local, e2 := so.ep.GetLocalAddress()
+	remote, e1 := so.endpoint().GetRemoteAddress()
+	local, e2 := so.endpoint().GetLocalAddress()
 	if e1 != nil || e2 != nil || remote.Addr.Len() != 4 || local.Addr.Len() != 4 {
 		return nil
 	}
 	if header.IsV4MulticastAddress(remote.Addr) || remote.Addr == header.IPv4Broadcast {
 		return nil
 	}
-	opts := so.ep.SocketOptions()
+	opts := so.endpoint().SocketOptions()
 	if opts.GetExperimentOptionValue() != 0 {
 		return nil
 	}
-	ttl, e1 := so.ep.GetSockOptInt(tcpip.IPv4TTLOption)
-	tos, e2 := so.ep.GetSockOptInt(tcpip.IPv4TOSOption)
-	pmtud, e3 := so.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
+	ttl, e1 := so.endpoint().GetSockOptInt(tcpip.IPv4TTLOption)
+	tos, e2 := so.endpoint().GetSockOptInt(tcpip.IPv4TOSOption)
+	pmtud, e3 := so.endpoint().GetSockOptInt(tcpip.MTUDiscoverOption)
 	if e1 != nil || e2 != nil || e3 != nil {
 		return nil
 	}

@@ -19,6 +19,9 @@
 #include "esp_netif.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+#if defined(GONETIF_IDF_TICK_HOOKS)
+#include "esp_freertos_hooks.h"
+#endif
 #include "glue.h"
 #include "port.h"
 #include "sdkconfig.h"
@@ -92,6 +95,29 @@ static struct queued_event ev_ring[EVENT_QUEUE_LEN];
 static unsigned ev_head, ev_tail;
 static volatile int ev_task_running;
 
+/* Go threads may not call FreeRTOS, so a post only raises ev_pending; a
+ * tick hook (register_tick_hook) hands it to the task as a notification.
+ * Without one the task looks every tick, as before. */
+static TaskHandle_t ev_task;
+static int ev_pending;
+static volatile int ev_tick_gives;
+static uint32_t ev_wakeups;
+
+static void give_on_tick(void)
+{
+    TaskHandle_t task = __atomic_load_n(&ev_task, __ATOMIC_SEQ_CST);
+    if (task && __atomic_exchange_n(&ev_pending, 0, __ATOMIC_SEQ_CST)) {
+        BaseType_t woken = pdFALSE;
+        vTaskNotifyGiveFromISR(task, &woken);
+    }
+}
+
+/* How often the event task has woken (each wait that returned). */
+uint32_t gonetif_idf_event_task_wakeups(void)
+{
+    return __atomic_load_n(&ev_wakeups, __ATOMIC_SEQ_CST);
+}
+
 esp_err_t gonetif_idf_event_post(esp_event_base_t base, int32_t id, const void *data, size_t size,
                                  TickType_t ticks)
 {
@@ -117,6 +143,9 @@ esp_err_t gonetif_idf_event_post(esp_event_base_t base, int32_t id, const void *
         ev_tail++;
     }
     gonetif_unlock(&ev_lock);
+    if (err == ESP_OK) {
+        __atomic_store_n(&ev_pending, 1, __ATOMIC_SEQ_CST);
+    }
     return err;
 }
 
@@ -134,7 +163,15 @@ static void event_task(void *arg)
         }
         gonetif_unlock(&ev_lock);
         if (!have) {
-            vTaskDelay(1);
+            if (ev_tick_gives) {
+                /* Woken by the tick hook's hand-off; 1 s bounds a wait regardless. */
+                ulTaskNotifyTake(pdTRUE, pdMS_TO_TICKS(1000));
+            } else {
+                /* As before. (ulTaskNotifyTake with a 1-tick timeout here once
+                 * left IDF master's scheduler with every task blocked.) */
+                vTaskDelay(1);
+            }
+            __atomic_add_fetch(&ev_wakeups, 1, __ATOMIC_SEQ_CST);
             continue;
         }
         esp_err_t err = esp_event_post(e.base, e.id, e.size ? e.data : NULL, e.size, pdMS_TO_TICKS(1000));
@@ -228,6 +265,21 @@ static esp_err_t kconfig_defaults(void)
     return ESP_OK;
 }
 
+/* IDF master's port ticks on its scheduler thread, under its lock, and
+ * calls IDF's tick hooks there (CONFIG_FREERTOS_USE_TICK_HOOK, in
+ * idf/sdkconfig.defaults): an interrupt's context to FreeRTOS. v5.5 and
+ * v6.0 build no tick hooks on linux (their port's own hook is empty), and
+ * a notification given from their SIGALRM handler ahead of the port's
+ * would re-enable signals inside it: there the task still looks each tick. */
+static int register_tick_hook(void)
+{
+#if defined(GONETIF_IDF_TICK_HOOKS) && CONFIG_FREERTOS_USE_TICK_HOOK
+    return esp_register_freertos_tick_hook(give_on_tick) == ESP_OK;
+#else
+    return 0;
+#endif
+}
+
 esp_err_t esp_netif_init(void)
 {
     static int started;
@@ -237,7 +289,7 @@ esp_err_t esp_netif_init(void)
             return err;
         }
         ev_task_running = 1;
-        if (xTaskCreate(event_task, "gonetif_evt", 4096, NULL, configMAX_PRIORITIES - 2, NULL) != pdPASS) {
+        if (xTaskCreate(event_task, "gonetif_evt", 4096, NULL, configMAX_PRIORITIES - 2, &ev_task) != pdPASS) {
             ev_task_running = 0;
             ESP_LOGE(TAG, "cannot start the IP event task");
             return ESP_ERR_NO_MEM;
@@ -246,5 +298,8 @@ esp_err_t esp_netif_init(void)
     }
     esp_err_t err = gonetif_glue_netif_init();
     gonetif_signals_after_start();
+    if (!ev_tick_gives) {
+        ev_tick_gives = register_tick_hook();
+    }
     return err;
 }

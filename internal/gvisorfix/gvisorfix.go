@@ -305,6 +305,13 @@ var Edits = append([]Edit{
 		Replacement: "\toutNicName := e.nic.Name() // gonetif overlay: the endpoint's own NIC, no stack lock\n\tif ok := stk.IPTables().CheckPostrouting(pkt, r, e, outNicName); !ok {\n",
 		Why:         nicNameWhy,
 	},
+	{
+		File: "pkg/tcpip/transport/tcp/endpoint.go",
+		// GetSockOptInt's case for FIONREAD's option.
+		Anchor:      "\tcase tcpip.ReceiveQueueSizeOption:\n\t\treturn e.readyReceiveSize()\n",
+		Replacement: "\tcase tcpip.ReceiveQueueSizeOption, tcpip.SendQueueSizeOption: // gonetif overlay: SIOCOUTQ too\n\t\treturn e.queueSizeOption(opt) // gonetif overlay: both queues\n",
+		Why:         sendQueueWhy,
+	},
 }, memoryEdits...)
 
 // experimentWhy is the reason of the edits of the experiment option check.
@@ -636,6 +643,10 @@ const (
 		"The checks now use the list's own links (gonetif_writelist.go): an outgoing segment is only ever " +
 		"linked into its sender's write list, so a segment pushed while linked, or removed or sent while not " +
 		"linked, still panics as before."
+	sendQueueWhy = "gVisor's TCP endpoint did not answer SendQueueSizeOption, so SIOCOUTQ (TIOCOUTQ) had no " +
+		"value to give; Linux answers the bytes written and not yet acknowledged. The endpoint keeps that " +
+		"count for its send buffer (SndBufUsed: raised by writes, lowered by acknowledgements), and the " +
+		"option now reads it (gonetif_sendqueue.go); a listener is EINVAL, as on Linux."
 	sackWhy = "each endpoint's SACK scoreboard made its own btree free list with room for 32 nodes (~290 " +
 		"bytes), and a new one on every reset; the scoreboards now share one (gonetif_sack.go), which the " +
 		"btree package allows and locks."
@@ -656,6 +667,7 @@ var NewFiles = []NewFile{
 	{File: "pkg/tcpip/transport/tcp/gonetif_writelist.go", Why: writeListWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_cubic.go",
 		Why: "renoEstimate, Cubic's estimate of Reno's window counted in ACKs, called by the cubic.go edit"},
+	{File: "pkg/tcpip/transport/tcp/gonetif_sendqueue.go", Why: sendQueueWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_inline.go",
 		Why: "the inline switch (GONETIF_TCP_INLINE) and handleInline, called by the dispatcher.go edit"},
 	{File: "pkg/tcpip/transport/tcp/gonetif_tssecret.go",

@@ -17,6 +17,7 @@
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,6 +34,14 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+
+/* <linux/sockios.h>'s, without its kernel headers. */
+#ifndef SIOCINQ
+#define SIOCINQ FIONREAD
+#endif
+#ifndef SIOCOUTQ
+#define SIOCOUTQ TIOCOUTQ
+#endif
 
 #ifdef GONETIF_TARGET
 #include "esp_netif.h"
@@ -59,7 +68,7 @@ static const char *ename(int e)
 {
     switch (e) {
 #define E(x) case x: return #x;
-        E(EPERM) E(ENOENT) E(EINTR) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST)
+        E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EBADF) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST)
         E(ENODEV) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(EPIPE) E(EDOM) E(ERANGE) E(ENOSYS) E(ENOTSOCK)
         E(EDESTADDRREQ) E(EMSGSIZE) E(EPROTOTYPE) E(ENOPROTOOPT) E(EPROTONOSUPPORT) E(ESOCKTNOSUPPORT)
         E(EOPNOTSUPP) E(EPFNOSUPPORT) E(EAFNOSUPPORT) E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETDOWN)
@@ -1993,6 +2002,59 @@ static void show_fl(const char *name, int s)
     res(name, fl < 0 ? -1 : 0, errno, fl < 0 ? NULL : extra);
 }
 
+/* F_SETOWN/F_GETOWN, and O_ASYNC's SIGIO to the owner as data arrives. */
+static volatile sig_atomic_t sigio_count;
+
+static void count_sigio(int sig)
+{
+    (void)sig;
+    sigio_count++;
+}
+
+/* Sends one byte from a, reads it on c, and tells whether SIGIO came. */
+static const char *sigio_after_data(int a, int c)
+{
+    char b;
+    sigio_count = 0;
+    send(a, "s", 1, 0);
+    read_n(c, &b, 1);
+    for (int i = 0; i < 50 && sigio_count == 0; i++) {
+        msleep(20);
+    }
+    msleep(20);
+    return sigio_count > 0 ? "sigio" : "none";
+}
+
+static void t_owner(void)
+{
+    int c, a;
+    local_pair(&c, &a);
+    CHECK("own_getown_fresh", fcntl(c, F_GETOWN));
+    CHECK("own_setown_self", fcntl(c, F_SETOWN, getpid()));
+    out("own_getown_self", "%s", fcntl(c, F_GETOWN) == getpid() ? "self" : "other");
+    CHECK("own_setown_nosuch", fcntl(c, F_SETOWN, 0x3ffffff0));
+    CHECK("own_setown_int_min", fcntl(c, F_SETOWN, INT_MIN));
+    out("own_getown_after_refused", "%s", fcntl(c, F_GETOWN) == getpid() ? "self" : "other");
+    CHECK("own_setown_pgrp", fcntl(c, F_SETOWN, -getpgrp()));
+    out("own_getown_pgrp", "%s", fcntl(c, F_GETOWN) == -getpgrp() ? "minus_pgrp" : "other");
+    CHECK("own_setown_self_again", fcntl(c, F_SETOWN, getpid()));
+    /* SA_ONSTACK: the handler may run on a Go thread of the gonetif run. */
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = count_sigio;
+    sa.sa_flags = SA_RESTART | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGIO, &sa, &old);
+    out("own_data_without_async", "%s", sigio_after_data(a, c));
+    CHECK("own_setfl_async", fcntl(c, F_SETFL, O_ASYNC));
+    out("own_data_with_async", "%s", sigio_after_data(a, c));
+    CHECK("own_setown_none", fcntl(c, F_SETOWN, 0));
+    out("own_data_after_setown_none", "%s", sigio_after_data(a, c));
+    close(c);
+    close(a);
+    sigaction(SIGIO, &old, NULL);
+}
+
 static void t_fcntl(void)
 {
     SECTION("fl");
@@ -2040,6 +2102,7 @@ static void t_fcntl(void)
     show_fl("pair_getfl_after_direct", c);
     close(c);
     close(a);
+    t_owner();
 }
 
 /* ---- IPv6 UDP: the destination families a dual-stack socket takes ------- */
@@ -2441,7 +2504,7 @@ static void t_ioctls(void)
         const char *name;
         unsigned long req;
     } reqs[] = {
-        {"fionread", FIONREAD}, {"siocatmark", SIOCATMARK},
+        {"fionread", FIONREAD}, {"siocinq", SIOCINQ}, {"siocoutq", SIOCOUTQ}, {"siocatmark", SIOCATMARK},
         {"fioasync_on", FIOASYNC}, {"fioclex", FIOCLEX}, {"fionclex", FIONCLEX},
     };
     const int fds[] = {c, u, l};
@@ -2465,6 +2528,47 @@ static void t_ioctls(void)
         snprintf(name, sizeof(name), "%s_getfd_after_fionclex", kinds[k]);
         CHECK(name, fcntl(fds[k], F_GETFD));
     }
+    /* SIOCOUTQ counts what the peer has not acknowledged: some while a
+     * peer that does not read has its window full, none once it read it
+     * all. The amounts depend on buffer sizes: only the sign is compared. */
+    static char chunk[16384];
+    int on = 1, v = -1, sent = 0;
+    ioctl(c, FIONBIO, &on);
+    for (int i = 0, refused = 0; i < 4000 && refused < 5; i++) {
+        ssize_t r = send(c, chunk, sizeof(chunk), 0);
+        if (r > 0) {
+            sent += (int)r;
+            refused = 0;
+        } else {
+            refused++;
+            msleep(20);
+        }
+    }
+    errno = 0;
+    int r = ioctl(c, SIOCOUTQ, &v);
+    res("tcp_siocoutq_unread", r, errno, r == 0 ? (v > 0 && v <= sent ? "some" : "none or too many") : NULL);
+    char *sink = malloc(65536);
+    for (int got = 0, rounds = 0; sink && got < sent && rounds < 4000; rounds++) {
+        if (wait_ev(a, POLLIN, 2000) <= 0) {
+            break;
+        }
+        ssize_t n = recv(a, sink, 65536, 0);
+        if (n <= 0) {
+            break;
+        }
+        got += (int)n;
+    }
+    free(sink);
+    for (int i = 0; i < 100; i++) {
+        v = -1;
+        if (ioctl(c, SIOCOUTQ, &v) != 0 || v == 0) {
+            break;
+        }
+        msleep(10);
+    }
+    errno = 0;
+    r = ioctl(c, SIOCOUTQ, &v);
+    res("tcp_siocoutq_all_read", r, errno, r == 0 ? (v == 0 ? "none" : "some") : NULL);
     close(c);
     close(a);
     close(u);

@@ -50,6 +50,22 @@ command -v ninja >/dev/null || skip_or_fail "ninja missing"
 ARCHIVE=${GNT_GO_ARCHIVE:-$GNT_BIN/libgonetif_go.a}
 [ -f "$ARCHIVE" ] || fail "no Go archive at $ARCHIVE (run scripts/build first)"
 
+# check_packed_relocs APP: where the linker packs relative relocations
+# (as the component asks), $ELF has DT_RELR and few RELA entries left.
+check_packed_relocs() {
+    local cc
+    cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$WORK/$1/build/CMakeCache.txt")
+    echo 'int main(void) { return 0; }' | "${cc:-cc}" -x c - -Wl,-z,pack-relative-relocs -o "$TMP/relr_probe" 2>/dev/null || {
+        echo "$VER $1: the linker has no -z pack-relative-relocs; RELA kept"
+        return
+    }
+    readelf -d "$ELF" | grep -q "(RELR)" || fail "$1: no DT_RELR in $ELF (-z pack-relative-relocs missing)"
+    local rela
+    rela=$(readelf -r "$ELF" | awk '/^Relocation section .\.rela\.dyn/ {print $(NF-1)}')
+    [ "${rela:-0}" -lt 5000 ] || fail "$1: $rela RELA relocations left in $ELF, want < 5000 when packed"
+    echo "$VER $1: DT_RELR, ${rela:-0} RELA relocations"
+}
+
 # prepare APP SRC_SUBDIR EXTRA_SDKCONFIG: a copy of IDF's example with the
 # user's documented change, built; prints the build seconds to $TMP/times.
 prepare() {
@@ -75,6 +91,7 @@ prepare() {
     ELF=$(ls "$dir"/build/*.elf 2>/dev/null | head -1)
     [ -x "$ELF" ] || fail "$app: no .elf in $dir/build"
     echo "$VER $app build $((SECONDS - t0)) s" | tee -a "$TMP/times"
+    check_packed_relocs "$app"
 }
 
 STATIC="CONFIG_EXAMPLE_IPV4=y\nCONFIG_EXAMPLE_IPV4_ADDR=\"192.168.5.1\"\nCONFIG_EXAMPLE_PORT=3333\n"
@@ -249,6 +266,12 @@ PY
     grep -q "^RESULT tcp_server peer 192.168.5.1 echoed 1048576 bytes" "$TMP/app_out" || fail "app: TCP server"
     grep -q "^RESULT dhcp 192.168.5.50 gw 192.168.5.1" "$TMP/app_out" || fail "app: DHCP address"
     grep -q "^RESULT got_ip_events 1" "$TMP/app_out" || fail "app: GOT_IP event"
+    # IDF master hands IP events to the event task from its tick hook: idle,
+    # it hardly wakes (it woke every tick when it polled). v5.5/v6.0 poll.
+    local wakeups
+    wakeups=$(sed -n 's/^RESULT event_task_idle \([0-9]*\) wake-ups.*/\1/p' "$TMP/app_out")
+    [ -n "$wakeups" ] || fail "app: no event_task_idle line"
+    [ "$VER" != master ] || [ "$wakeups" -le 5 ] || fail "app: the IP event task woke $wakeups times in 1 s idle, want <= 5"
     grep -q "DHCPACK(tap0) 192.168.5.50" "$TMP/dnsmasq" || { cat "$TMP/dnsmasq"; fail "app: dnsmasq gave no lease"; }
     grep -q "^RESULT dns peer.gonetif.test 192.168.5.1" "$TMP/app_out" || fail "app: getaddrinfo"
     grep -q "query\[A\] peer.gonetif.test from 192.168.5.50" "$TMP/dnsmasq" || fail "app: DNS query not from the app"
@@ -263,7 +286,7 @@ PY
         [ -n "$share" ] && [ "$share" -ge 90 ] || fail "app: tick share below 90 %: $line"
     done < <(grep "^RESULT tick_share" "$TMP/app_out")
     [ "$(grep -c '^RESULT tick_share' "$TMP/app_out")" = 4 ] || fail "app: tick share lines missing"
-    grep "^RESULT \(tick_share\|udp_rtt\|preempt\)" "$TMP/app_out" | sed "s/^/$VER /" >>"$TMP/times"
+    grep "^RESULT \(tick_share\|udp_rtt\|preempt\|event_task_idle\)" "$TMP/app_out" | sed "s/^/$VER /" >>"$TMP/times"
 }
 
 # The unchanged http_server/simple: its control socket binds UDP

@@ -34,6 +34,8 @@
 
 /* gonetif's port setting (capi/port/port.h): the native wait slice. */
 int gonetif_port_configure(int spin_us);
+/* stack_idf.c: how often gonetif's IP event task has woken. */
+uint32_t gonetif_idf_event_task_wakeups(void);
 
 static int failures;
 
@@ -443,6 +445,12 @@ void app_main(void)
     }
     vTaskDelay(pdMS_TO_TICKS(50)); /* our handler runs after example_connect's */
     printf("RESULT got_ip_events %d\n", got_ip_events);
+    /* Idle for a second: the IP event task's wake-ups (one per tick if it polls). */
+    uint32_t w0 = gonetif_idf_event_task_wakeups();
+    TickType_t t0 = xTaskGetTickCount();
+    vTaskDelay(pdMS_TO_TICKS(1000));
+    printf("RESULT event_task_idle %u wake-ups in %u ticks\n", (unsigned)(gonetif_idf_event_task_wakeups() - w0),
+           (unsigned)(xTaskGetTickCount() - t0));
     report_addresses();
     resolve();
     udp_rtt("spin-default", 200);
