@@ -12,10 +12,10 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 
 	"gonetif.dev/gonetif"
+	"gonetif.dev/gonetif/internal/hostile"
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/netif"
 	"gonetif.dev/gonetif/stack"
-	"gonetif.dev/gonetif/internal/hostile"
 )
 
 var loopbacks = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}

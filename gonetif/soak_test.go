@@ -21,10 +21,10 @@ import (
 
 	"gonetif.dev/gonetif/dns"
 	"gonetif.dev/gonetif/internal/dnstest"
+	"gonetif.dev/gonetif/internal/hostile"
 	"gonetif.dev/gonetif/internal/testnet"
 	"gonetif.dev/gonetif/link/pair"
 	"gonetif.dev/gonetif/netif"
-	"gonetif.dev/gonetif/internal/hostile"
 )
 
 var (
