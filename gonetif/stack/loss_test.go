@@ -42,6 +42,7 @@ var (
 	lossNoDelay = flag.Bool("loss.nodelay", false, "Nagle off in the stack under test (Options.NoDelay)")
 	lossProbe   = flag.Bool("loss.probe", false, "keep each connection's last TCP sender state (Options.TCPProbe; slows the stack) for the report of a transfer that never finishes")
 	lossCC      = flag.String("loss.cc", "", "congestion control for the stack under test (reno, cubic; empty: the stack's default)")
+	lossKernCC  = flag.String("loss.kernelcc", "", "congestion control of the kernel's TCP in the rig's namespace (reno, cubic, bbr; empty: the namespace's default, logged)")
 	lossPcap    = flag.String("loss.pcap", "", "capture TestLossRecovery's TCP on the TAP's host side, both senders, into PREFIX-N%.pcap (headers only)")
 )
 
@@ -93,6 +94,15 @@ func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem str
 	}
 	if netem != "" && netem != "jitter" {
 		ns.Exec(t, append([]string{"tc", "qdisc", "add", "dev", tapName, "root", "netem"}, strings.Fields(netem)...)...)
+	}
+	// The kernel's congestion control decides how much of its window a loss
+	// costs it (BBR hardly reacts to random loss, Reno halves): logged, as
+	// the ratios depend on it.
+	if *lossKernCC != "" {
+		ns.Exec(t, "sysctl", "-q", "-w", "net.ipv4.tcp_congestion_control="+*lossKernCC)
+	}
+	if cc, err := ns.Run("sysctl", "-n", "net.ipv4.tcp_congestion_control"); err == nil {
+		t.Logf("the kernel's congestion control: %s", strings.TrimSpace(cc))
 	}
 	// The driver tapio_create() uses: TAP, loss layer.
 	d, err := tapio.Open(tapio.Config{Name: tapName, NetNS: ns.Path, InLoss: inLoss, OutLoss: outLoss, Plain: peerLoss > 0})
