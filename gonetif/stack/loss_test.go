@@ -43,6 +43,7 @@ var (
 	lossProbe   = flag.Bool("loss.probe", false, "keep each connection's last TCP sender state (Options.TCPProbe; slows the stack) for the report of a transfer that never finishes")
 	lossCC      = flag.String("loss.cc", "", "congestion control for the stack under test (reno, cubic; empty: the stack's default)")
 	lossKernCC  = flag.String("loss.kernelcc", "", "congestion control of the kernel's TCP in the rig's namespace (reno, cubic, bbr; empty: the namespace's default, logged)")
+	lossKernRTO = flag.Duration("loss.kernelrtomin", 0, "the kernel's retransmission timeout floor towards the app (ip route rto_min; 0: Linux's 200 ms)")
 	lossPcap    = flag.String("loss.pcap", "", "capture TestLossRecovery's TCP on the TAP's host side, both senders, into PREFIX-N%.pcap (headers only)")
 )
 
@@ -100,6 +101,9 @@ func newLossRig(t testing.TB, opts stack.Options, inLoss, outLoss int, netem str
 	// the ratios depend on it.
 	if *lossKernCC != "" {
 		ns.Exec(t, "sysctl", "-q", "-w", "net.ipv4.tcp_congestion_control="+*lossKernCC)
+	}
+	if *lossKernRTO > 0 {
+		ns.Exec(t, "ip", "route", "add", appIP+"/32", "dev", tapName, "rto_min", fmt.Sprintf("%dms", lossKernRTO.Milliseconds()))
 	}
 	if cc, err := ns.Run("sysctl", "-n", "net.ipv4.tcp_congestion_control"); err == nil {
 		t.Logf("the kernel's congestion control: %s", strings.TrimSpace(cc))

@@ -14,6 +14,7 @@ import (
 	gvstack "gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 
+	"gonetif.dev/gonetif/link/loss"
 	"gonetif.dev/gonetif/link/pair"
 	"gonetif.dev/gonetif/stack"
 )
@@ -116,4 +117,79 @@ func percentile(d []time.Duration, p int) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[min(len(s)-1, len(s)*p/100)]
+}
+
+// TestGvisorProbeWaitsTwoMilliseconds settles the client's RTT with echo
+// rounds over an in-memory cable (tens of microseconds), then drops every
+// frame it sends and writes 4 KB (three segments), and times the tail loss
+// probe: the first retransmission after the write. With microsecond RTT
+// samples (TestGvisorRTTFromSendTime) a probe after 2 SRTT, gVisor's rule,
+// fires ~0.1 ms after the send, within one scheduling delay of a busy
+// machine, as a spurious resend; Linux waits 2 SRTT + 2 ms, and so does the
+// overlay (rttWhy, probeSlack). Built without that edit it fails.
+func TestGvisorProbeWaitsTwoMilliseconds(t *testing.T) {
+	p := pair.New(tcpip.LinkAddress("\x02\x00\x00\x00\x07\x03"), tcpip.LinkAddress("\x02\x00\x00\x00\x07\x04"), 0)
+	lossy, err := loss.New(p.A, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := stack.Options{MinRTO: 50 * time.Millisecond, NoDelay: true}
+	cAddr, sAddr := netip.MustParseAddr("10.7.7.3"), netip.MustParseAddr("10.7.7.4")
+	client, server := cableStacks(t, opts, opts, lossy, p.B, cAddr, sAddr, p.Close)
+	l, err := server.ListenTCP(netip.AddrPortFrom(sAddr, 80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		io.Copy(c, c)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	c, err := client.DialTCP(ctx, netip.AddrPortFrom(sAddr, 80))
+	cancel()
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	msg := make([]byte, 100)
+	for i := 0; i < 200; i++ {
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, _ := senderInfo(client.Gvisor())
+	if err := lossy.SetPercent(0, 100); err != nil {
+		t.Fatal(err)
+	}
+	retrans := client.Gvisor().Stats().TCP.Retransmits
+	before := retrans.Value()
+	if _, err := c.Write(make([]byte, 4096)); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	var probe time.Duration
+	for deadline := sent.Add(time.Second); time.Now().Before(deadline); {
+		if retrans.Value() > before {
+			probe = time.Since(sent)
+			break
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+	t.Logf("smoothed RTT %v before the write; first resend after %v", info.RTT, probe)
+	if probe == 0 {
+		t.Fatalf("no resend within 1 s of the write")
+	}
+	if probe < 2*time.Millisecond {
+		t.Errorf("the first resend (the loss probe) came %v after the write, want at least 2 ms (smoothed RTT %v)", probe, info.RTT)
+	}
 }

@@ -149,6 +149,12 @@ var Edits = append([]Edit{
 		Why:         rttWhy,
 	},
 	{
+		File:        "pkg/tcpip/transport/tcp/rack.go",
+		Anchor:      "\t\tpto = s.rtt.TCPRTTState.SRTT * 2\n",
+		Replacement: "\t\tpto = s.rtt.TCPRTTState.SRTT*2 + probeSlack // gonetif overlay: as Linux, 2 ms above 2 SRTT\n",
+		Why:         rttWhy,
+	},
+	{
 		File: "pkg/tcpip/transport/tcp/cubic.go",
 		// The end of getCwnd, Cubic's window per ACK in congestion
 		// avoidance.
