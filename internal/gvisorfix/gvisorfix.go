@@ -135,6 +135,26 @@ var Edits = append([]Edit{
 		Why:         rackSsthreshWhy,
 	},
 	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// handleRcvdSegment's RTT sample from an ACK of new data when
+		// timestamps are on.
+		Anchor:      "\t\t\ttsRTT := s.ep.elapsed(s.ep.stack.Clock().NowMonotonic(), rcvdSeg.parsedOptions.TSEcr)\n",
+		Replacement: "\t\t\ttsRTT := s.ackRTT(ack, rcvdSeg.parsedOptions.TSEcr) // gonetif overlay: the send time's round trip, the echo only without one\n",
+		Why:         rttWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/snd.go",
+		Anchor:      "\tMinSRTT = 1 * time.Millisecond\n",
+		Replacement: "\tMinSRTT = 1 * time.Microsecond // gonetif overlay: no millisecond floor under a LAN's round trip\n",
+		Why:         rttWhy,
+	},
+	{
+		File:        "pkg/tcpip/transport/tcp/rack.go",
+		Anchor:      "\t\tpto = s.rtt.TCPRTTState.SRTT * 2\n",
+		Replacement: "\t\tpto = s.rtt.TCPRTTState.SRTT*2 + probeSlack // gonetif overlay: as Linux, 2 ms above 2 SRTT\n",
+		Why:         rttWhy,
+	},
+	{
 		File: "pkg/tcpip/transport/tcp/cubic.go",
 		// The end of getCwnd, Cubic's window per ACK in congestion
 		// avoidance.
@@ -339,6 +359,14 @@ const rtoSsthreshWhy = "every retransmission timeout cut the slow-start threshol
 
 // rackSsthreshWhy is the reason of the edits of RACK's entries into
 // recovery.
+const rttWhy = "with timestamps on, every RTT sample came from the timestamp echo, whose clock ticks in " +
+	"milliseconds: on a LAN with a round trip of 0.05-0.3 ms the samples read 0 or 1 ms, the smoothed RTT " +
+	"~1 ms and its variance as large, so the loss probe (2 SRTT) and the retransmission timer waited " +
+	"several round trips for each loss. The sample now comes from the send time of the oldest segment the " +
+	"ACK newly acknowledges (gonetif_rtt.go), at the clock's resolution, when none of the acknowledged " +
+	"segments was retransmitted (Karn) and that one was not SACKed before; the echo is used only without " +
+	"such a segment, as Linux does."
+
 const rackSsthreshWhy = "when RACK marked a segment lost outside fast recovery, the sender cut the slow-start " +
 	"threshold and entered recovery, also right after a retransmission timeout, while the timeout's " +
 	"window of data was still unacknowledged (the duplicate-ACK entry checks this recovery point, " +
@@ -665,6 +693,7 @@ var NewFiles = []NewFile{
 	{File: "pkg/tcpip/ports/gonetif_sole.go", Why: portsWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_sack.go", Why: sackWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_writelist.go", Why: writeListWhy},
+	{File: "pkg/tcpip/transport/tcp/gonetif_rtt.go", Why: rttWhy},
 	{File: "pkg/tcpip/transport/tcp/gonetif_cubic.go",
 		Why: "renoEstimate, Cubic's estimate of Reno's window counted in ACKs, called by the cubic.go edit"},
 	{File: "pkg/tcpip/transport/tcp/gonetif_sendqueue.go", Why: sendQueueWhy},
