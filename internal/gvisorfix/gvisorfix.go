@@ -305,6 +305,21 @@ var Edits = append([]Edit{
 		Replacement: "\toutNicName := e.nic.Name() // gonetif overlay: the endpoint's own NIC, no stack lock\n\tif ok := stk.IPTables().CheckPostrouting(pkt, r, e, outNicName); !ok {\n",
 		Why:         nicNameWhy,
 	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// maybeSendSegment's merge of the queued segments that follow an
+		// unsent one into it: split one too large first, ...
+		Anchor:      "\t\t\tvar nextTooBig bool\n",
+		Replacement: "\t\t\tvar nextTooBig bool; s.splitUnsent(seg, available) // gonetif overlay: the rest stays unsent (gonetif_fill.go)\n",
+		Why:         fillWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// ... and take the head of a next one that does not fit whole.
+		Anchor:      "\t\t\t\tif seg.payloadSize()+nSeg.payloadSize() > available {\n\t\t\t\t\tnextTooBig = true\n",
+		Replacement: "\t\t\t\tif seg.payloadSize()+nSeg.payloadSize() > available {\n\t\t\t\t\tnextTooBig = !s.fillFromNext(seg, nSeg, available) // gonetif overlay: full frames (gonetif_fill.go)\n",
+		Why:         fillWhy,
+	},
 }, memoryEdits...)
 
 // experimentWhy is the reason of the edits of the experiment option check.
@@ -636,6 +651,16 @@ const (
 		"The checks now use the list's own links (gonetif_writelist.go): an outgoing segment is only ever " +
 		"linked into its sender's write list, so a segment pushed while linked, or removed or sent while not " +
 		"linked, still panics as before."
+	fillWhy = "the sender merges the queued segments after an unsent one into it only when each fits " +
+		"whole, and a segment longer than the GSO limit was split only after it got its sequence number, " +
+		"so its rest went out alone: 64 KiB writes against a 65 375-byte limit made a full frame and a " +
+		"161-byte one each, one write(2) into the TAP and one segment for the peer, a third of the frames of " +
+		"a bulk send. Now a segment too long is split before it is numbered (when at least an MSS fits, so " +
+		"small windows are handled as before) and the head of the next segment that fits is moved in " +
+		"(gonetif_fill.go), so every frame " +
+		"but a transfer's last is as large as the window and the GSO limit allow, as Linux fills its own. " +
+		"gVisor kept segment boundaries for applications that depend on them (a DNS length and its message " +
+		"in one segment); Linux gives no such promise either."
 	sackWhy = "each endpoint's SACK scoreboard made its own btree free list with room for 32 nodes (~290 " +
 		"bytes), and a new one on every reset; the scoreboards now share one (gonetif_sack.go), which the " +
 		"btree package allows and locks."
@@ -658,6 +683,7 @@ var NewFiles = []NewFile{
 		Why: "renoEstimate, Cubic's estimate of Reno's window counted in ACKs, called by the cubic.go edit"},
 	{File: "pkg/tcpip/transport/tcp/gonetif_inline.go",
 		Why: "the inline switch (GONETIF_TCP_INLINE) and handleInline, called by the dispatcher.go edit"},
+	{File: "pkg/tcpip/transport/tcp/gonetif_fill.go", Why: fillWhy},
 	{File: "pkg/tcpip/stack/gonetif_nicmap.go", Why: demuxWhy},
 	{File: "pkg/tcpip/stack/gonetif_queue.go",
 		Why: "queueUnlocked, called by the transport_demuxer.go edit"},
