@@ -332,6 +332,29 @@ var Edits = append([]Edit{
 		Replacement: "\tcase tcpip.ReceiveQueueSizeOption, tcpip.SendQueueSizeOption: // gonetif overlay: SIOCOUTQ too\n\t\treturn e.queueSizeOption(opt) // gonetif overlay: both queues\n",
 		Why:         sendQueueWhy,
 	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// maybeSendSegment's merge of the queued segments that follow an
+		// unsent one into it: split one too large first, ...
+		Anchor:      "\t\t\tvar nextTooBig bool\n",
+		Replacement: "\t\t\tvar nextTooBig bool; s.splitUnsent(seg, available) // gonetif overlay: the rest stays unsent (gonetif_fill.go)\n",
+		Why:         fillWhy,
+	},
+	{
+		File: "pkg/tcpip/transport/tcp/snd.go",
+		// ... and take the head of a next one that does not fit whole.
+		Anchor:      "\t\t\t\tif seg.payloadSize()+nSeg.payloadSize() > available {\n\t\t\t\t\tnextTooBig = true\n",
+		Replacement: "\t\t\t\tif seg.payloadSize()+nSeg.payloadSize() > available {\n\t\t\t\t\tnextTooBig = !s.fillFromNext(seg, nSeg, available) // gonetif overlay: full frames (gonetif_fill.go)\n",
+		Why:         fillWhy,
+	},
+	{
+		File: "pkg/buffer/buffer.go",
+		// WriteFromReaderAndLimitedReader's view for the next piece of
+		// the reader (TCP's and UDP's Write copy the payload through it).
+		Anchor:      "\t\tv := NewView(int(vsize))\n\t\tlr.R = r\n",
+		Replacement: "\t\tv := newViewUncleared(int(vsize)) // gonetif overlay: io.Copy writes all it exposes (gonetif_uncleared.go)\n\t\tlr.R = r\n",
+		Why:         unclearedWhy,
+	},
 }, memoryEdits...)
 
 // experimentWhy is the reason of the edits of the experiment option check.
@@ -675,6 +698,21 @@ const (
 		"value to give; Linux answers the bytes written and not yet acknowledged. The endpoint keeps that " +
 		"count for its send buffer (SndBufUsed: raised by writes, lowered by acknowledgements), and the " +
 		"option now reads it (gonetif_sendqueue.go); a listener is EINVAL, as on Linux."
+	fillWhy = "the sender merges the queued segments after an unsent one into it only when each fits " +
+		"whole, and a segment longer than the GSO limit was split only after it got its sequence number, " +
+		"so its rest went out alone: 64 KiB writes against a 65 375-byte limit made a full frame and a " +
+		"161-byte one each, one write(2) into the TAP and one segment for the peer, a third of the frames of " +
+		"a bulk send. Now a segment too long is split before it is numbered (when at least an MSS fits, so " +
+		"small windows are handled as before) and the head of the next segment that fits is moved in " +
+		"(gonetif_fill.go), so every frame " +
+		"but a transfer's last is as large as the window and the GSO limit allow, as Linux fills its own. " +
+		"gVisor kept segment boundaries for applications that depend on them (a DNS length and its message " +
+		"in one segment); Linux gives no such promise either."
+	unclearedWhy = "every view gVisor takes from its chunk pools is cleared first, 64 KiB at a time in bulk " +
+		"transfer (5-7 % of the CPU of a bulk send or receive), though the bytes are written before anyone " +
+		"reads them: the TAP reader reads a frame into its views and exposes only what was read, and " +
+		"Write's copy exposes only what it copied. Those two take their views uncleared " +
+		"(gonetif_uncleared.go); Buffer.Grow still clears what it exposes when asked to."
 	sackWhy = "each endpoint's SACK scoreboard made its own btree free list with room for 32 nodes (~290 " +
 		"bytes), and a new one on every reset; the scoreboards now share one (gonetif_sack.go), which the " +
 		"btree package allows and locks."
@@ -704,6 +742,8 @@ var NewFiles = []NewFile{
 			"process's SYN to a 4-tuple still in the peer's TIME_WAIT carries a newer TSval than the last " +
 			"process's and passes the peer's PAWS check (a random secret per stack failed it about half the " +
 			"time, and each failure cost an ACK, a reset and three or four more SYNs and SYN-ACKs)"},
+	{File: "pkg/tcpip/transport/tcp/gonetif_fill.go", Why: fillWhy},
+	{File: "pkg/buffer/gonetif_uncleared.go", Why: unclearedWhy},
 	{File: "pkg/tcpip/stack/gonetif_nicmap.go", Why: demuxWhy},
 	{File: "pkg/tcpip/stack/gonetif_queue.go",
 		Why: "queueUnlocked, called by the transport_demuxer.go edit"},

@@ -209,13 +209,23 @@ func accept(tb testing.TB, l *gonet.TCPListener, d time.Duration) net.Conn {
 // and checks the SHA-256 the host computed.
 func sendToHost(tb testing.TB, r *rig, port uint16, data []byte, want string) {
 	tb.Helper()
+	sendToHostIn(tb, r, port, data, want, len(data))
+}
+
+// sendToHostIn is sendToHost with one Write per chunk bytes.
+func sendToHostIn(tb testing.TB, r *rig, port uint16, data []byte, want string, chunk int) {
+	tb.Helper()
 	out := filepath.Join(tb.TempDir(), "sum")
 	cmd := r.ns.Start(tb, "sh", "-c", fmt.Sprintf(
 		"socat -u TCP4-LISTEN:%d,reuseaddr STDOUT | sha256sum > %s", port, out))
 	c := dial(tb, r.s, port)
 	_ = c.SetWriteDeadline(time.Now().Add(30 * time.Second))
-	if _, err := c.Write(data); err != nil {
-		tb.Fatalf("write: %v", err)
+	for rest := data; len(rest) > 0; {
+		n := min(chunk, len(rest))
+		if _, err := c.Write(rest[:n]); err != nil {
+			tb.Fatalf("write: %v", err)
+		}
+		rest = rest[n:]
 	}
 	if err := c.Close(); err != nil {
 		tb.Fatalf("close: %v", err)

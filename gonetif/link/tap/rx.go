@@ -39,10 +39,10 @@ type rxState struct {
 // prepare allocates missing views and returns the iovecs to read into.
 func (rx *rxState) prepare(vnet bool) []unix.Iovec {
 	if rx.first == nil {
-		rx.first = buffer.NewViewSize(rxFirstSize)
+		rx.first = buffer.NewViewSizeUncleared(rxFirstSize) // read into before anyone sees it
 	}
 	if rx.rest == nil {
-		rx.rest = buffer.NewViewSize(rxCapacity - rxFirstSize)
+		rx.rest = buffer.NewViewSizeUncleared(rxCapacity - rxFirstSize)
 	}
 	n := 0
 	if vnet {
