@@ -36,7 +36,8 @@ var (
 	lossRuns    = flag.Int("loss.runs", 5, "runs each way per loss level in TestLossRecovery (the medians are compared)")
 	lossRACK    = flag.Bool("loss.rack", true, "RACK loss detection on (false: Options.NoRACK)")
 	lossMinRTO  = flag.Duration("loss.minrto", 5*time.Millisecond, "Options.MinRTO for the stack under test (0: the default 200 ms)")
-	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's: at every level against the kernel on Reno, at 1 % against the machine's default congestion control")
+	lossBound   = flag.Float64("loss.bound", 2, "fail when the app sender's median time is more than this many times the kernel's, at every level, against the kernel on Reno")
+	lossBound1  = flag.Float64("loss.bound1", 3, "the bound at 1 % loss against the machine's default congestion control (0: not checked, only logged)")
 	lossBound5  = flag.Float64("loss.bound5", 4, "the bound at 5 % loss against the machine's default congestion control (0: not checked, only logged)")
 	lossBound10 = flag.Float64("loss.bound10", 8, "the same at 10 % loss (0: not checked, only logged)")
 	suiteMB     = flag.Int("loss.suite-mb", 100, "MB sent each way by TestLossSuite")
@@ -330,8 +331,8 @@ func flagOptions() stack.Options {
 // every level; the app took 0.1-0.6x the kernel's time at 5-10 %. Against
 // the machine's default congestion control (BBR here, which barely slows
 // for random loss, where Reno halves its window per loss) the app took
-// 1.3x at 1 %, 2.6-2.7x at 5 % and 3.7-5.0x at 10 % in this round's runs:
-// 2x at 1 %, 4x and 8x bound it there, to catch regressions. The rig is
+// 1.3-1.95x at 1 %, 1.9-2.7x at 5 % and 3.7-5.0x at 10 % in this round's
+// runs: 3x, 4x and 8x bound it there, to catch regressions. The rig is
 // checked too: the loss layer drops its rate and nothing else drops
 // (checkDrops). bench/RESULTS.md ("Loss recovery") has the history and
 // what is left.
@@ -353,7 +354,7 @@ func TestLossRecovery(t *testing.T) {
 		// As the machine is set up (BBR here, barely slowed by random
 		// loss, against the app's Reno): logged, with looser bounds that
 		// catch a regression.
-		{"kernel default", kernelTCP{cc: *lossKernCC, rtoMin: *lossKernRTO}, map[int]float64{1: *lossBound, 5: *lossBound5, 10: *lossBound10}},
+		{"kernel default", kernelTCP{cc: *lossKernCC, rtoMin: *lossKernRTO}, map[int]float64{1: *lossBound1, 5: *lossBound5, 10: *lossBound10}},
 	}
 	for ki, kern := range kernels {
 		t.Run(kern.name, func(t *testing.T) { lossRecoveryAgainst(t, kern.k, kern.bounds, uint16(1000*ki), size, path, sum) })
