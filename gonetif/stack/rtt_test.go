@@ -94,7 +94,9 @@ func TestGvisorRTTFromSendTime(t *testing.T) {
 	if p10 := percentile(srtts, 10); srtt > hi || p10 < lo {
 		t.Errorf("smoothed RTT p10 %v, p50 %v; want both within [%v, %v]", p10, srtt, lo, hi)
 	}
-	if bound := max(250*time.Microsecond, round/4); rttvar > bound {
+	// Half the round trip: under -race a round took 1.45 ms and the
+	// variance read 0.43 ms; the defect read 1 ms for a 50-80 us round.
+	if bound := max(250*time.Microsecond, round/2); rttvar > bound {
 		t.Errorf("median RTT variance %v, want at most %v on a cable without delay", rttvar, bound)
 	}
 }
