@@ -13,11 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"gvisor.dev/gvisor/pkg/tcpip"
-
 	"gonetif.dev/gonetif"
 	"gonetif.dev/gonetif/config"
-	"gonetif.dev/gonetif/socket"
 	"gonetif.dev/gonetif/stack"
 )
 
@@ -87,13 +84,7 @@ func ensureStack() (*gonetif.Stack, error) {
 		// Run-to-completion receive (socket/rtc.go); the TAPs take turns
 		// with callers (tapio reads the same setting).
 		if vals.Bool(config.TCPRTC) {
-			netifs := s.Netifs
-			s.Sockets.InlineReceivers = func(nic tcpip.NICID) socket.InlineReceiver {
-				if r := netifs.InlineReader(nic); r != nil {
-					return r
-				}
-				return nil
-			}
+			s.EnableInlineReceive()
 			rtcSetting.Store(true)
 			inlineReceive.Store(!freertosPort.Load())
 			if freertosPort.Load() {

@@ -309,3 +309,18 @@ func fullAddress(ap netip.AddrPort) (tcpip.FullAddress, tcpip.NetworkProtocolNum
 	}
 	return full, proto
 }
+
+// EnableInlineReceive turns run-to-completion receive on for every socket
+// made after it (GONETIF_TCP_RTC; docs/DESIGN.md D20): a caller about to
+// block may read its interface's frames itself. The stack must have been
+// made with stack.Options.TCPInline, so that the caller's thread does the
+// TCP work of what it reads.
+func (s *Stack) EnableInlineReceive() {
+	netifs := s.Netifs
+	s.Sockets.InlineReceivers = func(nic tcpip.NICID) socket.InlineReceiver {
+		if r := netifs.InlineReader(nic); r != nil {
+			return r
+		}
+		return nil // not a typed nil: the link reads no frames for callers
+	}
+}
